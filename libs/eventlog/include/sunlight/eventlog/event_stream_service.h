@@ -1,0 +1,42 @@
+// The gRPC side of an event log: sunlight.events.v1.EventStream.
+//
+//   EventStreamService stream_service(log.get());
+//   builder.RegisterService(&stream_service);
+//
+// Subscribe reads every event from the store by sequence number, first the history and then,
+// as new commits arrive, the live tail, so the hand-over has no gap and no duplicate. Each
+// stream holds at most one read page (kPageSize events) in memory and blocks in Write while
+// the client's flow-control window is full: a slow subscriber costs a thread, not memory.
+#ifndef SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
+#define SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
+
+#include <atomic>
+
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
+
+namespace sunlight::eventlog {
+
+class EventStreamService final : public events::v1::EventStream::Service {
+ public:
+  static constexpr size_t kPageSize = 256;
+
+  explicit EventStreamService(const EventLog* log) : log_(log) {}
+
+  // Ends every open Subscribe stream promptly (used before server shutdown).
+  void Shutdown() { shutting_down_ = true; }
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
+                         grpc::ServerWriter<events::v1::CaseEvent>* writer) override;
+  grpc::Status GetStreamInfo(grpc::ServerContext* context,
+                             const events::v1::GetStreamInfoRequest* request,
+                             events::v1::StreamInfo* response) override;
+
+ private:
+  const EventLog* log_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace sunlight::eventlog
+
+#endif  // SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_

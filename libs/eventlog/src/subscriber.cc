@@ -1,0 +1,91 @@
+#include "sunlight/eventlog/subscriber.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace sunlight::eventlog {
+
+using events::v1::CaseEvent;
+
+EventSubscriber::EventSubscriber(SubscriberOptions options, CursorFn cursor, Handler handler)
+    : options_(std::move(options)), cursor_(std::move(cursor)), handler_(std::move(handler)) {
+  if (!options_.credentials) options_.credentials = grpc::InsecureChannelCredentials();
+}
+
+EventSubscriber::~EventSubscriber() { Stop(); }
+
+void EventSubscriber::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventSubscriber::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventSubscriber::Run() {
+  auto channel = grpc::CreateChannel(options_.target, options_.credentials);
+  auto stub = events::v1::EventStream::NewStub(channel);
+  std::mt19937_64 rng(std::random_device{}());
+  absl::Duration backoff = options_.initial_backoff;
+  while (!stopping_) {
+    bool made_progress = false;
+    absl::Status ended = RunOnce(*stub, &made_progress);
+    if (stopping_) break;
+    if (made_progress) backoff = options_.initial_backoff;
+    double jitter = std::uniform_real_distribution<double>(0.8, 1.2)(rng);
+    std::unique_lock lock(mu_);
+    stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(backoff * jitter),
+                      [this] { return stopping_.load(); });
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    (void)ended;  // The reason is visible to callers through connections()/last_handled().
+  }
+}
+
+absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool* made_progress) {
+  ++connections_;
+  absl::StatusOr<uint64_t> cursor = cursor_();
+  if (!cursor.ok()) return cursor.status();
+  uint64_t expected = *cursor + 1;
+
+  grpc::ClientContext context;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    active_context_ = &context;
+  }
+  events::v1::SubscribeRequest request;
+  request.set_from_sequence(expected);
+  auto reader = stub.Subscribe(&context, request);
+  CaseEvent event;
+  absl::Status result = absl::OkStatus();
+  while (reader->Read(&event)) {
+    if (event.sequence() != expected) {
+      result = absl::DataLossError(absl::StrCat("stream ", options_.stream, ": expected sequence ",
+                                                expected, ", got ", event.sequence()));
+      break;
+    }
+    result = handler_(event);
+    if (!result.ok()) break;
+    last_handled_ = expected;
+    ++expected;
+    *made_progress = true;
+  }
+  context.TryCancel();
+  grpc::Status finish = reader->Finish();
+  {
+    std::lock_guard lock(mu_);
+    active_context_ = nullptr;
+  }
+  if (!result.ok()) return result;
+  return absl::UnavailableError(
+      absl::StrCat("stream ", options_.stream, " ended: ", finish.error_message()));
+}
+
+}  // namespace sunlight::eventlog

@@ -1,0 +1,50 @@
+// Service configuration from flags and environment, the one way every binary reads it.
+//
+//   SUNLIGHT_ASSIGN_OR_RETURN(Config config,
+//       Config::Parse(argc, argv, {{"listen", "127.0.0.1:7001", "gRPC address"}}));
+//   std::string listen = config.Get("listen");
+//
+// Precedence: --name=value on the command line, then the environment variable
+// SUNLIGHT_<NAME> (upper case, '-' as '_'), then the default. Unknown flags, flags without
+// a value and malformed values are INVALID_ARGUMENT errors naming the flag.
+#ifndef SUNLIGHT_SERVER_CONFIG_H_
+#define SUNLIGHT_SERVER_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace sunlight::server {
+
+struct FlagSpec {
+  std::string name;
+  std::string default_value;
+  std::string help;
+};
+
+class Config {
+ public:
+  // `flags` lists every accepted flag. "--help" yields a kCancelled status whose message is
+  // the usage text.
+  static absl::StatusOr<Config> Parse(int argc, const char* const* argv,
+                                      const std::vector<FlagSpec>& flags);
+
+  // The value of a declared flag (a bug to ask for an undeclared one: returns "").
+  std::string Get(const std::string& name) const;
+  absl::StatusOr<bool> GetBool(const std::string& name) const;
+  absl::StatusOr<int64_t> GetInt(const std::string& name) const;
+  absl::StatusOr<absl::Duration> GetDuration(const std::string& name) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// Flags every service shares: listen, metrics_listen, data_dir, sync_writes, port_file.
+std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port);
+
+}  // namespace sunlight::server
+
+#endif  // SUNLIGHT_SERVER_CONFIG_H_

@@ -1,0 +1,86 @@
+#include "sunlight/server/service_host.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <future>
+#include "absl/strings/str_cat.h"
+
+#include "grpcpp/generic/generic_stub.h"
+
+namespace sunlight::server {
+namespace {
+
+// Fetches http://127.0.0.1:port/metrics with a plain socket.
+std::string FetchMetrics(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  std::string request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  std::string body;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) body.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return body;
+}
+
+TEST_CASE("a host on port 0 serves health checks and per-method metrics, then shuts down") {
+  ServiceHost host(
+      {.service_name = "test", .listen_address = "127.0.0.1:0", .metrics_address = "127.0.0.1:0"});
+  REQUIRE(host.Start().ok());
+  REQUIRE(host.port() > 0);
+  REQUIRE(host.metrics_port() > 0);
+
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host.port()),
+                                     grpc::InsecureChannelCredentials());
+  // grpc.health.v1.Health/Check by hand (Debian ships no generated health stubs): an empty
+  // HealthCheckRequest, and a response whose field 1 is SERVING (1): bytes 08 01.
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  grpc::ByteBuffer request, response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  REQUIRE(done.get_future().get().ok());
+  std::vector<grpc::Slice> slices;
+  REQUIRE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  CHECK(bytes == std::string("\x08\x01", 2));
+
+  std::string metrics = FetchMetrics(host.metrics_port());
+  CHECK(metrics.find("sunlight_grpc_requests_total") != std::string::npos);
+  CHECK(metrics.find("method=\"/grpc.health.v1.Health/Check\"") != std::string::npos);
+  CHECK(metrics.find("sunlight_grpc_request_duration_seconds_bucket") != std::string::npos);
+  host.Shutdown();
+}
+
+TEST_CASE("a port that is taken is reported, not thrown") {
+  ServiceHost first({.service_name = "a", .listen_address = "127.0.0.1:0"});
+  REQUIRE(first.Start().ok());
+  ServiceHost second(
+      {.service_name = "b", .listen_address = absl::StrCat("127.0.0.1:", first.port())});
+  absl::Status s = second.Start();
+  CHECK(s.code() == absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("absl and gRPC statuses convert with the same code and message") {
+  grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError("case_id: required"));
+  CHECK(g.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(g.error_message() == "case_id: required");
+  CHECK(FromGrpcStatus(g).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+}  // namespace
+}  // namespace sunlight::server

@@ -1,0 +1,82 @@
+// The intake service through a real gRPC server on port 0, in process.
+#include <catch2/catch.hpp>
+
+#include "intake_grpc_service.h"
+#include "intake_test_fixture.h"
+#include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/server/service_host.h"
+
+namespace sunlight::intake {
+namespace {
+
+struct GrpcFixture : IntakeFixture {
+  GrpcFixture()
+      : intake_service(intake.get()),
+        stream_service(&intake->event_log()),
+        host({.service_name = "intake-test", .listen_address = "127.0.0.1:0"}) {
+    host.AddService(&intake_service);
+    host.AddService(&stream_service);
+    host.OnShutdown([this] { stream_service.Shutdown(); });
+    REQUIRE(host.Start().ok());
+    channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host.port()),
+                                  grpc::InsecureChannelCredentials());
+    stub = v1::Intake::NewStub(channel);
+  }
+
+  IntakeGrpcService intake_service;
+  eventlog::EventStreamService stream_service;
+  server::ServiceHost host;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Intake::Stub> stub;
+};
+
+TEST_CASE_METHOD(GrpcFixture, "submit and accept over gRPC, and errors keep their codes") {
+  grpc::ClientContext submit_context;
+  v1::SubmitCaseResponse submitted;
+  REQUIRE(stub->SubmitCase(&submit_context, SubmitRequest("grpc-1"), &submitted).ok());
+
+  grpc::ClientContext accept_context;
+  v1::AcceptCaseRequest accept;
+  *accept.mutable_actor() = Clerk();
+  accept.set_case_id(submitted.case_().case_id());
+  v1::CaseResponse accepted;
+  REQUIRE(stub->AcceptCase(&accept_context, accept, &accepted).ok());
+  CHECK(accepted.case_().state() == v1::CASE_STATE_ACCEPTED);
+
+  grpc::ClientContext bad_context;
+  v1::AcceptCaseRequest bad;
+  bad.set_case_id(submitted.case_().case_id());
+  grpc::Status status = stub->AcceptCase(&bad_context, bad, &accepted);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message().find("actor.id") != std::string::npos);
+
+  grpc::ClientContext again_context;
+  status = stub->AcceptCase(&again_context, accept, &accepted);
+  CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE_METHOD(GrpcFixture, "the intake event stream replays history and follows new cases") {
+  v1::Case first = Submit("s1");
+  auto events_stub = events::v1::EventStream::NewStub(channel);
+  grpc::ClientContext context;
+  events::v1::SubscribeRequest request;
+  request.set_from_sequence(1);
+  auto reader = events_stub->Subscribe(&context, request);
+  std::vector<events::v1::CaseEvent> seen;
+  events::v1::CaseEvent event;
+  while (seen.size() < 4 && reader->Read(&event)) seen.push_back(event);
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[3].type() == "intake.case.submitted");
+  CHECK(seen[3].case_id() == first.case_id());
+
+  REQUIRE(Accept(first.case_id()).ok());  // a live event after the hand-over
+  REQUIRE(reader->Read(&event));
+  CHECK(event.sequence() == 5);
+  CHECK(event.type() == "intake.case.accepted");
+  CHECK(event.stream() == "intake");
+  context.TryCancel();
+  (void)reader->Finish();
+}
+
+}  // namespace
+}  // namespace sunlight::intake

@@ -1,0 +1,377 @@
+// sunlight: command-line client for the Sunlight services. Prints results as JSON.
+//
+//   sunlight load-catalogue deploy/demo/catalogue.json
+//   sunlight submit --item=GT-001 --name=李明 --id-number=110101199003071234
+//       --material=id-card:身份证 --material=application-form:申请书 --material=premises:租赁合同
+//   sunlight accept c000000000001 --window=W01
+//   sunlight get c000000000001 --history
+//   sunlight deadline --accepted=2026-02-13T15:00:00+08:00 --days=5
+//
+// Global flags (before or after the command): --intake=host:port (env SUNLIGHT_INTAKE,
+// default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role=,
+// --department=.
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
+#include "sunlight/intake/v1/intake.grpc.pb.h"
+
+namespace {
+
+namespace iv1 = sunlight::intake::v1;
+
+struct Args {
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> flags;
+
+  std::string Get(const std::string& name, const std::string& fallback = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? fallback : it->second;
+  }
+  std::vector<std::string> All(const std::string& name) const {
+    std::vector<std::string> out;
+    for (auto [it, end] = flags.equal_range(name); it != end; ++it) out.push_back(it->second);
+    return out;
+  }
+  bool Has(const std::string& name) const { return flags.contains(name); }
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      size_t eq = a.find('=');
+      if (eq == std::string::npos) {
+        args.flags.emplace(a.substr(2), "true");
+      } else {
+        args.flags.emplace(a.substr(2, eq - 2), a.substr(eq + 1));
+      }
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+std::string Env(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+void Print(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  std::cout << json;
+}
+
+int Report(const grpc::Status& status) {
+  if (status.ok()) return 0;
+  std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
+}
+
+int Usage() {
+  std::cerr << R"(usage: sunlight [--intake=host:port] [--actor=id] COMMAND ...
+commands:
+  load-catalogue FILE                      departments, windows and items from a JSON file
+  items [--department=D]                   latest version of every item
+  item CODE [--version=N]                  one item version
+  submit --item=CODE --name=N --id-number=ID [--phone=P] [--kind=person|organisation]
+         [--channel=window|online] [--key=K] [--subject=S] [--material=code:name ...]
+  accept CASE_ID [--window=W]
+  refuse CASE_ID --reason=R
+  request-supplement CASE_ID --missing=name:reason ...
+  receive-supplement CASE_ID --material=code:name ...
+  withdraw CASE_ID [--reason=R]
+  get CASE_ID [--history]
+  list --department=D [--state=ACCEPTED] [--page-size=N] [--page-token=T]
+  progress CASE_NUMBER QUERY_CODE
+  deadline --accepted=RFC3339 --days=N [--unit=working|natural|same-day]
+           [--pause=START/END ...] [--as-of=RFC3339]
+  watch [--from=SEQ]                       follow the intake event stream
+)";
+  return 2;
+}
+
+sunlight::common::v1::Actor MakeActor(const Args& args) {
+  sunlight::common::v1::Actor actor;
+  actor.set_id(args.Get("actor", Env("SUNLIGHT_ACTOR", "cli")));
+  actor.set_name(args.Get("actor-name", actor.id()));
+  actor.set_role(args.Get("role", "window_clerk"));
+  actor.set_department_id(args.Get("department", ""));
+  return actor;
+}
+
+bool ParseTime(const std::string& text, google::protobuf::Timestamp* out) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    std::cerr << "error: not an RFC 3339 time: " << text << " (" << err << ")\n";
+    return false;
+  }
+  out->set_seconds(absl::ToUnixSeconds(t));
+  return true;
+}
+
+std::pair<std::string, std::string> SplitPair(const std::string& s) {
+  size_t colon = s.find(':');
+  if (colon == std::string::npos) return {"", s};
+  return {s.substr(0, colon), s.substr(colon + 1)};
+}
+
+int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
+  if (args.positional.size() < 2) return Usage();
+  std::ifstream in(args.positional[1]);
+  if (!in) {
+    std::cerr << "error: cannot read " << args.positional[1] << "\n";
+    return 1;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  iv1::CatalogueFile file;
+  auto parsed = google::protobuf::util::JsonStringToMessage(buffer.str(), &file);
+  if (!parsed.ok()) {
+    std::cerr << "error: " << args.positional[1] << ": " << parsed.ToString() << "\n";
+    return 2;
+  }
+  auto actor = MakeActor(args);
+  for (const auto& department : file.departments()) {
+    grpc::ClientContext context;
+    iv1::UpsertDepartmentRequest request;
+    *request.mutable_actor() = actor;
+    *request.mutable_department() = department;
+    iv1::Department response;
+    if (int rc = Report(stub.UpsertDepartment(&context, request, &response))) return rc;
+  }
+  for (const auto& window : file.windows()) {
+    grpc::ClientContext context;
+    iv1::UpsertWindowRequest request;
+    *request.mutable_actor() = actor;
+    *request.mutable_window() = window;
+    iv1::Window response;
+    if (int rc = Report(stub.UpsertWindow(&context, request, &response))) return rc;
+  }
+  for (const auto& item : file.items()) {
+    grpc::ClientContext context;
+    iv1::PublishItemVersionRequest request;
+    *request.mutable_actor() = actor;
+    *request.mutable_definition() = item;
+    iv1::ItemVersion response;
+    if (int rc = Report(stub.PublishItemVersion(&context, request, &response))) return rc;
+    std::cout << "published " << response.definition().item_code() << " version "
+              << response.version() << "  " << response.definition().name() << "\n";
+  }
+  std::cout << file.departments_size() << " departments, " << file.windows_size()
+            << " windows, " << file.items_size() << " items\n";
+  return 0;
+}
+
+int Submit(iv1::Intake::Stub& stub, const Args& args) {
+  iv1::SubmitCaseRequest request;
+  *request.mutable_actor() = MakeActor(args);
+  request.set_idempotency_key(
+      args.Get("key", absl::StrCat("cli-", absl::ToUnixNanos(absl::Now()))));
+  request.set_item_code(args.Get("item"));
+  request.set_channel(args.Get("channel", "window") == "online" ? iv1::CHANNEL_ONLINE
+                                                                : iv1::CHANNEL_WINDOW);
+  request.set_subject(args.Get("subject"));
+  auto* applicant = request.mutable_applicant();
+  applicant->set_kind(args.Get("kind", "person") == "organisation"
+                          ? iv1::APPLICANT_KIND_ORGANISATION
+                          : iv1::APPLICANT_KIND_PERSON);
+  applicant->set_name(args.Get("name"));
+  applicant->set_id_number(args.Get("id-number"));
+  applicant->set_phone(args.Get("phone"));
+  for (const auto& m : args.All("material")) {
+    auto [code, name] = SplitPair(m);
+    auto* material = request.add_materials();
+    material->set_code(code);
+    material->set_name(name);
+  }
+  grpc::ClientContext context;
+  iv1::SubmitCaseResponse response;
+  if (int rc = Report(stub.SubmitCase(&context, request, &response))) return rc;
+  Print(response);
+  return 0;
+}
+
+template <typename Request, typename Method>
+int CaseAction(iv1::Intake::Stub& stub, const Args& args, Request request, Method method) {
+  if (args.positional.size() < 2) return Usage();
+  *request.mutable_actor() = MakeActor(args);
+  request.set_case_id(args.positional[1]);
+  grpc::ClientContext context;
+  iv1::CaseResponse response;
+  if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
+  Print(response);
+  return 0;
+}
+
+int Deadline(iv1::Intake::Stub& stub, const Args& args) {
+  iv1::ComputeDeadlineRequest request;
+  if (!ParseTime(args.Get("accepted"), request.mutable_accepted_at())) return 2;
+  uint32_t days = 0;
+  if (!absl::SimpleAtoi(args.Get("days", "0"), &days)) {
+    std::cerr << "error: --days: not a number\n";
+    return 2;
+  }
+  request.mutable_limit()->set_amount(days);
+  std::string unit = args.Get("unit", "working");
+  request.mutable_limit()->set_unit(unit == "natural"    ? sunlight::common::v1::LIMIT_UNIT_NATURAL_DAYS
+                                    : unit == "same-day" ? sunlight::common::v1::LIMIT_UNIT_SAME_DAY
+                                                         : sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+  for (const auto& p : args.All("pause")) {
+    std::vector<std::string> parts = absl::StrSplit(p, '/');
+    auto* pause = request.add_pauses();
+    if (!ParseTime(parts[0], pause->mutable_start())) return 2;
+    if (parts.size() > 1 && !parts[1].empty() && !ParseTime(parts[1], pause->mutable_end())) {
+      return 2;
+    }
+  }
+  if (args.Has("as-of") && !ParseTime(args.Get("as-of"), request.mutable_as_of())) return 2;
+  grpc::ClientContext context;
+  sunlight::calendar::v1::DeadlineExplanation response;
+  if (int rc = Report(stub.ComputeDeadline(&context, request, &response))) return rc;
+  Print(response);
+  return 0;
+}
+
+int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
+  auto stub = sunlight::events::v1::EventStream::NewStub(channel);
+  grpc::ClientContext context;
+  sunlight::events::v1::SubscribeRequest request;
+  uint64_t from = 1;
+  (void)absl::SimpleAtoi(args.Get("from", "1"), &from);
+  request.set_from_sequence(from);
+  auto reader = stub->Subscribe(&context, request);
+  sunlight::events::v1::CaseEvent event;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  while (reader->Read(&event)) {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(event, &json, options);
+    std::cout << json << std::endl;
+  }
+  return Report(reader->Finish());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = ParseArgs(argc, argv);
+  if (args.positional.empty()) return Usage();
+  auto channel = grpc::CreateChannel(args.Get("intake", Env("SUNLIGHT_INTAKE", "127.0.0.1:7001")),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = iv1::Intake::NewStub(channel);
+  const std::string& command = args.positional[0];
+
+  if (command == "load-catalogue") return LoadCatalogue(*stub, args);
+  if (command == "submit") return Submit(*stub, args);
+  if (command == "deadline") return Deadline(*stub, args);
+  if (command == "watch") return Watch(channel, args);
+  if (command == "accept") {
+    iv1::AcceptCaseRequest request;
+    request.set_window_id(args.Get("window"));
+    return CaseAction(*stub, args, request, &iv1::Intake::Stub::AcceptCase);
+  }
+  if (command == "refuse") {
+    iv1::RefuseCaseRequest request;
+    request.set_reason(args.Get("reason"));
+    return CaseAction(*stub, args, request, &iv1::Intake::Stub::RefuseCase);
+  }
+  if (command == "request-supplement") {
+    iv1::RequestSupplementRequest request;
+    for (const auto& m : args.All("missing")) {
+      auto [name, reason] = SplitPair(m);
+      auto* missing = request.add_missing_materials();
+      missing->set_name(name.empty() ? reason : name);
+      missing->set_reason(name.empty() ? "" : reason);
+    }
+    return CaseAction(*stub, args, request, &iv1::Intake::Stub::RequestSupplement);
+  }
+  if (command == "receive-supplement") {
+    iv1::ReceiveSupplementRequest request;
+    for (const auto& m : args.All("material")) {
+      auto [code, name] = SplitPair(m);
+      auto* material = request.add_materials();
+      material->set_code(code);
+      material->set_name(name);
+    }
+    return CaseAction(*stub, args, request, &iv1::Intake::Stub::ReceiveSupplement);
+  }
+  if (command == "withdraw") {
+    iv1::WithdrawCaseRequest request;
+    request.set_reason(args.Get("reason"));
+    return CaseAction(*stub, args, request, &iv1::Intake::Stub::WithdrawCase);
+  }
+  grpc::ClientContext context;
+  if (command == "items") {
+    iv1::ListItemsRequest request;
+    request.set_department_id(args.Get("department"));
+    iv1::ListItemsResponse response;
+    if (int rc = Report(stub->ListItems(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (command == "item" && args.positional.size() >= 2) {
+    iv1::GetItemRequest request;
+    request.set_item_code(args.positional[1]);
+    uint32_t version = 0;
+    (void)absl::SimpleAtoi(args.Get("version", "0"), &version);
+    request.set_version(version);
+    iv1::ItemVersion response;
+    if (int rc = Report(stub->GetItem(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (command == "get" && args.positional.size() >= 2) {
+    iv1::GetCaseRequest request;
+    request.set_case_id(args.positional[1]);
+    request.set_include_history(args.Has("history"));
+    iv1::GetCaseResponse response;
+    if (int rc = Report(stub->GetCase(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (command == "list") {
+    iv1::ListCasesRequest request;
+    request.set_department_id(args.Get("department"));
+    iv1::CaseState state = iv1::CASE_STATE_UNSPECIFIED;
+    if (args.Has("state") && !iv1::CaseState_Parse("CASE_STATE_" + args.Get("state"), &state)) {
+      std::cerr << "error: --state: unknown state " << args.Get("state") << "\n";
+      return 2;
+    }
+    request.set_state(state);
+    uint32_t page_size = 0;
+    (void)absl::SimpleAtoi(args.Get("page-size", "0"), &page_size);
+    request.mutable_page()->set_page_size(page_size);
+    request.mutable_page()->set_page_token(args.Get("page-token"));
+    iv1::ListCasesResponse response;
+    if (int rc = Report(stub->ListCases(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (command == "progress" && args.positional.size() >= 3) {
+    iv1::QueryProgressRequest request;
+    request.set_case_number(args.positional[1]);
+    request.set_query_code(args.positional[2]);
+    iv1::QueryProgressResponse response;
+    if (int rc = Report(stub->QueryProgress(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  return Usage();
+}

@@ -1,0 +1,41 @@
+// grpc_echo_server: the bare gRPC baseline for benchmarks. Same bootstrap as the services.
+#include "absl/strings/str_cat.h"
+#include "sunlight/base/log.h"
+#include "sunlight/bench/v1/echo.grpc.pb.h"
+#include "sunlight/server/config.h"
+#include "sunlight/server/service_host.h"
+
+namespace {
+
+class EchoService final : public sunlight::bench::v1::Echo::Service {
+  grpc::Status Echo(grpc::ServerContext*, const sunlight::bench::v1::EchoMessage* request,
+                    sunlight::bench::v1::EchoMessage* response) override {
+    *response = *request;
+    return grpc::Status::OK;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sunlight::server::BlockTerminationSignals();
+  auto config = sunlight::server::Config::Parse(
+      argc, argv,
+      {{"listen", "127.0.0.1:0", "gRPC listen address"},
+       {"port_file", "", "if set, the bound port is written here"}});
+  if (!config.ok()) {
+    sunlight::LogError("echo", config.status().ToString());
+    return 1;
+  }
+  EchoService service;
+  sunlight::server::ServiceHost host({.service_name = "echo",
+                                      .listen_address = config->Get("listen"),
+                                      .port_file = config->Get("port_file")});
+  host.AddService(&service);
+  if (absl::Status s = host.Start(); !s.ok()) {
+    sunlight::LogError("echo", s.ToString());
+    return 1;
+  }
+  host.RunUntilTerminated();
+  return 0;
+}
