@@ -46,7 +46,8 @@ TEST_CASE("a host on port 0 serves health checks and per-method metrics, then sh
   // HealthCheckRequest, and a response whose field 1 is SERVING (1): bytes 08 01.
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  grpc::ByteBuffer request, response;
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) { done.set_value(s); });

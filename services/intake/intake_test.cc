@@ -107,9 +107,9 @@ TEST_CASE_METHOD(IntakeFixture,
   auto resumed = intake->ReceiveSupplement(receive);
   REQUIRE(resumed.ok());
   CHECK(resumed->state() == v1::CASE_STATE_ACCEPTED);
-  // 24 h + 1 s of working time paused; Feb 28 is a make-up working day, so the due instant
-  // moves from 2026-02-28 00:00 to 2026-03-01 00:00:01.
-  CHECK(FromProto(resumed->current_due()) == At(2026, 3, 1, 0) + absl::Seconds(1));
+  // 24 h + 1 s of working time paused. Feb 28 (Sat) is a make-up working day and covers the
+  // 24 h; the last second falls on the next working day, Mon Mar 2: due 2026-03-02 00:00:01.
+  CHECK(FromProto(resumed->current_due()) == At(2026, 3, 2, 0) + absl::Seconds(1));
   CHECK(FromProto(resumed->receipt().promised_due()) == At(2026, 2, 28, 0));
 }
 

@@ -174,8 +174,8 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
     std::cout << "published " << response.definition().item_code() << " version "
               << response.version() << "  " << response.definition().name() << "\n";
   }
-  std::cout << file.departments_size() << " departments, " << file.windows_size()
-            << " windows, " << file.items_size() << " items\n";
+  std::cout << file.departments_size() << " departments, " << file.windows_size() << " windows, "
+            << file.items_size() << " items\n";
   return 0;
 }
 
@@ -230,9 +230,10 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
   }
   request.mutable_limit()->set_amount(days);
   std::string unit = args.Get("unit", "working");
-  request.mutable_limit()->set_unit(unit == "natural"    ? sunlight::common::v1::LIMIT_UNIT_NATURAL_DAYS
-                                    : unit == "same-day" ? sunlight::common::v1::LIMIT_UNIT_SAME_DAY
-                                                         : sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+  request.mutable_limit()->set_unit(
+      unit == "natural"    ? sunlight::common::v1::LIMIT_UNIT_NATURAL_DAYS
+      : unit == "same-day" ? sunlight::common::v1::LIMIT_UNIT_SAME_DAY
+                           : sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
   for (const auto& p : args.All("pause")) {
     std::vector<std::string> parts = absl::StrSplit(p, '/');
     auto* pause = request.add_pauses();

@@ -92,13 +92,13 @@ double Percentile(std::vector<double>& values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
-      argc, argv,
-      {{"mode", "intake", "intake | echo"},
-       {"target", "127.0.0.1:7001", "service address"},
-       {"clients", "16", "concurrent closed-loop clients"},
-       {"duration", "10s", "measured duration"},
-       {"warmup", "1s", "unmeasured warm-up"}});
+  auto config =
+      sunlight::server::Config::Parse(argc, argv,
+                                      {{"mode", "intake", "intake | echo"},
+                                       {"target", "127.0.0.1:7001", "service address"},
+                                       {"clients", "16", "concurrent closed-loop clients"},
+                                       {"duration", "10s", "measured duration"},
+                                       {"warmup", "1s", "unmeasured warm-up"}});
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return absl::IsCancelled(config.status()) ? 0 : 2;
@@ -145,9 +145,9 @@ int main(int argc, char** argv) {
         } else {
           grpc::ClientContext submit_context;
           iv1::SubmitCaseResponse submitted;
-          ok = intake->SubmitCase(&submit_context,
-                                  Submission(absl::StrCat("bench-", run, "-", t, "-", i)),
-                                  &submitted)
+          ok = intake
+                   ->SubmitCase(&submit_context,
+                                Submission(absl::StrCat("bench-", run, "-", t, "-", i)), &submitted)
                    .ok();
           if (ok) {
             grpc::ClientContext accept_context;
@@ -184,7 +184,6 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("BENCH %s_p50_ms %.3f ms\n", prefix, p50);
   std::cout << absl::StrFormat("BENCH %s_p99_ms %.3f ms\n", prefix, p99);
   std::cerr << absl::StrFormat("%s: %d clients, %.1fs, %d ops, %d failures, payload %d bytes\n",
-                               mode, *clients, seconds, all.size(), failures.load(),
-                               payload_bytes);
+                               mode, *clients, seconds, all.size(), failures.load(), payload_bytes);
   return failures.load() > 0 && all.empty() ? 1 : 0;
 }

@@ -16,7 +16,8 @@ absl::StatusOr<uint64_t> ReadCursor(const storage::Store& store, std::string_vie
   if (!value.ok()) return value.status();
   if (!value->has_value()) return 0;
   if ((*value)->size() != 8) {
-    return absl::DataLossError(absl::StrCat("cursor of stream ", std::string(stream), " is malformed"));
+    return absl::DataLossError(
+        absl::StrCat("cursor of stream ", std::string(stream), " is malformed"));
   }
   return storage::DecodeU64(**value);
 }

@@ -170,6 +170,9 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   auto credentials =
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
+  // Without this, gRPC sets SO_REUSEPORT and a second server on a taken port "succeeds",
+  // silently sharing the port with the first.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen_address, credentials, &port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   auto metrics = std::make_shared<RpcMetrics>(*registry_, options_.service_name);

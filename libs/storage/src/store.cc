@@ -72,7 +72,8 @@ Store::~Store() {
 absl::StatusOr<rocksdb::ColumnFamilyHandle*> Store::Handle(std::string_view column_family) const {
   auto it = handles_.find(column_family);
   if (it == handles_.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown column family ", std::string(column_family)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown column family ", std::string(column_family)));
   }
   return it->second;
 }
