@@ -538,6 +538,7 @@ absl::StatusOr<v1::Case> Intake::AcceptCase(const v1::AcceptCaseRequest& request
   *payload.mutable_receipt() = *receipt;
   *payload.mutable_item() = *item;
   payload.set_department_id(record.department_id());
+  payload.set_case_number(record.case_number());
   return CommitCase(std::move(record), "intake.case.accepted", request.actor(), payload);
 }
 

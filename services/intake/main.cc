@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   auto flags = sunlight::server::CommonFlags("intake", 7001);
   flags.push_back({"calendar", "data/calendars/cn-mainland.json",
                    "working-day calendar file (HolidayCalendarFile JSON)"});
+  flags.push_back({"provisional_years", "",
+                   "years without published holidays to run weekends-only, e.g. 2027"});
   auto config = sunlight::server::Config::Parse(argc, argv, flags);
   if (!config.ok()) {
     if (absl::IsCancelled(config.status())) {
@@ -36,7 +38,10 @@ int main(int argc, char** argv) {
   auto offset = config->GetDuration("clock_offset");
   if (!offset.ok()) return Fail(offset.status());
 
-  auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(config->Get("calendar"));
+  auto provisional = sunlight::calendar::ParseProvisionalYears(config->Get("provisional_years"));
+  if (!provisional.ok()) return Fail(provisional.status());
+  auto calendar =
+      sunlight::calendar::WorkingCalendar::LoadFile(config->Get("calendar"), *provisional);
   if (!calendar.ok()) return Fail(calendar.status());
   std::vector<std::string> families = sunlight::intake::IntakeColumnFamilies();
   for (auto& f : sunlight::eventlog::ColumnFamilies()) families.push_back(f);

@@ -11,7 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/base/status_macros.h"
 
@@ -135,7 +137,7 @@ absl::string_view DayKindName(DayKind kind) {
 }
 
 absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadFile(
-    const std::string& path) {
+    const std::string& path, const std::vector<int>& extra_provisional_years) {
   std::error_code exists_error;
   if (!std::filesystem::exists(path, exists_error)) {
     return absl::NotFoundError(absl::StrCat("calendar file ", path, ": no such file"));
@@ -163,6 +165,12 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadFile
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("calendar file ", path, ": invalid JSON: ", parsed.message().ToString()));
+  }
+  for (int year : extra_provisional_years) {
+    if (std::find(file.provisional_years().begin(), file.provisional_years().end(), year) ==
+        file.provisional_years().end()) {
+      file.add_provisional_years(year);
+    }
   }
   auto calendar = FromProto(file);
   if (!calendar.ok()) {
@@ -278,6 +286,20 @@ absl::StatusOr<absl::Span<const DayKind>> WorkingCalendar::ClassifyYear(int64_t 
   const auto found = years_.find(year);
   if (found == years_.end()) return NoArrangement(year);
   return absl::Span<const DayKind>(found->second);
+}
+
+absl::StatusOr<std::vector<int>> ParseProvisionalYears(absl::string_view csv) {
+  std::vector<int> years;
+  if (csv.empty()) return years;
+  for (absl::string_view part : absl::StrSplit(csv, ',')) {
+    int year = 0;
+    if (!absl::SimpleAtoi(part, &year) || year < 1900 || year > 9999) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--provisional_years: not a year: \"", std::string(part), "\""));
+    }
+    years.push_back(year);
+  }
+  return years;
 }
 
 }  // namespace sunlight::calendar

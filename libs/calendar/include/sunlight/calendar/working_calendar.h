@@ -55,7 +55,10 @@ class WorkingCalendar {
   // On error: NOT_FOUND when the file does not exist, PERMISSION_DENIED or UNAVAILABLE when
   // it cannot be read, INVALID_ARGUMENT naming the file and the parser's message when the JSON is
   // bad, and FromProto's error (prefixed with the file name) when the content is invalid.
-  static absl::StatusOr<std::shared_ptr<const WorkingCalendar>> LoadFile(const std::string& path);
+  // `extra_provisional_years` are added to the file's provisional_years: the operator's
+  // explicit permission (a service flag) to run weekends-only in a year not yet published.
+  static absl::StatusOr<std::shared_ptr<const WorkingCalendar>> LoadFile(
+      const std::string& path, const std::vector<int>& extra_provisional_years = {});
 
   // Validates and indexes a calendar. Requirements, each failing with INVALID_ARGUMENT that
   // names the offending field: `name` is not empty; `timezone` loads with absl::LoadTimeZone;
@@ -109,6 +112,10 @@ class WorkingCalendar {
   std::map<int64_t, std::vector<DayKind>> years_;
   std::set<int64_t> provisional_;
 };
+
+// Parses a comma-separated list of years ("2027,2028"; empty: none) as given on a service's
+// --provisional_years flag. INVALID_ARGUMENT naming the flag for anything else.
+absl::StatusOr<std::vector<int>> ParseProvisionalYears(absl::string_view csv);
 
 }  // namespace sunlight::calendar
 

@@ -1,0 +1,42 @@
+// The gRPC face of the workflow service: converts statuses at the boundary, nothing else.
+#ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
+#define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
+
+#include "sunlight/workflow/v1/workflow.grpc.pb.h"
+#include "workflow.h"
+
+namespace sunlight::workflow {
+
+class WorkflowGrpcService final : public v1::Workflow::Service {
+ public:
+  explicit WorkflowGrpcService(Workflow* workflow) : workflow_(workflow) {}
+
+  grpc::Status ClaimStep(grpc::ServerContext*, const v1::ClaimStepRequest* request,
+                         v1::ProcessResponse* response) override;
+  grpc::Status CompleteStep(grpc::ServerContext*, const v1::CompleteStepRequest* request,
+                            v1::ProcessResponse* response) override;
+  grpc::Status TransferStep(grpc::ServerContext*, const v1::TransferStepRequest* request,
+                            v1::ProcessResponse* response) override;
+  grpc::Status StartSpecialProcedure(grpc::ServerContext*,
+                                     const v1::StartSpecialProcedureRequest* request,
+                                     v1::ProcessResponse* response) override;
+  grpc::Status EndSpecialProcedure(grpc::ServerContext*,
+                                   const v1::EndSpecialProcedureRequest* request,
+                                   v1::ProcessResponse* response) override;
+  grpc::Status ApproveExtension(grpc::ServerContext*, const v1::ApproveExtensionRequest* request,
+                                v1::ProcessResponse* response) override;
+  grpc::Status ReportExternalStep(grpc::ServerContext*,
+                                  const v1::ReportExternalStepRequest* request,
+                                  v1::ReportExternalStepResponse* response) override;
+  grpc::Status GetProcess(grpc::ServerContext*, const v1::GetProcessRequest* request,
+                          v1::GetProcessResponse* response) override;
+  grpc::Status ListWorkQueue(grpc::ServerContext*, const v1::ListWorkQueueRequest* request,
+                             v1::ListWorkQueueResponse* response) override;
+
+ private:
+  Workflow* workflow_;
+};
+
+}  // namespace sunlight::workflow
+
+#endif  // SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
