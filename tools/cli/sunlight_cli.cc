@@ -10,6 +10,7 @@
 // Global flags (before or after the command): --intake=host:port (env SUNLIGHT_INTAKE,
 // default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role=,
 // --department=.
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -24,10 +25,12 @@
 #include "grpcpp/grpcpp.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
+#include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
 namespace {
 
 namespace iv1 = sunlight::intake::v1;
+namespace wv1 = sunlight::workflow::v1;
 
 struct Args {
   std::vector<std::string> positional;
@@ -120,7 +123,17 @@ commands:
   progress CASE_NUMBER QUERY_CODE
   deadline --accepted=RFC3339 --days=N [--unit=working|natural|same-day]
            [--pause=START/END ...] [--as-of=RFC3339]
-  watch [--from=SEQ]                       follow the intake event stream
+  watch [--from=SEQ] [--stream=intake|workflow]   follow an event stream
+workflow (--workflow=host:port, env SUNLIGHT_WORKFLOW, default 127.0.0.1:7002):
+  process CASE_ID [--history]              the case's steps, clocks and decision
+  queue --person=P | --role=R --department=D | --department=D   work queue, most urgent first
+  claim STEP_ID
+  complete STEP_ID --opinion=pass|return|deny [--comment=C] [--return-to=CODE]
+                   [--certificate=NUMBER]
+  transfer STEP_ID [--to-person=P] [--to-department=D] --reason=R
+  procedure-start CASE_ID --type=expert_review|hearing|... --reason=R --days=N
+  procedure-end PROCEDURE_ID --outcome=O
+  extend CASE_ID --days=N --reason=R
 )";
   return 2;
 }
@@ -269,6 +282,114 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
   return 0;
 }
 
+template <typename Request, typename Method>
+int WorkflowAction(wv1::Workflow::Stub& stub, Request request, Method method) {
+  grpc::ClientContext context;
+  wv1::ProcessResponse response;
+  if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
+  Print(response);
+  return 0;
+}
+
+// Workflow commands; returns -1 when `command` is not one of them.
+int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, const Args& args) {
+  const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
+  if (command == "process" && !target.empty()) {
+    grpc::ClientContext context;
+    wv1::GetProcessRequest request;
+    request.set_case_id(target);
+    request.set_include_history(args.Has("history"));
+    wv1::GetProcessResponse response;
+    if (int rc = Report(stub.GetProcess(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (command == "queue") {
+    grpc::ClientContext context;
+    wv1::ListWorkQueueRequest request;
+    if (args.Has("person")) {
+      request.set_person_id(args.Get("person"));
+    } else if (args.Has("role")) {
+      request.mutable_role()->set_role(args.Get("role"));
+      request.mutable_role()->set_department_id(args.Get("department"));
+    } else {
+      request.set_department_id(args.Get("department"));
+    }
+    uint32_t page_size = 0;
+    (void)absl::SimpleAtoi(args.Get("page-size", "0"), &page_size);
+    request.mutable_page()->set_page_size(page_size);
+    request.mutable_page()->set_page_token(args.Get("page-token"));
+    wv1::ListWorkQueueResponse response;
+    if (int rc = Report(stub.ListWorkQueue(&context, request, &response))) return rc;
+    Print(response);
+    return 0;
+  }
+  if (target.empty()) return -1;
+  if (command == "claim") {
+    wv1::ClaimStepRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_step_id(target);
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::ClaimStep);
+  }
+  if (command == "complete") {
+    wv1::CompleteStepRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_step_id(target);
+    wv1::Opinion opinion = wv1::OPINION_UNSPECIFIED;
+    std::string text = args.Get("opinion", "pass");
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    (void)wv1::Opinion_Parse("OPINION_" + text, &opinion);
+    request.set_opinion(opinion);
+    request.set_comment(args.Get("comment"));
+    request.set_return_to_step_code(args.Get("return-to"));
+    request.set_certificate_number(args.Get("certificate"));
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::CompleteStep);
+  }
+  if (command == "transfer") {
+    wv1::TransferStepRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_step_id(target);
+    request.set_to_assignee(args.Get("to-person"));
+    request.set_to_department_id(args.Get("to-department"));
+    request.set_reason(args.Get("reason"));
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::TransferStep);
+  }
+  if (command == "procedure-start") {
+    wv1::StartSpecialProcedureRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_case_id(target);
+    wv1::ProcedureType type = wv1::PROCEDURE_TYPE_UNSPECIFIED;
+    std::string text = args.Get("type");
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    (void)wv1::ProcedureType_Parse("PROCEDURE_TYPE_" + text, &type);
+    request.set_type(type);
+    request.set_reason(args.Get("reason"));
+    uint32_t days = 0;
+    (void)absl::SimpleAtoi(args.Get("days", "0"), &days);
+    request.mutable_limit()->set_amount(days);
+    request.mutable_limit()->set_unit(sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::StartSpecialProcedure);
+  }
+  if (command == "procedure-end") {
+    wv1::EndSpecialProcedureRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_procedure_id(target);
+    request.set_outcome(args.Get("outcome"));
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::EndSpecialProcedure);
+  }
+  if (command == "extend") {
+    wv1::ApproveExtensionRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_case_id(target);
+    uint32_t days = 0;
+    (void)absl::SimpleAtoi(args.Get("days", "0"), &days);
+    request.set_working_days(days);
+    request.set_reason(args.Get("reason"));
+    return WorkflowAction(stub, request, &wv1::Workflow::Stub::ApproveExtension);
+  }
+  return -1;
+}
+
 int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
   auto stub = sunlight::events::v1::EventStream::NewStub(channel);
   grpc::ClientContext context;
@@ -301,7 +422,14 @@ int main(int argc, char** argv) {
   if (command == "load-catalogue") return LoadCatalogue(*stub, args);
   if (command == "submit") return Submit(*stub, args);
   if (command == "deadline") return Deadline(*stub, args);
-  if (command == "watch") return Watch(channel, args);
+  auto workflow_channel =
+      grpc::CreateChannel(args.Get("workflow", Env("SUNLIGHT_WORKFLOW", "127.0.0.1:7002")),
+                          grpc::InsecureChannelCredentials());
+  if (command == "watch") {
+    return Watch(args.Get("stream", "intake") == "workflow" ? workflow_channel : channel, args);
+  }
+  auto workflow_stub = wv1::Workflow::NewStub(workflow_channel);
+  if (int rc = RunWorkflowCommand(*workflow_stub, command, args); rc >= 0) return rc;
   if (command == "accept") {
     iv1::AcceptCaseRequest request;
     request.set_window_id(args.Get("window"));
