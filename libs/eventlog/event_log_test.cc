@@ -66,22 +66,25 @@ class RecordingConsumer {
         SubscriberOptions{
             .target = target, .stream = "test", .initial_backoff = absl::Milliseconds(10)},
         [this] { return ReadCursor(*store_, "test"); },
-        [this](const CaseEvent& e) { return Apply(e); });
+        [this](const std::vector<CaseEvent>& batch) { return Apply(batch); });
     subscriber_->Start();
   }
 
-  absl::Status Apply(const CaseEvent& event) {
-    if (static_cast<int>(event.sequence()) == fail_once_at_) {
-      fail_once_at_ = -1;
-      return absl::UnavailableError("injected failure");
+  // Applies a batch as a real consumer does: derived records and the cursor in one write.
+  absl::Status Apply(const std::vector<CaseEvent>& batch) {
+    storage::WriteBatch write;
+    for (const CaseEvent& event : batch) {
+      if (static_cast<int>(event.sequence()) == fail_once_at_) {
+        fail_once_at_ = -1;
+        return absl::UnavailableError("injected failure");
+      }
+      write.Put(kEventsColumnFamily, storage::EncodeU64(event.sequence()), event.type());
     }
-    storage::WriteBatch batch;
-    batch.Put(kEventsColumnFamily, storage::EncodeU64(event.sequence()), event.type());
-    PutCursor(batch, "test", event.sequence());
-    absl::Status s = store_->Write(batch);
+    PutCursor(write, "test", batch.back().sequence());
+    absl::Status s = store_->Write(write);
     if (s.ok()) {
       absl::MutexLock lock(&mu_);
-      seen_.push_back(event.sequence());
+      for (const CaseEvent& event : batch) seen_.push_back(event.sequence());
     }
     return s;
   }

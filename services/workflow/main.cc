@@ -67,11 +67,12 @@ int main(int argc, char** argv) {
   sunlight::eventlog::EventSubscriber intake_events(
       {.target = config->Get("intake"), .stream = sunlight::workflow::kIntakeStream},
       [wf] { return wf->IntakeCursor(); },
-      [wf](const sunlight::events::v1::CaseEvent& event) {
-        absl::Status s = wf->ApplyIntakeEvent(event);
+      [wf](const std::vector<sunlight::events::v1::CaseEvent>& batch) {
+        absl::Status s = wf->ApplyIntakeEvents(batch);
         if (!s.ok()) {
           sunlight::LogError("workflow",
-                             absl::StrCat("intake event ", event.sequence(), ": ", s.ToString()));
+                             absl::StrCat("intake events ", batch.front().sequence(), "..",
+                                          batch.back().sequence(), ": ", s.ToString()));
         }
         return s;
       });

@@ -1,6 +1,8 @@
 #include "workflow.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -227,6 +229,11 @@ absl::StatusOr<v1::Process> Workflow::LoadOpenProcess(std::string_view case_id,
 }
 
 absl::Status Workflow::Commit(Change& change) {
+  StageWrites(change);
+  return log_->Commit(std::move(change.batch), std::move(change.events)).status();
+}
+
+void Workflow::StageWrites(Change& change) const {
   // Work-queue indexes: drop the entries of the steps as they were, add the active ones now.
   if (change.before().has_value()) {
     for (const auto& step : change.before()->steps()) {
@@ -246,7 +253,6 @@ absl::Status Workflow::Commit(Change& change) {
     }
     change.batch.Put(kProcesses, change.process.case_id(), change.process.SerializeAsString());
   }
-  return log_->Commit(std::move(change.batch), std::move(change.events)).status();
 }
 
 absl::Status Workflow::Replan(v1::Process& process, absl::Time now) const {
@@ -472,49 +478,88 @@ absl::StatusOr<uint64_t> Workflow::IntakeCursor() const {
   return eventlog::ReadCursor(*store_, kIntakeStream);
 }
 
-absl::Status Workflow::ApplyIntakeEvent(const CaseEvent& event) {
+absl::Status Workflow::ApplyIntakeEvents(const std::vector<CaseEvent>& events) {
+  if (events.empty()) return absl::OkStatus();
   std::lock_guard cursor_lock(cursor_mu_);
   SUNLIGHT_ASSIGN_OR_RETURN(uint64_t cursor, IntakeCursor());
-  uint64_t new_cursor = std::max(cursor, event.sequence());
-  if (event.case_id().empty()) {
-    if (new_cursor == cursor) return absl::OkStatus();
-    storage::WriteBatch batch;
-    eventlog::PutCursor(batch, kIntakeStream, new_cursor);
-    return store_->Write(batch);
+  uint64_t new_cursor = cursor;
+  // Lock every case the batch touches, in stripe order (actions hold one stripe at most).
+  std::set<size_t> stripes;
+  for (const auto& event : events) {
+    new_cursor = std::max(new_cursor, event.sequence());
+    if (!event.case_id().empty()) {
+      stripes.insert(std::hash<std::string_view>()(event.case_id()) % case_locks_.size());
+    }
   }
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t stripe : stripes) locks.emplace_back(case_locks_[stripe]);
 
-  std::lock_guard lock(CaseLock(event.case_id()));
-  SUNLIGHT_ASSIGN_OR_RETURN(auto applied_bytes, store_->Get(kIntakeVersions, event.case_id()));
-  uint64_t applied = applied_bytes.has_value() ? storage::DecodeU64(*applied_bytes) : 0;
-  SUNLIGHT_ASSIGN_OR_RETURN(auto before, LoadProcess(event.case_id()));
-  Change change(std::move(before), clock_->Now());
-  eventlog::PutCursor(change.batch, kIntakeStream, new_cursor);
-
-  if (event.case_version() <= applied) {
-    // A repeat: nothing to derive.
-  } else if (event.case_version() > applied + 1) {
-    // Early: park it until the versions before it have arrived.
-    change.batch.Put(kPendingIntake,
-                     KeyBuilder().AddString(event.case_id()).AddU64(event.case_version()).Build(),
-                     event.SerializeAsString());
-  } else {
+  struct CaseWork {
+    std::unique_ptr<Change> change;
+    uint64_t applied = 0;
+    bool advanced = false;
+    std::map<uint64_t, CaseEvent> parked;  // early events of this batch, by case version
+  };
+  std::map<std::string, CaseWork> cases;
+  std::vector<std::string> order;  // cases in first-touch order, for a stable event order
+  absl::Time now = clock_->Now();
+  for (const auto& event : events) {
+    if (event.case_id().empty()) continue;
+    auto [it, inserted] = cases.try_emplace(event.case_id());
+    CaseWork& work = it->second;
+    if (inserted) {
+      order.push_back(event.case_id());
+      SUNLIGHT_ASSIGN_OR_RETURN(auto applied, store_->Get(kIntakeVersions, event.case_id()));
+      work.applied = applied.has_value() ? storage::DecodeU64(*applied) : 0;
+      SUNLIGHT_ASSIGN_OR_RETURN(auto before, LoadProcess(event.case_id()));
+      work.change = std::make_unique<Change>(std::move(before), now);
+    }
+    Change& change = *work.change;
+    if (event.case_version() <= work.applied) continue;  // a repeat: nothing to derive
+    if (event.case_version() > work.applied + 1) {
+      // Early: park it until the versions before it have arrived.
+      work.parked[event.case_version()] = event;
+      change.batch.Put(kPendingIntake,
+                       KeyBuilder().AddString(event.case_id()).AddU64(event.case_version()).Build(),
+                       event.SerializeAsString());
+      continue;
+    }
     SUNLIGHT_RETURN_IF_ERROR(ApplyCaseEvent(change, event));
-    applied = event.case_version();
-    // Drain parked events that are now in order.
+    work.applied = event.case_version();
+    work.advanced = true;
+    // Drain parked events that are now in order (from this batch, then from the store).
     while (true) {
-      std::string key = KeyBuilder().AddString(event.case_id()).AddU64(applied + 1).Build();
-      SUNLIGHT_ASSIGN_OR_RETURN(auto parked, store_->Get(kPendingIntake, key));
-      if (!parked.has_value()) break;
+      std::string key = KeyBuilder().AddString(event.case_id()).AddU64(work.applied + 1).Build();
       CaseEvent next;
-      if (!next.ParseFromString(*parked)) return absl::DataLossError("unreadable parked event");
+      if (auto p = work.parked.find(work.applied + 1); p != work.parked.end()) {
+        next = p->second;
+      } else {
+        SUNLIGHT_ASSIGN_OR_RETURN(auto stored, store_->Get(kPendingIntake, key));
+        if (!stored.has_value()) break;
+        if (!next.ParseFromString(*stored)) return absl::DataLossError("unreadable parked event");
+      }
       SUNLIGHT_RETURN_IF_ERROR(ApplyCaseEvent(change, next));
       change.batch.Delete(kPendingIntake, key);
-      ++applied;
+      ++work.applied;
     }
-    change.batch.Put(kIntakeVersions, event.case_id(), storage::EncodeU64(applied));
-    if (change.exists()) change.process.set_intake_version(applied);
   }
-  return Commit(change);
+
+  storage::WriteBatch batch;
+  std::vector<CaseEvent> produced;
+  for (const std::string& case_id : order) {
+    CaseWork& work = cases[case_id];
+    Change& change = *work.change;
+    if (work.advanced) {
+      change.batch.Put(kIntakeVersions, case_id, storage::EncodeU64(work.applied));
+      if (change.exists()) change.process.set_intake_version(work.applied);
+      StageWrites(change);
+    }
+    batch.Append(change.batch);
+    for (auto& e : change.events) produced.push_back(std::move(e));
+  }
+  if (new_cursor > cursor) eventlog::PutCursor(batch, kIntakeStream, new_cursor);
+  if (batch.empty() && produced.empty()) return absl::OkStatus();
+  return log_->Commit(std::move(batch), std::move(produced)).status();
 }
 
 absl::Status Workflow::ApplyCaseEvent(Change& change, const CaseEvent& event) {

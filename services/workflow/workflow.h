@@ -48,8 +48,12 @@ class Workflow {
 
   eventlog::EventLog& event_log() { return *log_; }
 
-  // Consuming the intake stream.
-  absl::Status ApplyIntakeEvent(const events::v1::CaseEvent& event);
+  // Consuming the intake stream: applies consecutive intake events and commits what they
+  // produce with the intake cursor (the highest sequence seen) in one write.
+  absl::Status ApplyIntakeEvents(const std::vector<events::v1::CaseEvent>& events);
+  absl::Status ApplyIntakeEvent(const events::v1::CaseEvent& event) {
+    return ApplyIntakeEvents({event});
+  }
   absl::StatusOr<uint64_t> IntakeCursor() const;
 
   // Actions.
@@ -82,6 +86,8 @@ class Workflow {
                                               bool step_action = false) const;
   // Applies one in-order intake event of a case to `change` (which may hold no process yet).
   absl::Status ApplyCaseEvent(Change& change, const events::v1::CaseEvent& event);
+  // Adds the change's process and work-queue index writes to change.batch.
+  void StageWrites(Change& change) const;
   absl::Status Commit(Change& change);
 
   // Routing.

@@ -9,9 +9,17 @@
 // prints intake_cases_per_s and intake_p99_ms (latency of the whole operation).
 // echo mode: one operation = one Echo call carrying as many bytes as a SubmitCase request;
 // prints grpc_echo_calls_per_s and grpc_echo_p99_ms.
+// workflow mode (--workflow=ADDR): each client submits and accepts a case of a three-step
+// item through intake, waits until the workflow's event stream shows the case routed, then
+// completes the three steps; prints workflow_steps_per_s (step completions per second) and
+// workflow_route_lag_p99_ms (AcceptCase returned -> process started seen on the stream).
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -20,12 +28,66 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/bench/v1/echo.grpc.pb.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
+#include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
 namespace {
 
 namespace iv1 = sunlight::intake::v1;
+namespace wv1 = sunlight::workflow::v1;
+
+const char* const kWorkflowSteps[] = {"handle", "review", "approve"};
+
+// Watches the workflow stream and records when each case's process started.
+class RouteWatcher {
+ public:
+  explicit RouteWatcher(const std::string& target)
+      : stub_(sunlight::events::v1::EventStream::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {
+    grpc::ClientContext info_context;
+    sunlight::events::v1::StreamInfo info;
+    (void)stub_->GetStreamInfo(&info_context, sunlight::events::v1::GetStreamInfoRequest(), &info);
+    thread_ = std::thread([this, from = info.last_sequence() + 1] { Run(from); });
+  }
+  ~RouteWatcher() {
+    context_.TryCancel();
+    thread_.join();
+  }
+  // Blocks until the case is routed (or 10 s); returns when it was seen.
+  std::optional<absl::Time> WaitRouted(const std::string& case_id) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return routed_.contains(case_id); });
+    auto it = routed_.find(case_id);
+    if (it == routed_.end()) return std::nullopt;
+    absl::Time t = it->second;
+    routed_.erase(it);
+    return t;
+  }
+
+ private:
+  void Run(uint64_t from) {
+    sunlight::events::v1::SubscribeRequest request;
+    request.set_from_sequence(from);
+    auto reader = stub_->Subscribe(&context_, request);
+    sunlight::events::v1::CaseEvent event;
+    while (reader->Read(&event)) {
+      if (event.type() != "workflow.process.started") continue;
+      std::lock_guard lock(mu_);
+      routed_[event.case_id()] = absl::Now();
+      cv_.notify_all();
+    }
+    (void)reader->Finish();
+  }
+
+  std::unique_ptr<sunlight::events::v1::EventStream::Stub> stub_;
+  grpc::ClientContext context_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, absl::Time> routed_;
+  std::thread thread_;
+};
 
 iv1::SubmitCaseRequest Submission(const std::string& key) {
   iv1::SubmitCaseRequest request;
@@ -76,6 +138,16 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
   item->mutable_statutory_limit()->set_unit(sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
   item->mutable_promised_limit()->set_amount(5);
   item->mutable_promised_limit()->set_unit(sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+  for (const char* code : kWorkflowSteps) {
+    auto* step = item->add_steps();
+    step->set_code(code);
+    step->set_name(code);
+    step->set_kind(std::string(code) == "approve" ? iv1::STEP_KIND_APPROVE : iv1::STEP_KIND_REVIEW);
+    step->set_department_id("bench");
+    step->set_role(code);
+    step->mutable_limit()->set_amount(2);
+    step->mutable_limit()->set_unit(sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+  }
   iv1::ItemVersion version;
   s = stub.PublishItemVersion(&c2, publish, &version);
   if (!s.ok()) std::cerr << "seed: " << s.error_message() << "\n";
@@ -92,13 +164,14 @@ double Percentile(std::vector<double>& values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config =
-      sunlight::server::Config::Parse(argc, argv,
-                                      {{"mode", "intake", "intake | echo"},
-                                       {"target", "127.0.0.1:7001", "service address"},
-                                       {"clients", "16", "concurrent closed-loop clients"},
-                                       {"duration", "10s", "measured duration"},
-                                       {"warmup", "1s", "unmeasured warm-up"}});
+  auto config = sunlight::server::Config::Parse(
+      argc, argv,
+      {{"mode", "intake", "intake | echo"},
+       {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
+       {"workflow", "127.0.0.1:7002", "workflow address (workflow mode)"},
+       {"clients", "16", "concurrent closed-loop clients"},
+       {"duration", "10s", "measured duration"},
+       {"warmup", "1s", "unmeasured warm-up"}});
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return absl::IsCancelled(config.status()) ? 0 : 2;
@@ -108,11 +181,15 @@ int main(int argc, char** argv) {
   auto duration = config->GetDuration("duration");
   auto warmup = config->GetDuration("warmup");
   if (!clients.ok() || !duration.ok() || !warmup.ok() || *clients < 1 ||
-      (mode != "intake" && mode != "echo")) {
+      (mode != "intake" && mode != "echo" && mode != "workflow")) {
     std::cerr << "bad flags (see --help)\n";
     return 2;
   }
-  if (mode == "intake") {
+  std::unique_ptr<RouteWatcher> watcher;
+  if (mode == "workflow") watcher = std::make_unique<RouteWatcher>(config->Get("workflow"));
+  std::vector<std::vector<double>> route_lags(static_cast<size_t>(*clients));
+  std::atomic<uint64_t> steps_done{0};
+  if (mode != "echo") {
     auto channel = grpc::CreateChannel(config->Get("target"), grpc::InsecureChannelCredentials());
     if (!SeedCatalogue(*iv1::Intake::NewStub(channel))) return 1;
   }
@@ -132,6 +209,8 @@ int main(int argc, char** argv) {
                                                grpc::InsecureChannelCredentials(), channel_args);
       auto intake = iv1::Intake::NewStub(channel);
       auto echo = sunlight::bench::v1::Echo::NewStub(channel);
+      auto workflow = wv1::Workflow::NewStub(grpc::CreateCustomChannel(
+          config->Get("workflow"), grpc::InsecureChannelCredentials(), channel_args));
       sunlight::bench::v1::EchoMessage message;
       message.set_payload(std::string(payload_bytes, 'x'));
       auto& mine = latencies[static_cast<size_t>(t)];
@@ -157,6 +236,27 @@ int main(int argc, char** argv) {
             iv1::CaseResponse accepted;
             ok = intake->AcceptCase(&accept_context, accept, &accepted).ok();
           }
+          if (ok && mode == "workflow") {
+            absl::Time accepted_at = absl::Now();
+            auto routed = watcher->WaitRouted(submitted.case_().case_id());
+            ok = routed.has_value();
+            if (ok && measuring) {
+              route_lags[static_cast<size_t>(t)].push_back(
+                  absl::ToDoubleMilliseconds(*routed - accepted_at));
+            }
+            for (int s = 0; ok && s < 3; ++s) {
+              grpc::ClientContext step_context;
+              wv1::CompleteStepRequest complete;
+              complete.mutable_actor()->set_id(absl::StrCat("bench-", kWorkflowSteps[s], t));
+              complete.mutable_actor()->set_role(kWorkflowSteps[s]);
+              complete.mutable_actor()->set_department_id("bench");
+              complete.set_step_id(absl::StrCat(submitted.case_().case_id(), "/", s + 1));
+              complete.set_opinion(wv1::OPINION_PASS);
+              wv1::ProcessResponse response;
+              ok = workflow->CompleteStep(&step_context, complete, &response).ok();
+              if (ok && measuring) ++steps_done;
+            }
+          }
         }
         if (!ok) ++failures;
         if (measuring && ok) mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
@@ -177,6 +277,19 @@ int main(int argc, char** argv) {
   double rate = static_cast<double>(all.size()) / seconds;
   double p50 = Percentile(all, 0.50);
   double p99 = Percentile(all, 0.99);
+  if (mode == "workflow") {
+    std::vector<double> lags;
+    for (auto& l : route_lags) lags.insert(lags.end(), l.begin(), l.end());
+    std::cout << absl::StrFormat("BENCH workflow_steps_per_s %.1f steps/s\n",
+                                 static_cast<double>(steps_done.load()) / seconds);
+    std::cout << absl::StrFormat("BENCH workflow_route_lag_p50_ms %.3f ms\n",
+                                 Percentile(lags, 0.50));
+    std::cout << absl::StrFormat("BENCH workflow_route_lag_p99_ms %.3f ms\n",
+                                 Percentile(lags, 0.99));
+    std::cerr << absl::StrFormat("workflow: %d clients, %.1fs, %d cases, %d steps, %d failures\n",
+                                 *clients, seconds, all.size(), steps_done.load(), failures.load());
+    return failures.load() > 0 && all.empty() ? 1 : 0;
+  }
   std::string prefix = mode == "echo" ? "grpc_echo" : "intake";
   std::string unit = mode == "echo" ? "calls_per_s" : "cases_per_s";
   std::cout << absl::StrFormat("BENCH %s_%s %.1f %s\n", prefix, unit, rate,

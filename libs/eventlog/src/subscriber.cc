@@ -1,5 +1,6 @@
 #include "sunlight/eventlog/subscriber.h"
 
+#include <deque>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -63,21 +64,62 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
   events::v1::SubscribeRequest request;
   request.set_from_sequence(expected);
   auto reader = stub.Subscribe(&context, request);
-  CaseEvent event;
-  absl::Status result = absl::OkStatus();
-  while (reader->Read(&event)) {
-    if (event.sequence() != expected) {
-      result = absl::DataLossError(absl::StrCat("stream ", options_.stream, ": expected sequence ",
-                                                expected, ", got ", event.sequence()));
-      break;
+
+  // The reader thread fills a bounded queue; this thread applies what is queued in batches.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<CaseEvent> queue;
+  bool stream_ended = false;
+  std::thread receiver([&] {
+    CaseEvent event;
+    while (reader->Read(&event)) {
+      std::unique_lock lock(queue_mu);
+      queue_cv.wait(lock, [&] { return queue.size() < kMaxQueued || stream_ended; });
+      if (stream_ended) break;  // the consumer gave up on this connection
+      queue.push_back(std::move(event));
+      queue_cv.notify_all();
     }
-    result = handler_(event);
+    std::lock_guard lock(queue_mu);
+    stream_ended = true;
+    queue_cv.notify_all();
+  });
+
+  absl::Status result = absl::OkStatus();
+  std::vector<CaseEvent> batch;
+  while (result.ok()) {
+    batch.clear();
+    {
+      std::unique_lock lock(queue_mu);
+      queue_cv.wait(lock, [&] { return !queue.empty() || stream_ended; });
+      if (queue.empty()) break;  // ended and drained
+      while (!queue.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      queue_cv.notify_all();
+    }
+    for (const CaseEvent& event : batch) {
+      if (event.sequence() != expected) {
+        result =
+            absl::DataLossError(absl::StrCat("stream ", options_.stream, ": expected sequence ",
+                                             expected, ", got ", event.sequence()));
+        break;
+      }
+      ++expected;
+    }
     if (!result.ok()) break;
-    last_handled_ = expected;
-    ++expected;
+    result = handler_(batch);
+    if (!result.ok()) break;
+    last_handled_ = batch.back().sequence();
     *made_progress = true;
   }
   context.TryCancel();
+  {
+    std::lock_guard lock(queue_mu);
+    stream_ended = true;
+    queue_cv.notify_all();
+  }
+  receiver.join();
   grpc::Status finish = reader->Finish();
   {
     std::lock_guard lock(mu_);

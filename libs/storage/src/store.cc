@@ -30,6 +30,10 @@ void WriteBatch::Delete(std::string_view column_family, std::string_view key) {
   ops_.push_back(Op{std::string(column_family), std::string(key), std::string(), true});
 }
 
+void WriteBatch::Append(const WriteBatch& other) {
+  ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("path: must not be empty");
   std::error_code ec;

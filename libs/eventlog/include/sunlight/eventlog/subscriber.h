@@ -8,7 +8,12 @@
 //   EventSubscriber subscriber(
 //       {.target = "localhost:7001", .stream = "intake"},
 //       [&] { return ReadCursor(*store, "intake"); },
-//       [&](const CaseEvent& e) { return ApplyAndCommitWithCursor(e); });
+//       [&](const std::vector<CaseEvent>& batch) { return ApplyAndCommitWithCursor(batch); });
+//
+// Events are handed over in batches: a reader thread receives them into a bounded queue
+// (kMaxQueued events; the stream's flow control holds the producer back beyond that) and
+// the handler gets everything queued, up to `max_batch`, so a consumer can commit many
+// events and its cursor in one synced write.
 //   subscriber.Start();
 //   ...
 //   subscriber.Stop();
@@ -40,15 +45,20 @@ struct SubscriberOptions {
   // Reconnect backoff: doubles from initial to max, with +-20% jitter; reset after an event.
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
+  // Most events handed to the handler at once.
+  size_t max_batch = 256;
 };
 
 class EventSubscriber {
  public:
   // Returns the last sequence number whose effects the consumer has committed (0: none).
   using CursorFn = std::function<absl::StatusOr<uint64_t>()>;
-  // Applies one event and commits the cursor with its effects. A non-OK status makes the
-  // subscriber reconnect (after backoff) from the cursor CursorFn then returns.
-  using Handler = std::function<absl::Status(const events::v1::CaseEvent&)>;
+  // Applies a batch of consecutive events (in sequence order, never empty) and commits the
+  // cursor (the last event's sequence) with their effects, atomically. A non-OK status makes
+  // the subscriber reconnect (after backoff) from the cursor CursorFn then returns.
+  using Handler = std::function<absl::Status(const std::vector<events::v1::CaseEvent>&)>;
+
+  static constexpr size_t kMaxQueued = 1024;
 
   EventSubscriber(SubscriberOptions options, CursorFn cursor, Handler handler);
   ~EventSubscriber();  // Stops.

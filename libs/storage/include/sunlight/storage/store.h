@@ -45,6 +45,8 @@ class WriteBatch {
  public:
   void Put(std::string_view column_family, std::string_view key, std::string_view value);
   void Delete(std::string_view column_family, std::string_view key);
+  // Adds every operation of `other`, after this batch's own.
+  void Append(const WriteBatch& other);
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
 
