@@ -253,12 +253,19 @@ int main(int argc, char** argv) {
               complete.set_step_id(absl::StrCat(submitted.case_().case_id(), "/", s + 1));
               complete.set_opinion(wv1::OPINION_PASS);
               wv1::ProcessResponse response;
-              ok = workflow->CompleteStep(&step_context, complete, &response).ok();
+              grpc::Status status = workflow->CompleteStep(&step_context, complete, &response);
+              ok = status.ok();
+              if (!ok && failures.load() == 0) {
+                std::cerr << "CompleteStep " << complete.step_id() << ": " << status.error_message()
+                          << "\n";
+              }
               if (ok && measuring) ++steps_done;
             }
           }
         }
-        if (!ok) ++failures;
+        if (!ok && failures++ == 0) {
+          std::cerr << "first failure in client " << t << " at operation " << i << "\n";
+        }
         if (measuring && ok) mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
       }
     });
