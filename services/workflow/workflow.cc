@@ -321,6 +321,14 @@ absl::Status Workflow::Activate(Change& change, int definition_index, uint32_t a
   return absl::OkStatus();
 }
 
+void Workflow::Cancel(Change& change, v1::Step& step, const google::protobuf::Timestamp& at) {
+  step.set_state(v1::STEP_STATE_CANCELLED);
+  *step.mutable_completed_at() = at;
+  v1::StepCompleted payload;
+  *payload.mutable_step() = step;
+  change.Emit("workflow.step.cancelled", change.actor, payload);
+}
+
 absl::Status Workflow::Decide(Change& change, v1::Decision decision, const std::string& reasons) {
   v1::Process& process = change.process;
   if (process.decision() != v1::DECISION_UNSPECIFIED) return absl::OkStatus();
@@ -374,8 +382,7 @@ absl::Status Workflow::AfterGroupDone(Change& change, int definition_index, uint
   for (auto& step : *process.mutable_steps()) {
     if (static_cast<int>(step.definition_index()) == definition_index &&
         step.attempt() == attempt && IsActive(step)) {
-      step.set_state(v1::STEP_STATE_CANCELLED);
-      *step.mutable_completed_at() = ToProto(change.now());
+      Cancel(change, step, ToProto(change.now()));
     }
   }
   if (process.decision() == v1::DECISION_DENIED) return CompleteCase(change);
@@ -419,10 +426,7 @@ absl::Status Workflow::Finish(Change& change, v1::Step& step, v1::Opinion opinio
       if (process.definitions(i).code() == return_to) target = i;
     }
     for (auto& other : *process.mutable_steps()) {
-      if (IsActive(other)) {
-        other.set_state(v1::STEP_STATE_CANCELLED);
-        *other.mutable_completed_at() = ToProto(change.now());
-      }
+      if (IsActive(other)) Cancel(change, other, ToProto(change.now()));
     }
     uint32_t next_attempt = 1;
     for (const auto& s : process.steps()) {
@@ -439,10 +443,7 @@ absl::Status Workflow::Finish(Change& change, v1::Step& step, v1::Opinion opinio
     }
     SUNLIGHT_RETURN_IF_ERROR(Decide(change, v1::DECISION_DENIED, comment));
     for (auto& other : *process.mutable_steps()) {
-      if (IsActive(other)) {
-        other.set_state(v1::STEP_STATE_CANCELLED);
-        *other.mutable_completed_at() = ToProto(change.now());
-      }
+      if (IsActive(other)) Cancel(change, other, ToProto(change.now()));
     }
     return CompleteCase(change);
   }
@@ -620,10 +621,7 @@ absl::Status Workflow::ApplyCaseEvent(Change& change, const CaseEvent& event) {
     iv1::CaseWithdrawn withdrawn;
     (void)event.payload().UnpackTo(&withdrawn);
     for (auto& step : *process.mutable_steps()) {
-      if (IsActive(step)) {
-        step.set_state(v1::STEP_STATE_CANCELLED);
-        *step.mutable_completed_at() = event.occurred_at();
-      }
+      if (IsActive(step)) Cancel(change, step, event.occurred_at());
     }
     int n = process.supplement_pauses_size();
     if (n > 0 && !process.supplement_pauses(n - 1).has_end()) {

@@ -96,6 +96,8 @@ class Workflow {
                       const std::string& comment, const std::string& return_to,
                       const std::string& certificate_number);
   absl::Status AfterGroupDone(Change& change, int definition_index, uint32_t attempt);
+  // Ends an active step without an opinion, with an event so its clock can finish.
+  void Cancel(Change& change, v1::Step& step, const google::protobuf::Timestamp& at);
   absl::Status Decide(Change& change, v1::Decision decision, const std::string& reasons);
   absl::Status CompleteCase(Change& change);
   absl::Status Replan(v1::Process& process, absl::Time now) const;

@@ -1,0 +1,150 @@
+// The supervision service's logic: a clock for every case, step, special procedure and
+// supervision notice; lights that change at the warning and due instants; alerts; the
+// light board; supervision notices; focused-review anomalies.
+//
+//   SUNLIGHT_ASSIGN_OR_RETURN(auto supervision, Supervision::Open(store.get(), calendar, &clock));
+//   supervision->ApplyEvents("intake", batch);    // from the intake stream (and "workflow")
+//   supervision->FireDue();                        // the scheduler, about once a second
+//   supervision->DeliverAlerts(sink);               // the notifier
+//
+// Clocks live in RocksDB; a due-time index (instant, clock, light) drives FireDue, which
+// re-checks each clock against its facts before it changes a light, so a paused or
+// re-planned clock never fires early. Every yellow or red transition and every anomaly
+// raises one alert with a stable id (clock, light, instant / case, rule), stored with the
+// light change in one write and queued for delivery until the sink takes it.
+// Thread-safe.
+#ifndef SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_H_
+#define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sunlight/base/clock.h"
+#include "sunlight/calendar/working_calendar.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/storage/store.h"
+#include "sunlight/supervision/v1/supervision.pb.h"
+
+namespace sunlight::supervision {
+
+namespace v1 = ::sunlight::supervision::v1;
+
+inline constexpr char kIntakeStream[] = "intake";
+inline constexpr char kWorkflowStream[] = "workflow";
+
+// Column families of the supervision store, besides the event log's.
+std::vector<std::string> SupervisionColumnFamilies();
+
+// Where alerts go: a text-message gateway in production; a file by default.
+class AlertSink {
+ public:
+  virtual ~AlertSink() = default;
+  // Delivers one alert. Called again with the same alert after an error; a sink that can
+  // tell it already has an alert (by alert_id) must not take it twice.
+  virtual absl::Status Deliver(const v1::Alert& alert) = 0;
+};
+
+// Appends each alert as one JSON line to a file, synced; remembers the ids it holds, so a
+// redelivery after a crash is not written twice.
+class FileAlertSink final : public AlertSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<FileAlertSink>> Open(const std::string& path);
+  absl::Status Deliver(const v1::Alert& alert) override;
+
+ private:
+  explicit FileAlertSink(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  std::mutex mu_;
+  std::set<std::string> delivered_;
+};
+
+class Supervision {
+ public:
+  static absl::StatusOr<std::unique_ptr<Supervision>> Open(
+      storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
+      const Clock* clock);
+
+  eventlog::EventLog& event_log() { return *log_; }
+
+  // Applies consecutive events of `stream` ("intake" or "workflow") and commits what they
+  // produce with that stream's cursor in one write.
+  absl::Status ApplyEvents(const std::string& stream,
+                           const std::vector<events::v1::CaseEvent>& events);
+  absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
+
+  // Fires every planned transition whose instant has come (up to `max` of them); returns how
+  // many lights changed.
+  absl::StatusOr<size_t> FireDue(size_t max = 4096);
+  // The next planned transition instant, if any.
+  absl::StatusOr<std::optional<absl::Time>> NextDue() const;
+  // Delivers queued alerts to `sink`, oldest first; returns how many were delivered. Stops
+  // at the first failure (and returns it), to be retried later.
+  absl::StatusOr<size_t> DeliverAlerts(AlertSink& sink, size_t max = 1000);
+
+  // Queries.
+  absl::StatusOr<v1::GetLightBoardResponse> GetLightBoard(
+      const v1::GetLightBoardRequest& request) const;
+  absl::StatusOr<v1::ListClocksResponse> ListClocks(const v1::ListClocksRequest& request) const;
+  absl::StatusOr<v1::GetCaseClocksResponse> GetCaseClocks(
+      const v1::GetCaseClocksRequest& request) const;
+  absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& request) const;
+
+  // Supervision notices.
+  absl::StatusOr<v1::Notice> IssueNotice(const v1::IssueNoticeRequest& request);
+  absl::StatusOr<v1::Notice> RespondToNotice(const v1::RespondToNoticeRequest& request);
+  absl::StatusOr<v1::Notice> DecideNotice(const v1::DecideNoticeRequest& request);
+  absl::StatusOr<v1::Notice> GetNotice(const v1::GetNoticeRequest& request) const;
+
+  // Configuration: both re-plan every open clock.
+  absl::StatusOr<v1::ReplanResponse> SetRuleSet(const v1::SetRuleSetRequest& request);
+  v1::RuleSet GetRuleSet() const;
+  absl::StatusOr<v1::SetCalendarResponse> SetCalendar(const v1::SetCalendarRequest& request);
+
+ private:
+  class Mutation;
+  struct Thresholds;
+
+  Supervision(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
+              std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
+              v1::RuleSet rules, uint64_t last_alert, uint64_t last_notice);
+
+  std::shared_ptr<const calendar::WorkingCalendar> calendar() const;
+  v1::RuleSet rules() const;
+
+  absl::Status ApplyIntake(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
+  // (Re)computes a clock's instants from its facts; sets its light as of its finish (if
+  // finished); lowers the light of an open clock whose thresholds moved later.
+  absl::Status Plan(Mutation& m, v1::Clock& clock);
+  absl::StatusOr<Thresholds> ComputeThresholds(const v1::Clock& clock, absl::Time as_of) const;
+  // Re-plans every clock of a case after its facts changed.
+  absl::Status ReplanCase(Mutation& m, const std::string& case_id);
+  // Raises the alert of one transition unless the clock already has it.
+  void RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light, absl::Time at);
+  void RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const std::string& rule,
+                    const std::string& discriminator, absl::Time at, const std::string& text);
+  absl::Status Commit(Mutation& m);
+  absl::StatusOr<size_t> ReplanAll(const std::string& reason);
+
+  storage::Store* store_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  const Clock* clock_;
+  mutable std::mutex config_mu_;
+  std::shared_ptr<const calendar::WorkingCalendar> calendar_;  // guarded by config_mu_
+  v1::RuleSet rules_;                                          // guarded by config_mu_
+  // One writer at a time: ingestion, firing, notices and re-planning all read-modify-write
+  // clocks; they serialize here (RocksDB group commit is not needed at this rate).
+  std::mutex write_mu_;
+  std::atomic<uint64_t> last_alert_;
+  std::atomic<uint64_t> last_notice_;
+};
+
+}  // namespace sunlight::supervision
+
+#endif  // SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_H_

@@ -1,0 +1,490 @@
+#include "supervision.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "google/protobuf/util/json_util.h"
+
+#include "intake_test_fixture.h"
+#include "sunlight/eventlog/event_log.h"
+#include "workflow.h"
+
+namespace sunlight::supervision {
+namespace {
+
+namespace iv1 = ::sunlight::intake::v1;
+namespace wv1 = ::sunlight::workflow::v1;
+using intake::At;
+using intake::WorkingDays;
+
+common::v1::Actor Person(const std::string& id, const std::string& role,
+                         const std::string& department = "market") {
+  common::v1::Actor actor;
+  actor.set_id(id);
+  actor.set_role(role);
+  actor.set_department_id(department);
+  return actor;
+}
+
+std::unique_ptr<storage::Store> OpenStore(const std::string& path,
+                                          std::vector<std::string> families) {
+  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  auto s = storage::Store::Open({.path = path, .column_families = families, .sync_writes = false});
+  REQUIRE(s.ok());
+  return *std::move(s);
+}
+
+// Intake and workflow in process (the real libraries) feeding a supervision instance.
+struct SupervisionFixture : intake::IntakeFixture {
+  SupervisionFixture() {
+    workflow_store = OpenStore(dir.Sub("workflow"), workflow::WorkflowColumnFamilies());
+    auto w = workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
+    REQUIRE(w.ok());
+    wf = *std::move(w);
+    OpenSupervision();
+  }
+
+  void OpenSupervision() {
+    sv.reset();
+    sv_store.reset();
+    sv_store = OpenStore(dir.Sub("supervision"), SupervisionColumnFamilies());
+    auto s = Supervision::Open(sv_store.get(), calendar, &clock);
+    REQUIRE(s.ok());
+    sv = *std::move(s);
+  }
+
+  static std::vector<events::v1::CaseEvent> After(eventlog::EventLog& log, uint64_t cursor) {
+    std::vector<events::v1::CaseEvent> events;
+    REQUIRE(log.Read(cursor + 1, 1000000, &events).ok());
+    return events;
+  }
+
+  // Intake -> workflow -> supervision, everything pending.
+  void Pump() {
+    REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
+    REQUIRE(sv->ApplyEvents(kIntakeStream, After(intake->event_log(), *sv->Cursor(kIntakeStream)))
+                .ok());
+    REQUIRE(sv->ApplyEvents(kWorkflowStream, After(wf->event_log(), *sv->Cursor(kWorkflowStream)))
+                .ok());
+  }
+
+  void Fire(absl::Time at) {
+    clock.Set(at);
+    REQUIRE(sv->FireDue().ok());
+  }
+
+  std::string AcceptCase(const std::string& key) {
+    auto submitted = intake->SubmitCase(SubmitRequest(key));
+    REQUIRE(submitted.ok());
+    REQUIRE(Accept(submitted->case_().case_id()).ok());
+    Pump();
+    return submitted->case_().case_id();
+  }
+
+  v1::Clock CaseClock(const std::string& case_id) {
+    v1::GetCaseClocksRequest request;
+    request.set_case_id(case_id);
+    auto response = sv->GetCaseClocks(request);
+    REQUIRE(response.ok());
+    for (const auto& c : response->clocks()) {
+      if (c.clock().kind() == v1::CLOCK_KIND_CASE) return c.clock();
+    }
+    FAIL("no case clock");
+    return {};
+  }
+
+  std::vector<v1::Alert> Alerts(const std::string& case_id = "") {
+    v1::ListAlertsRequest request;
+    request.set_case_id(case_id);
+    request.mutable_page()->set_page_size(500);
+    auto response = sv->ListAlerts(request);
+    REQUIRE(response.ok());
+    return {response->alerts().begin(), response->alerts().end()};
+  }
+
+  std::unique_ptr<storage::Store> workflow_store;
+  std::unique_ptr<workflow::Workflow> wf;
+  std::unique_ptr<storage::Store> sv_store;
+  std::unique_ptr<Supervision> sv;
+};
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a case turns yellow and red exactly at its instants across "
+                 "the Spring Festival and a make-up day") {
+  std::string case_id = AcceptCase("golden");
+  v1::Clock clock_record = CaseClock(case_id);
+  // Accepted Fri 2026-02-13 15:00, 5 working days (Feb 14 make-up, 24, 25, 26, 27).
+  CHECK(FromProto(clock_record.due()) == At(2026, 2, 28, 0));
+  CHECK(FromProto(clock_record.yellow_at()) == At(2026, 2, 27, 0));  // 1 working day left
+  CHECK(FromProto(clock_record.red_at()) == At(2026, 2, 28, 0));
+  CHECK(clock_record.light() == v1::LIGHT_GREEN);
+  CHECK(clock_record.rule_version() == "r1");
+  CHECK(clock_record.calendar_version() == calendar->versioned_name());
+
+  Fire(At(2026, 2, 27, 0) - absl::Seconds(1));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_GREEN);
+  Fire(At(2026, 2, 27, 0));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_YELLOW);
+  Fire(At(2026, 2, 28, 0) - absl::Seconds(1));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_YELLOW);
+  Fire(At(2026, 2, 28, 0));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_RED);
+  Fire(At(2026, 3, 5, 0));
+
+  std::vector<v1::Alert> lights;
+  for (const auto& a : Alerts(case_id)) {
+    if (a.kind() == v1::ALERT_KIND_LIGHT && a.clock_id() == "case/" + case_id) lights.push_back(a);
+  }
+  REQUIRE(lights.size() == 2);
+  CHECK(lights[0].light() == v1::LIGHT_YELLOW);
+  CHECK(FromProto(lights[0].occurred_at()) == At(2026, 2, 27, 0));
+  CHECK(lights[1].light() == v1::LIGHT_RED);
+  CHECK(FromProto(lights[1].occurred_at()) == At(2026, 2, 28, 0));
+  CHECK(lights[1].department_id() == "market");
+
+  v1::GetLightBoardRequest board_request;
+  auto board = sv->GetLightBoard(board_request);
+  REQUIRE(board.ok());
+  REQUIRE(board->departments_size() == 1);
+  CHECK(board->departments(0).red() == 1);
+  v1::ListClocksRequest reds;
+  reds.set_light(v1::LIGHT_RED);
+  auto red_list = sv->ListClocks(reds);
+  REQUIRE(red_list.ok());
+  REQUIRE(red_list->clocks_size() == 1);
+  CHECK(red_list->clocks(0).case_id() == case_id);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a supplement pause moves the instants to the second; an "
+                 "open pause does not move") {
+  std::string case_id = AcceptCase("pause");
+  clock.Set(At(2026, 2, 24, 10));
+  iv1::RequestSupplementRequest request;
+  *request.mutable_actor() = intake::Clerk();
+  request.set_case_id(case_id);
+  request.add_missing_materials()->set_name("lease");
+  request.mutable_missing_materials(0)->set_reason("expired");
+  REQUIRE(intake->RequestSupplement(request).ok());
+  Pump();
+  // Open pause: far past every instant, the clock does not turn.
+  Fire(At(2026, 3, 20, 0));
+  v1::Clock paused = CaseClock(case_id);
+  CHECK(paused.paused());
+  CHECK(paused.light() == v1::LIGHT_GREEN);
+
+  clock.Set(At(2026, 3, 20, 0));
+  iv1::ReceiveSupplementRequest receive;
+  *receive.mutable_actor() = intake::Clerk();
+  receive.set_case_id(case_id);
+  receive.add_materials()->set_name("new lease");
+  REQUIRE(intake->ReceiveSupplement(receive).ok());
+  Pump();
+  v1::Clock resumed = CaseClock(case_id);
+  CHECK_FALSE(resumed.paused());
+  // Before the pause: Feb 14 (24 h) and Feb 24 00:00-10:00 (10 h) = 34 h of 120 h.
+  // Paused Feb 24 10:00 to Mar 20 00:00. Then Mar 20 (Fri), 23, 24, 25 give 96 h = 130 h:
+  // the budget is reached on Mar 25 at 14:00; yellow (96 h used) on Mar 24 at 14:00.
+  CHECK(FromProto(resumed.due()) == At(2026, 3, 25, 14));
+  CHECK(FromProto(resumed.yellow_at()) == At(2026, 3, 24, 14));
+  Fire(At(2026, 3, 24, 14) - absl::Seconds(1));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_GREEN);
+  Fire(At(2026, 3, 24, 14));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_YELLOW);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a finished clock keeps the colour it had when it "
+                 "finished") {
+  // The fixture's item has one approve step.
+  std::string case_id = AcceptCase("finish");
+  Fire(At(2026, 2, 27, 12));
+  CHECK(CaseClock(case_id).light() == v1::LIGHT_YELLOW);
+  wv1::CompleteStepRequest complete;
+  *complete.mutable_actor() = Person("a1", "approver");
+  complete.set_step_id(case_id + "/1");
+  complete.set_opinion(wv1::OPINION_PASS);
+  REQUIRE(wf->CompleteStep(complete).ok());
+  Pump();
+  Fire(At(2026, 4, 1, 0));
+  v1::Clock done = CaseClock(case_id);
+  CHECK(done.has_finished_at());
+  CHECK(done.light() == v1::LIGHT_YELLOW);
+  for (const auto& a : Alerts(case_id)) {
+    if (a.clock_id() == "case/" + case_id) CHECK(a.light() != v1::LIGHT_RED);
+  }
+  CHECK(sv->GetLightBoard(v1::GetLightBoardRequest())->departments_size() == 0);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "anomalies are raised once each: refusal, supplements, "
+                 "long gap, repeated procedures, denial") {
+  auto refused_case = intake->SubmitCase(SubmitRequest("refuse"));
+  REQUIRE(refused_case.ok());
+  iv1::RefuseCaseRequest refuse;
+  *refuse.mutable_actor() = intake::Clerk();
+  refuse.set_case_id(refused_case->case_().case_id());
+  refuse.set_reason("outside the remit");
+  REQUIRE(intake->RefuseCase(refuse).ok());
+
+  auto late = intake->SubmitCase(SubmitRequest("late"));
+  REQUIRE(late.ok());
+  clock.Advance(absl::Hours(72));
+  REQUIRE(Accept(late->case_().case_id()).ok());
+  Pump();
+  std::string case_id = late->case_().case_id();
+  for (int i = 0; i < 2; ++i) {
+    wv1::StartSpecialProcedureRequest start;
+    *start.mutable_actor() = Person("a1", "approver");
+    start.set_case_id(case_id);
+    start.set_type(wv1::PROCEDURE_TYPE_TESTING);
+    start.set_reason("samples");
+    *start.mutable_limit() = WorkingDays(3);
+    auto started = wf->StartSpecialProcedure(start);
+    REQUIRE(started.ok());
+    wv1::EndSpecialProcedureRequest end;
+    *end.mutable_actor() = Person("a1", "approver");
+    end.set_procedure_id(started->procedures(i).procedure_id());
+    end.set_outcome("passed");
+    REQUIRE(wf->EndSpecialProcedure(end).ok());
+  }
+  wv1::CompleteStepRequest deny;
+  *deny.mutable_actor() = Person("a1", "approver");
+  deny.set_step_id(case_id + "/1");
+  deny.set_opinion(wv1::OPINION_DENY);
+  deny.set_comment("premises unsafe");
+  REQUIRE(wf->CompleteStep(deny).ok());
+  Pump();
+  Pump();  // a second delivery changes nothing
+
+  std::multiset<std::string> anomalies;
+  for (const auto& a : Alerts()) {
+    if (a.kind() == v1::ALERT_KIND_ANOMALY) anomalies.insert(a.anomaly());
+  }
+  CHECK(anomalies.count("refusal") == 1);
+  CHECK(anomalies.count("long_gap_before_acceptance") == 1);
+  CHECK(anomalies.count("repeated_procedures") == 1);
+  CHECK(anomalies.count("denial") == 1);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a notice is issued on a red case, answered by the "
+                 "department and escalated by the inspector") {
+  std::string green_case = AcceptCase("green");
+  v1::IssueNoticeRequest issue;
+  *issue.mutable_actor() = Person("insp", "inspector", "");
+  issue.set_case_id(green_case);
+  issue.set_reason("overdue");
+  *issue.mutable_response_limit() = WorkingDays(2);
+  CHECK(sv->IssueNotice(issue).status().code() == absl::StatusCode::kFailedPrecondition);
+  Fire(At(2026, 3, 2, 9));
+  *issue.mutable_actor() = Person("clerk", "window_clerk");
+  CHECK(sv->IssueNotice(issue).status().code() == absl::StatusCode::kPermissionDenied);
+  *issue.mutable_actor() = Person("insp", "inspector", "");
+  auto notice = sv->IssueNotice(issue);
+  REQUIRE(notice.ok());
+  CHECK(notice->state() == v1::NOTICE_STATE_ISSUED);
+  // Issued Mon 2026-03-02 09:00, 2 working days: Mar 3 and 4.
+  CHECK(FromProto(notice->response_due()) == At(2026, 3, 5, 0));
+
+  v1::RespondToNoticeRequest respond;
+  *respond.mutable_actor() = Person("head", "director", "health");
+  respond.set_notice_id(notice->notice_id());
+  respond.set_response("expert unavailable");
+  CHECK(sv->RespondToNotice(respond).status().code() == absl::StatusCode::kPermissionDenied);
+  *respond.mutable_actor() = Person("head", "director", "market");
+  auto answered = sv->RespondToNotice(respond);
+  REQUIRE(answered.ok());
+  CHECK(answered->state() == v1::NOTICE_STATE_ANSWERED);
+
+  v1::DecideNoticeRequest decide;
+  *decide.mutable_actor() = Person("insp", "inspector", "");
+  decide.set_notice_id(notice->notice_id());
+  decide.set_decision(v1::NOTICE_STATE_ESCALATED);
+  decide.set_text("supervision recommendation: assign a second approver");
+  auto escalated = sv->DecideNotice(decide);
+  REQUIRE(escalated.ok());
+  CHECK(escalated->state() == v1::NOTICE_STATE_ESCALATED);
+  CHECK(sv->DecideNotice(decide).status().code() == absl::StatusCode::kFailedPrecondition);
+  v1::GetNoticeRequest get;
+  get.set_notice_id("bogus");
+  CHECK(sv->GetNotice(get).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "changing the rules or the calendar re-plans open clocks "
+                 "and records the versions") {
+  std::string case_id = AcceptCase("replan");
+  v1::SetRuleSetRequest rules;
+  rules.mutable_actor()->set_id("admin");
+  rules.mutable_rules()->mutable_yellow()->set_reference(v1::REFERENCE_LIMIT);
+  rules.mutable_rules()->mutable_yellow()->set_offset_working_days(-2);
+  rules.mutable_rules()->mutable_red()->set_reference(v1::REFERENCE_STATUTORY);
+  rules.mutable_rules()->mutable_red()->set_offset_working_days(1);
+  auto replanned = sv->SetRuleSet(rules);
+  REQUIRE(replanned.ok());
+  CHECK(replanned->rule_version() == "r2");
+  CHECK(replanned->replanned() >= 2);  // the case clock and its step
+  v1::Clock c = CaseClock(case_id);
+  CHECK(c.rule_version() == "r2");
+  // Yellow 2 working days before the promised limit: after 3 (Feb 14, 24, 25).
+  CHECK(FromProto(c.yellow_at()) == At(2026, 2, 26, 0));
+  // Red 1 working day past the statutory 10: the 11th working day is Mar 6.
+  CHECK(FromProto(c.red_at()) == At(2026, 3, 7, 0));
+
+  // A new holiday on Feb 25 (a made-up change) moves the limit by one working day.
+  calendar::v1::HolidayCalendarFile file;
+  {
+    std::ifstream in(SUNLIGHT_CALENDAR_FILE);
+    std::stringstream text;
+    text << in.rdbuf();
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok());
+  }
+  (*file.mutable_years())["2026"].add_days_off("2026-02-25");
+  file.set_version("test-extra-holiday");
+  v1::SetCalendarRequest set_calendar;
+  set_calendar.mutable_actor()->set_id("admin");
+  *set_calendar.mutable_calendar() = file;
+  auto changed = sv->SetCalendar(set_calendar);
+  REQUIRE(changed.ok());
+  c = CaseClock(case_id);
+  CHECK(c.calendar_version() == changed->calendar_version());
+  CHECK(FromProto(c.due()) == At(2026, 3, 1, 0));  // Feb 14, 24, 26, 27, 28
+  CHECK(sv->SetCalendar(set_calendar).status().code() == absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE_METHOD(SupervisionFixture, "alerts reach the sink once, also when delivery repeats") {
+  AcceptCase("sink");
+  Fire(At(2026, 3, 2, 0));
+  std::string path = dir.Sub("alerts.jsonl");
+  auto sink = FileAlertSink::Open(path);
+  REQUIRE(sink.ok());
+  auto delivered = sv->DeliverAlerts(**sink);
+  REQUIRE(delivered.ok());
+  CHECK(*delivered >= 2);
+  CHECK(*sv->DeliverAlerts(**sink) == 0);
+  // A sink reopened after a crash recognises what it has.
+  auto reopened = FileAlertSink::Open(path);
+  REQUIRE(reopened.ok());
+  v1::Alert again = Alerts().front();
+  REQUIRE((*reopened)->Deliver(again).ok());
+  std::ifstream in(path);
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  CHECK(lines == *delivered);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "the same history in any interleaving and with restarts "
+                 "gives the same lights and the same alerts") {
+  // A history with pauses, a procedure, an extension, a completion and a withdrawal.
+  std::vector<std::string> cases;
+  for (int i = 0; i < 3; ++i) cases.push_back(AcceptCase(absl::StrCat("h", i)));
+  clock.Set(At(2026, 2, 24, 10));
+  iv1::RequestSupplementRequest request;
+  *request.mutable_actor() = intake::Clerk();
+  request.set_case_id(cases[0]);
+  request.add_missing_materials()->set_name("lease");
+  request.mutable_missing_materials(0)->set_reason("expired");
+  REQUIRE(intake->RequestSupplement(request).ok());
+  wv1::StartSpecialProcedureRequest start;
+  *start.mutable_actor() = Person("a1", "approver");
+  start.set_case_id(cases[1]);
+  start.set_type(wv1::PROCEDURE_TYPE_HEARING);
+  start.set_reason("objection");
+  *start.mutable_limit() = WorkingDays(2);
+  REQUIRE(wf->StartSpecialProcedure(start).ok());
+  clock.Set(At(2026, 2, 25, 16));
+  iv1::ReceiveSupplementRequest receive;
+  *receive.mutable_actor() = intake::Clerk();
+  receive.set_case_id(cases[0]);
+  receive.add_materials()->set_name("lease");
+  REQUIRE(intake->ReceiveSupplement(receive).ok());
+  wv1::ApproveExtensionRequest extend;
+  *extend.mutable_actor() = Person("d", "approver");
+  extend.set_case_id(cases[2]);
+  extend.set_working_days(2);
+  extend.set_reason("complex");
+  REQUIRE(wf->ApproveExtension(extend).ok());
+  iv1::WithdrawCaseRequest withdraw;
+  *withdraw.mutable_actor() = intake::Clerk();
+  withdraw.set_case_id(cases[1]);
+  withdraw.set_reason("gave up");
+  REQUIRE(intake->WithdrawCase(withdraw).ok());
+  REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
+  std::vector<events::v1::CaseEvent> intake_events = After(intake->event_log(), 0);
+  std::vector<events::v1::CaseEvent> workflow_events = After(wf->event_log(), 0);
+
+  const std::vector<absl::Time> ticks = {At(2026, 2, 26, 0), At(2026, 2, 28, 0), At(2026, 3, 3, 0),
+                                         At(2026, 3, 10, 0)};
+  auto run = [&](std::mt19937* rng) {
+    testing::ScratchDir scratch("supervision-interleave");
+    auto store = OpenStore(scratch.Sub("db"), SupervisionColumnFamilies());
+    clock.Set(At(2026, 2, 25, 16));
+    auto s = Supervision::Open(store.get(), calendar, &clock);
+    REQUIRE(s.ok());
+    std::unique_ptr<Supervision> replay = *std::move(s);
+    size_t i = 0, w = 0;
+    while (i < intake_events.size() || w < workflow_events.size()) {
+      bool take_intake = w == workflow_events.size() ||
+                         (i < intake_events.size() && (rng == nullptr || (*rng)() % 2 == 0));
+      auto& source = take_intake ? intake_events : workflow_events;
+      size_t& pos = take_intake ? i : w;
+      size_t n = rng == nullptr ? source.size() : 1 + (*rng)() % 3;
+      std::vector<events::v1::CaseEvent> batch(
+          source.begin() + static_cast<long>(pos),
+          source.begin() + static_cast<long>(std::min(source.size(), pos + n)));
+      // Re-deliver the previous event now and then, as a reconnect would.
+      if (rng != nullptr && pos > 0 && (*rng)() % 4 == 0) {
+        batch.insert(batch.begin(), source[pos - 1]);
+      }
+      REQUIRE(replay->ApplyEvents(take_intake ? kIntakeStream : kWorkflowStream, batch).ok());
+      pos = std::min(source.size(), pos + n);
+      if (rng != nullptr && (*rng)() % 5 == 0) {  // restart
+        replay.reset();
+        auto reopened = Supervision::Open(store.get(), calendar, &clock);
+        REQUIRE(reopened.ok());
+        replay = *std::move(reopened);
+      }
+    }
+    for (absl::Time t : ticks) {
+      clock.Set(t);
+      REQUIRE(replay->FireDue().ok());
+    }
+    std::map<std::string, std::string> outcome;  // alert ids and clock lights
+    v1::ListAlertsRequest list;
+    list.mutable_page()->set_page_size(500);
+    auto alerts = replay->ListAlerts(list);
+    REQUIRE(alerts.ok());
+    for (const auto& a : alerts->alerts()) outcome[a.alert_id()] = "alert";
+    for (const auto& case_id : cases) {
+      v1::GetCaseClocksRequest get;
+      get.set_case_id(case_id);
+      auto clocks = replay->GetCaseClocks(get);
+      REQUIRE(clocks.ok());
+      for (const auto& c : clocks->clocks()) {
+        outcome[c.clock().clock_id()] =
+            absl::StrCat(v1::Light_Name(c.clock().light()), " ", c.clock().due().seconds());
+      }
+    }
+    return outcome;
+  };
+  auto in_order = run(nullptr);
+  CHECK(in_order.size() > 6);
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    std::mt19937 rng(seed);
+    auto got = run(&rng);
+    for (const auto& [k, v] : in_order) {
+      INFO("seed " << seed << " key " << k);
+      CHECK(got[k] == v);
+    }
+    CHECK(got.size() == in_order.size());
+  }
+}
+
+}  // namespace
+}  // namespace sunlight::supervision
