@@ -383,8 +383,7 @@ absl::StatusOr<Supervision::Thresholds> Supervision::ComputeThresholds(const v1:
   return th;
 }
 
-void Supervision::RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light,
-                                  absl::Time at) {
+void Supervision::RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light, absl::Time at) {
   std::string id = LightAlertId(clock, light, at);
   if (Alerted(clock, id)) return;
   clock.add_alert_ids(id);
