@@ -25,12 +25,14 @@
 #include "grpcpp/grpcpp.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
+#include "sunlight/supervision/v1/supervision.grpc.pb.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
 namespace {
 
 namespace iv1 = sunlight::intake::v1;
 namespace wv1 = sunlight::workflow::v1;
+namespace sv1 = sunlight::supervision::v1;
 
 struct Args {
   std::vector<std::string> positional;
@@ -123,7 +125,7 @@ commands:
   progress CASE_NUMBER QUERY_CODE
   deadline --accepted=RFC3339 --days=N [--unit=working|natural|same-day]
            [--pause=START/END ...] [--as-of=RFC3339]
-  watch [--from=SEQ] [--stream=intake|workflow]   follow an event stream
+  watch [--from=SEQ] [--stream=intake|workflow|supervision]   follow an event stream
 workflow (--workflow=host:port, env SUNLIGHT_WORKFLOW, default 127.0.0.1:7002):
   process CASE_ID [--history]              the case's steps, clocks and decision
   queue --person=P | --role=R --department=D | --department=D   work queue, most urgent first
@@ -134,6 +136,16 @@ workflow (--workflow=host:port, env SUNLIGHT_WORKFLOW, default 127.0.0.1:7002):
   procedure-start CASE_ID --type=expert_review|hearing|... --reason=R --days=N
   procedure-end PROCEDURE_ID --outcome=O
   extend CASE_ID --days=N --reason=R
+supervision (--supervision=host:port, env SUNLIGHT_SUPERVISION, default 127.0.0.1:7003):
+  board                                    green / yellow / red case counts by department
+  lights --light=red|yellow|green [--department=D]   case clocks of a light
+  clocks CASE_ID                           a case's clocks with explanations
+  alerts [--case=CASE_ID]                  alerts, oldest first
+  notice-issue CASE_ID --reason=R --days=N (as an inspector: --role=inspector)
+  notice-respond NOTICE_ID --response=R    (as the department)
+  notice-decide NOTICE_ID --decision=accepted|escalated --text=T
+  notice NOTICE_ID
+  rules                                    the light rules in force
 )";
   return 2;
 }
@@ -390,6 +402,93 @@ int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, co
   return -1;
 }
 
+// Supervision commands; returns -1 when `command` is not one of them.
+int RunSupervisionCommand(sv1::Supervision::Stub& stub, const std::string& command,
+                          const Args& args) {
+  const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
+  grpc::ClientContext context;
+  auto print_result = [](const grpc::Status& status, const google::protobuf::Message& m) {
+    if (int rc = Report(status)) return rc;
+    Print(m);
+    return 0;
+  };
+  if (command == "board") {
+    sv1::GetLightBoardResponse response;
+    return print_result(stub.GetLightBoard(&context, sv1::GetLightBoardRequest(), &response),
+                        response);
+  }
+  if (command == "lights") {
+    sv1::ListClocksRequest request;
+    std::string light = args.Get("light", "red");
+    for (auto& c : light) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    sv1::Light value = sv1::LIGHT_UNSPECIFIED;
+    (void)sv1::Light_Parse("LIGHT_" + light, &value);
+    request.set_light(value);
+    request.set_department_id(args.Get("department"));
+    uint32_t page_size = 0;
+    (void)absl::SimpleAtoi(args.Get("page-size", "0"), &page_size);
+    request.mutable_page()->set_page_size(page_size);
+    request.mutable_page()->set_page_token(args.Get("page-token"));
+    sv1::ListClocksResponse response;
+    return print_result(stub.ListClocks(&context, request, &response), response);
+  }
+  if (command == "alerts") {
+    sv1::ListAlertsRequest request;
+    request.set_case_id(args.Get("case"));
+    request.mutable_page()->set_page_token(args.Get("page-token"));
+    sv1::ListAlertsResponse response;
+    return print_result(stub.ListAlerts(&context, request, &response), response);
+  }
+  if (command == "rules") {
+    sv1::RuleSet response;
+    return print_result(stub.GetRuleSet(&context, sv1::GetRuleSetRequest(), &response), response);
+  }
+  if (target.empty()) return -1;
+  if (command == "clocks") {
+    sv1::GetCaseClocksRequest request;
+    request.set_case_id(target);
+    sv1::GetCaseClocksResponse response;
+    return print_result(stub.GetCaseClocks(&context, request, &response), response);
+  }
+  if (command == "notice") {
+    sv1::GetNoticeRequest request;
+    request.set_notice_id(target);
+    sv1::NoticeResponse response;
+    return print_result(stub.GetNotice(&context, request, &response), response);
+  }
+  if (command == "notice-issue") {
+    sv1::IssueNoticeRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_case_id(target);
+    request.set_reason(args.Get("reason"));
+    uint32_t days = 0;
+    (void)absl::SimpleAtoi(args.Get("days", "0"), &days);
+    request.mutable_response_limit()->set_amount(days);
+    request.mutable_response_limit()->set_unit(sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS);
+    sv1::NoticeResponse response;
+    return print_result(stub.IssueNotice(&context, request, &response), response);
+  }
+  if (command == "notice-respond") {
+    sv1::RespondToNoticeRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_notice_id(target);
+    request.set_response(args.Get("response"));
+    sv1::NoticeResponse response;
+    return print_result(stub.RespondToNotice(&context, request, &response), response);
+  }
+  if (command == "notice-decide") {
+    sv1::DecideNoticeRequest request;
+    *request.mutable_actor() = MakeActor(args);
+    request.set_notice_id(target);
+    request.set_decision(args.Get("decision") == "escalated" ? sv1::NOTICE_STATE_ESCALATED
+                                                             : sv1::NOTICE_STATE_ACCEPTED);
+    request.set_text(args.Get("text"));
+    sv1::NoticeResponse response;
+    return print_result(stub.DecideNotice(&context, request, &response), response);
+  }
+  return -1;
+}
+
 int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
   auto stub = sunlight::events::v1::EventStream::NewStub(channel);
   grpc::ClientContext context;
@@ -425,9 +524,18 @@ int main(int argc, char** argv) {
   auto workflow_channel =
       grpc::CreateChannel(args.Get("workflow", Env("SUNLIGHT_WORKFLOW", "127.0.0.1:7002")),
                           grpc::InsecureChannelCredentials());
+  auto supervision_channel =
+      grpc::CreateChannel(args.Get("supervision", Env("SUNLIGHT_SUPERVISION", "127.0.0.1:7003")),
+                          grpc::InsecureChannelCredentials());
   if (command == "watch") {
-    return Watch(args.Get("stream", "intake") == "workflow" ? workflow_channel : channel, args);
+    std::string stream = args.Get("stream", "intake");
+    return Watch(stream == "workflow"      ? workflow_channel
+                 : stream == "supervision" ? supervision_channel
+                                           : channel,
+                 args);
   }
+  auto supervision_stub = sv1::Supervision::NewStub(supervision_channel);
+  if (int rc = RunSupervisionCommand(*supervision_stub, command, args); rc >= 0) return rc;
   auto workflow_stub = wv1::Workflow::NewStub(workflow_channel);
   if (int rc = RunWorkflowCommand(*workflow_stub, command, args); rc >= 0) return rc;
   if (command == "accept") {
