@@ -1,0 +1,192 @@
+// sunlight_supervision_bench: the measuring side of the supervision benchmark in
+// ./tools/bench, against a real supervision binary fed by sunlight_synthetic_stream.
+//
+//   --phase=load    waits until supervision has planned --events clocks (one light event
+//                   each on its stream); prints BENCH supervision_events_per_s
+//   --phase=offset  prints the --clock_offset (seconds) that puts supervision 10 s before the
+//                   first midnight at which synthetic clocks turn yellow and red
+//   --phase=fire    follows supervision's stream for --duration and prints the p99 delay
+//                   between each transition's instant and its firing, and the RSS of --pid
+//   --phase=replan  adds a holiday through SetCalendar and prints the seconds it took to
+//                   re-plan every open clock
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "sunlight/base/proto_time.h"
+#include "sunlight/calendar/working_calendar.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
+#include "sunlight/server/config.h"
+#include "sunlight/supervision/v1/supervision.grpc.pb.h"
+
+namespace {
+
+namespace sv1 = sunlight::supervision::v1;
+
+uint64_t LastSequence(sunlight::events::v1::EventStream::Stub& stub) {
+  grpc::ClientContext context;
+  sunlight::events::v1::StreamInfo info;
+  if (!stub.GetStreamInfo(&context, sunlight::events::v1::GetStreamInfoRequest(), &info).ok()) {
+    return 0;
+  }
+  return info.last_sequence();
+}
+
+double RssMib(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto config = sunlight::server::Config::Parse(
+      argc, argv,
+      {{"phase", "load", "load | offset | fire | replan"},
+       {"target", "127.0.0.1:7003", "supervision address"},
+       {"events", "1000000", "synthetic cases expected"},
+       {"first_day", "2026-12-01", "first acceptance day of the synthetic stream"},
+       {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
+       {"provisional_years", "2027,2028", "years counted weekends-only"},
+       {"duration", "20s", "fire phase: how long to watch"},
+       {"pid", "", "fire phase: supervision's process id, for its RSS"}});
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(config->Get("target"), grpc::InsecureChannelCredentials());
+  auto stream = sunlight::events::v1::EventStream::NewStub(channel);
+  auto years = sunlight::calendar::ParseProvisionalYears(config->Get("provisional_years"));
+  auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(
+      config->Get("calendar"), years.ok() ? *years : std::vector<int>{});
+  if (!calendar.ok()) {
+    std::cerr << calendar.status() << "\n";
+    return 1;
+  }
+  const std::string phase = config->Get("phase");
+
+  if (phase == "load") {
+    uint64_t events = static_cast<uint64_t>(*config->GetInt("events"));
+    absl::Time start = absl::Now();
+    uint64_t last = 0;
+    while ((last = LastSequence(*stream)) < events) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (absl::Now() - start > absl::Minutes(20)) {
+        std::cerr << "load: only " << last << " of " << events << " clocks after 20 min\n";
+        return 1;
+      }
+    }
+    double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    std::cout << absl::StrFormat("BENCH supervision_events_per_s %.1f events/s\n",
+                                 static_cast<double>(events) / seconds);
+    std::cerr << absl::StrFormat("load: %d clocks planned in %.1f s\n", events, seconds);
+    return 0;
+  }
+
+  if (phase == "offset") {
+    // Group 0 is accepted on the first working day W0; its yellow instant is 00:00 after
+    // the first working day following W0.
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(config->Get("first_day"), &day)) return 2;
+    auto working = [&](absl::CivilDay d) {
+      auto kind = (*calendar)->Classify(d);
+      return kind.ok() && sunlight::calendar::IsWorkingDay(*kind);
+    };
+    while (!working(day)) ++day;
+    absl::CivilDay next = day + 1;
+    while (!working(next)) ++next;
+    absl::Time midnight = absl::FromCivil(next + 1, (*calendar)->time_zone());
+    std::cout << absl::ToInt64Seconds(midnight - absl::Seconds(10) - absl::Now()) << "\n";
+    return 0;
+  }
+
+  if (phase == "fire") {
+    auto duration = config->GetDuration("duration");
+    grpc::ClientContext context;
+    sunlight::events::v1::SubscribeRequest request;
+    request.set_from_sequence(LastSequence(*stream) + 1);
+    auto reader = stream->Subscribe(&context, request);
+    std::vector<double> delays;
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(*duration));
+      context.TryCancel();
+    });
+    sunlight::events::v1::CaseEvent event;
+    double rss = 0;
+    while (reader->Read(&event)) {
+      if (event.type() != "supervision.light.changed") continue;
+      sv1::LightChanged changed;
+      if (!event.payload().UnpackTo(&changed)) continue;
+      const auto& clock = changed.clock();
+      absl::Time instant;
+      if (changed.to() == sv1::LIGHT_YELLOW) {
+        instant = sunlight::FromProto(clock.yellow_at());
+      } else if (changed.to() == sv1::LIGHT_RED) {
+        instant = sunlight::FromProto(clock.red_at());
+      } else {
+        continue;
+      }
+      delays.push_back(
+          absl::ToDoubleMilliseconds(sunlight::FromProto(event.occurred_at()) - instant));
+      if (delays.size() == 1 && !config->Get("pid").empty()) rss = RssMib(config->Get("pid"));
+    }
+    stopper.join();
+    (void)reader->Finish();
+    if (!config->Get("pid").empty()) rss = std::max(rss, RssMib(config->Get("pid")));
+    std::sort(delays.begin(), delays.end());
+    double p50 = delays.empty() ? 0 : delays[delays.size() / 2];
+    double p99 = delays.empty() ? 0 : delays[static_cast<size_t>(0.99 * (delays.size() - 1))];
+    std::cout << absl::StrFormat("BENCH supervision_rss_mib %.1f MiB\n", rss);
+    std::cout << absl::StrFormat("BENCH supervision_fire_delay_p50_ms %.1f ms\n", p50);
+    std::cout << absl::StrFormat("BENCH supervision_fire_delay_p99_ms %.1f ms\n", p99);
+    std::cerr << absl::StrFormat("fire: %d transitions at one midnight\n", delays.size());
+    return delays.empty() ? 1 : 0;
+  }
+
+  if (phase == "replan") {
+    std::ifstream in(config->Get("calendar"));
+    std::stringstream text;
+    text << in.rdbuf();
+    sunlight::calendar::v1::HolidayCalendarFile file;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    if (!google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok()) return 1;
+    for (int year : *years) file.add_provisional_years(year);
+    // A new holiday inside the synthetic range: the 10th working day from the first day.
+    absl::CivilDay day;
+    (void)absl::ParseCivilTime(config->Get("first_day"), &day);
+    for (int seen = 0;; ++day) {
+      auto kind = (*calendar)->Classify(day);
+      if (kind.ok() && sunlight::calendar::IsWorkingDay(*kind) && ++seen == 10) break;
+    }
+    std::string date = absl::FormatCivilTime(day).substr(0, 10);
+    (*file.mutable_years())[date.substr(0, 4)].add_days_off(date);
+    file.set_version(absl::StrCat("bench-extra-holiday-", date));
+    auto supervision = sv1::Supervision::NewStub(channel);
+    grpc::ClientContext context;
+    sv1::SetCalendarRequest request;
+    request.mutable_actor()->set_id("bench-admin");
+    *request.mutable_calendar() = file;
+    sv1::SetCalendarResponse response;
+    absl::Time start = absl::Now();
+    grpc::Status status = supervision->SetCalendar(&context, request, &response);
+    double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    if (!status.ok()) {
+      std::cerr << "replan: " << status.error_message() << "\n";
+      return 1;
+    }
+    std::cout << absl::StrFormat("BENCH supervision_replan_s %.1f s\n", seconds);
+    std::cerr << absl::StrFormat("replan: %d open clocks re-planned after adding %s\n",
+                                 response.replanned(), date);
+    return 0;
+  }
+  std::cerr << "unknown --phase\n";
+  return 2;
+}
