@@ -3,8 +3,9 @@
 //
 //   --phase=load    waits until supervision has planned --events clocks (one light event
 //                   each on its stream); prints BENCH supervision_events_per_s
-//   --phase=offset  prints the --clock_offset (seconds) that puts supervision 10 s before the
-//                   first midnight at which synthetic clocks turn yellow and red
+//   --phase=offset  prints the --clock_offset (seconds) that puts supervision 60 s before the
+//                   first midnight at which synthetic clocks turn yellow (its restart with a
+//                   million clocks takes about 15 s)
 //   --phase=fire    follows supervision's stream for --duration and prints the p99 delay
 //                   between each transition's instant and its firing, and the RSS of --pid
 //   --phase=replan  adds a holiday through SetCalendar and prints the seconds it took to
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
     absl::CivilDay next = day + 1;
     while (!working(next)) ++next;
     absl::Time midnight = absl::FromCivil(next + 1, (*calendar)->time_zone());
-    std::cout << absl::ToInt64Seconds(midnight - absl::Seconds(10) - absl::Now()) << "\n";
+    std::cout << absl::ToInt64Seconds(midnight - absl::Seconds(60) - absl::Now()) << "\n";
     return 0;
   }
 
