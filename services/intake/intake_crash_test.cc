@@ -26,7 +26,7 @@ class RunningIntake {
     process_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
         SUNLIGHT_INTAKE_BINARY, "--listen=127.0.0.1:0",
         "--metrics_listen=", "--data_dir=" + dir.Sub("data"), "--port_file=" + port_file,
-        std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE});
+        std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE, ProvisionalYearsFlag()});
     port_ = process_->WaitForPortFile(port_file);
     REQUIRE(port_ > 0);
     channel_ =

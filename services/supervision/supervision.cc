@@ -1360,6 +1360,9 @@ absl::StatusOr<size_t> Supervision::ReplanAll(const std::string& reason) {
           return ids.size() < 2048;
         }));
     if (ids.empty()) break;
+    // One chunk at a time under the writer lock, so ingestion and firing go on between
+    // chunks (FireDue re-plans any clock it fires, so it never fires on old instants).
+    std::lock_guard lock(write_mu_);
     Mutation m(this, clock_->Now());
     for (const auto& id : ids) {
       SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
@@ -1387,8 +1390,8 @@ absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetR
       return Invalid(absl::StrCat(name, ".offset_working_days"), "must be within +-60");
     }
   }
-  std::lock_guard lock(write_mu_);
   {
+    std::lock_guard lock(write_mu_);
     std::lock_guard config(config_mu_);
     uint64_t n = 1;
     if (rules_.version().size() > 1) n = std::stoull(rules_.version().substr(1)) + 1;
@@ -1420,8 +1423,8 @@ absl::StatusOr<v1::SetCalendarResponse> Supervision::SetCalendar(
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("calendar.", parsed.status().message()));
   }
-  std::lock_guard lock(write_mu_);
   {
+    std::lock_guard lock(write_mu_);
     std::lock_guard config(config_mu_);
     if ((*parsed)->versioned_name() == calendar_->versioned_name()) {
       return absl::AlreadyExistsError(

@@ -30,8 +30,7 @@ class Binary {
     args.push_back("--metrics_listen=");
     args.push_back("--data_dir=" + dir.Sub(name + "-data"));
     args.push_back(std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE);
-    // Cases accepted late in a year reach into the next one, which is not published yet.
-    args.push_back("--provisional_years=2027");
+    args.push_back(intake::ProvisionalYearsFlag());
     process_ = std::make_unique<testing::ChildProcess>(args);
     port_ = process_->WaitForPortFile(port_file);
     REQUIRE(port_ > 0);
