@@ -10,8 +10,11 @@
 //                   between each transition's instant and its firing, and the RSS of --pid
 //   --phase=replan  adds a holiday through SetCalendar and prints the seconds it took to
 //                   re-plan every open clock
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +38,23 @@ uint64_t LastSequence(sunlight::events::v1::EventStream::Stub& stub) {
     return 0;
   }
   return info.last_sequence();
+}
+
+// User + system CPU seconds used so far by process `pid`.
+double CpuSeconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) return (utime + std::stod(field)) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return 0;
 }
 
 double RssMib(const std::string& pid) {
@@ -121,6 +141,8 @@ int main(int argc, char** argv) {
     });
     sunlight::events::v1::CaseEvent event;
     double rss = 0;
+    const std::string pid = config->Get("pid");
+    double cpu_before = pid.empty() ? 0 : CpuSeconds(pid);
     while (reader->Read(&event)) {
       if (event.type() != "supervision.light.changed") continue;
       sv1::LightChanged changed;
@@ -140,14 +162,21 @@ int main(int argc, char** argv) {
     }
     stopper.join();
     (void)reader->Finish();
-    if (!config->Get("pid").empty()) rss = std::max(rss, RssMib(config->Get("pid")));
+    double cpu = pid.empty() ? 0 : CpuSeconds(pid) - cpu_before;
+    if (!pid.empty()) rss = std::max(rss, RssMib(pid));
     std::sort(delays.begin(), delays.end());
     double p50 = delays.empty() ? 0 : delays[delays.size() / 2];
     double p99 = delays.empty() ? 0 : delays[static_cast<size_t>(0.99 * (delays.size() - 1))];
     std::cout << absl::StrFormat("BENCH supervision_rss_mib %.1f MiB\n", rss);
     std::cout << absl::StrFormat("BENCH supervision_fire_delay_p50_ms %.1f ms\n", p50);
     std::cout << absl::StrFormat("BENCH supervision_fire_delay_p99_ms %.1f ms\n", p99);
-    std::cerr << absl::StrFormat("fire: %d transitions at one midnight\n", delays.size());
+    if (!pid.empty() && !delays.empty()) {
+      std::cout << absl::StrFormat("BENCH supervision_cpu_s_per_1000_transitions %.3f s\n",
+                                   cpu * 1000.0 / static_cast<double>(delays.size()));
+    }
+    std::cerr << absl::StrFormat(
+        "fire: %d transitions at one midnight; supervision CPU %.2f s over the %s window\n",
+        delays.size(), cpu, config->Get("duration"));
     return delays.empty() ? 1 : 0;
   }
 
