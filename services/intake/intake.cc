@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "sunlight/base/mask.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/storage/key_encoding.h"
@@ -29,42 +30,6 @@ constexpr char kCasesByDepartment[] = "cases_by_department";
 
 constexpr uint32_t kDefaultPageSize = 50;
 constexpr uint32_t kMaxPageSize = 500;
-constexpr uint32_t kMaxLimitDays = 3660;
-constexpr size_t kMaxTextLength = 4096;
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
-absl::Status RequireText(absl::string_view value, absl::string_view field) {
-  if (value.empty()) return Invalid(field, "required");
-  if (value.size() > kMaxTextLength) return Invalid(field, "too long");
-  return absl::OkStatus();
-}
-
-absl::Status ValidateActor(const Actor& actor) {
-  if (actor.id().empty()) return Invalid("actor.id", "required: every change names its actor");
-  if (actor.id().size() > 256) return Invalid("actor.id", "too long");
-  return absl::OkStatus();
-}
-
-absl::Status ValidateLimit(const TimeLimit& limit, absl::string_view field) {
-  switch (limit.unit()) {
-    case common::v1::LIMIT_UNIT_WORKING_DAYS:
-    case common::v1::LIMIT_UNIT_NATURAL_DAYS:
-      if (limit.amount() == 0) return Invalid(absl::StrCat(field, ".amount"), "must be at least 1");
-      if (limit.amount() > kMaxLimitDays) {
-        return Invalid(absl::StrCat(field, ".amount"), "must be at most 3660");
-      }
-      return absl::OkStatus();
-    case common::v1::LIMIT_UNIT_SAME_DAY:
-      if (limit.amount() > 1)
-        return Invalid(absl::StrCat(field, ".amount"), "must be 0 or 1 for same-day limits");
-      return absl::OkStatus();
-    default:
-      return Invalid(absl::StrCat(field, ".unit"), "must be set");
-  }
-}
 
 // Compares limits of the same unit; limits of different units are not compared.
 bool LongerThan(const TimeLimit& a, const TimeLimit& b) {
@@ -177,7 +142,7 @@ absl::StatusOr<v1::Case> Intake::CommitCase(v1::Case record, std::string type, c
 }
 
 absl::StatusOr<v1::Case> Intake::LoadCase(std::string_view case_id) const {
-  if (case_id.empty()) return Invalid("case_id", "required");
+  if (case_id.empty()) return InvalidField("case_id", "required");
   SUNLIGHT_ASSIGN_OR_RETURN(auto bytes, store_->Get(kCases, CaseKey(case_id)));
   if (!bytes.has_value()) {
     return absl::NotFoundError(absl::StrCat("case ", std::string(case_id), " not found"));
@@ -226,7 +191,8 @@ absl::StatusOr<v1::Window> Intake::UpsertWindow(const v1::UpsertWindowRequest& r
   std::lock_guard lock(catalogue_mu_);
   SUNLIGHT_ASSIGN_OR_RETURN(auto department, store_->Get(kDepartments, window.department_id()));
   if (!department.has_value()) {
-    return Invalid("window.department_id", absl::StrCat("no department ", window.department_id()));
+    return InvalidField("window.department_id",
+                        absl::StrCat("no department ", window.department_id()));
   }
   storage::WriteBatch batch;
   batch.Put(kWindows, window.window_id(), window.SerializeAsString());
@@ -280,16 +246,16 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
   SUNLIGHT_RETURN_IF_ERROR(RequireText(definition.name(), "definition.name"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(definition.department_id(), "definition.department_id"));
   if (definition.kind() == v1::ITEM_KIND_UNSPECIFIED || !v1::ItemKind_IsValid(definition.kind())) {
-    return Invalid("definition.kind", "must be set");
+    return InvalidField("definition.kind", "must be set");
   }
   if (definition.type() == v1::ITEM_TYPE_UNSPECIFIED || !v1::ItemType_IsValid(definition.type())) {
-    return Invalid("definition.type", "must be set");
+    return InvalidField("definition.type", "must be set");
   }
   SUNLIGHT_RETURN_IF_ERROR(
       ValidateLimit(definition.statutory_limit(), "definition.statutory_limit"));
   SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(definition.promised_limit(), "definition.promised_limit"));
   if (LongerThan(definition.promised_limit(), definition.statutory_limit())) {
-    return Invalid("definition.promised_limit", "must not exceed the statutory limit");
+    return InvalidField("definition.promised_limit", "must not exceed the statutory limit");
   }
   if (definition.warning_margin_working_days() == 0) definition.set_warning_margin_working_days(1);
   std::set<std::string> codes;
@@ -298,11 +264,12 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
     std::string field = absl::StrCat("definition.required_materials[", i, "]");
     SUNLIGHT_RETURN_IF_ERROR(RequireText(material.code(), field + ".code"));
     SUNLIGHT_RETURN_IF_ERROR(RequireText(material.name(), field + ".name"));
-    if (!codes.insert(material.code()).second) return Invalid(field + ".code", "duplicate");
+    if (!codes.insert(material.code()).second) return InvalidField(field + ".code", "duplicate");
   }
   for (int i = 0; i < definition.fees_size(); ++i) {
     if (definition.fees(i).amount_fen() < 0) {
-      return Invalid(absl::StrCat("definition.fees[", i, "].amount_fen"), "must not be negative");
+      return InvalidField(absl::StrCat("definition.fees[", i, "].amount_fen"),
+                          "must not be negative");
     }
   }
   codes.clear();
@@ -310,9 +277,9 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
     const auto& step = definition.steps(i);
     std::string field = absl::StrCat("definition.steps[", i, "]");
     SUNLIGHT_RETURN_IF_ERROR(RequireText(step.code(), field + ".code"));
-    if (!codes.insert(step.code()).second) return Invalid(field + ".code", "duplicate");
+    if (!codes.insert(step.code()).second) return InvalidField(field + ".code", "duplicate");
     if (step.kind() == v1::STEP_KIND_UNSPECIFIED || !v1::StepKind_IsValid(step.kind())) {
-      return Invalid(field + ".kind", "must be set");
+      return InvalidField(field + ".kind", "must be set");
     }
     SUNLIGHT_RETURN_IF_ERROR(RequireText(step.department_id(), field + ".department_id"));
     SUNLIGHT_RETURN_IF_ERROR(RequireText(step.role(), field + ".role"));
@@ -325,15 +292,15 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
       SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(step.branches(b).limit(), branch + ".limit"));
     }
     if (step.branches_required() > static_cast<uint32_t>(step.branches_size())) {
-      return Invalid(field + ".branches_required", "exceeds the number of branches");
+      return InvalidField(field + ".branches_required", "exceeds the number of branches");
     }
   }
 
   std::lock_guard lock(catalogue_mu_);
   SUNLIGHT_ASSIGN_OR_RETURN(auto department, store_->Get(kDepartments, definition.department_id()));
   if (!department.has_value()) {
-    return Invalid("definition.department_id",
-                   absl::StrCat("no department ", definition.department_id()));
+    return InvalidField("definition.department_id",
+                        absl::StrCat("no department ", definition.department_id()));
   }
   SUNLIGHT_ASSIGN_OR_RETURN(auto latest, LatestItem(definition.item_code()));
   v1::ItemVersion item;
@@ -405,25 +372,25 @@ absl::StatusOr<v1::ListItemsResponse> Intake::ListItems(const v1::ListItemsReque
 absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.idempotency_key(), "idempotency_key"));
-  if (request.idempotency_key().size() > 128) return Invalid("idempotency_key", "too long");
+  if (request.idempotency_key().size() > 128) return InvalidField("idempotency_key", "too long");
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.item_code(), "item_code"));
   if (request.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(request.channel())) {
-    return Invalid("channel", "must be WINDOW or ONLINE");
+    return InvalidField("channel", "must be WINDOW or ONLINE");
   }
   const auto& applicant = request.applicant();
   if (applicant.kind() == v1::APPLICANT_KIND_UNSPECIFIED ||
       !v1::ApplicantKind_IsValid(applicant.kind())) {
-    return Invalid("applicant.kind", "must be PERSON or ORGANISATION");
+    return InvalidField("applicant.kind", "must be PERSON or ORGANISATION");
   }
   SUNLIGHT_RETURN_IF_ERROR(RequireText(applicant.name(), "applicant.name"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(applicant.id_number(), "applicant.id_number"));
-  if (applicant.id_number().size() > 32) return Invalid("applicant.id_number", "too long");
-  if (applicant.phone().size() > 32) return Invalid("applicant.phone", "too long");
+  if (applicant.id_number().size() > 32) return InvalidField("applicant.id_number", "too long");
+  if (applicant.phone().size() > 32) return InvalidField("applicant.phone", "too long");
   for (int i = 0; i < request.materials_size(); ++i) {
     SUNLIGHT_RETURN_IF_ERROR(
         RequireText(request.materials(i).name(), absl::StrCat("materials[", i, "].name")));
   }
-  if (request.subject().size() > kMaxTextLength) return Invalid("subject", "too long");
+  if (request.subject().size() > kMaxTextLength) return InvalidField("subject", "too long");
 
   std::string idempotency_key =
       KeyBuilder().AddString(request.actor().id()).AddString(request.idempotency_key()).Build();
@@ -492,7 +459,7 @@ absl::StatusOr<v1::Case> Intake::AcceptCase(const v1::AcceptCaseRequest& request
   if (!request.window_id().empty()) {
     SUNLIGHT_ASSIGN_OR_RETURN(auto window, store_->Get(kWindows, request.window_id()));
     if (!window.has_value()) {
-      return Invalid("window_id", absl::StrCat("no window ", request.window_id()));
+      return InvalidField("window_id", absl::StrCat("no window ", request.window_id()));
     }
   }
   SUNLIGHT_ASSIGN_OR_RETURN(auto item, LatestItem(record.item_code()));
@@ -566,7 +533,7 @@ absl::StatusOr<v1::Case> Intake::RequestSupplement(const v1::RequestSupplementRe
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   if (request.missing_materials_size() == 0) {
-    return Invalid("missing_materials", "list everything missing at once (at least one)");
+    return InvalidField("missing_materials", "list everything missing at once (at least one)");
   }
   for (int i = 0; i < request.missing_materials_size(); ++i) {
     std::string field = absl::StrCat("missing_materials[", i, "]");
@@ -600,7 +567,7 @@ absl::StatusOr<v1::Case> Intake::RequestSupplement(const v1::RequestSupplementRe
 absl::StatusOr<v1::Case> Intake::ReceiveSupplement(const v1::ReceiveSupplementRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
-  if (request.materials_size() == 0) return Invalid("materials", "at least one material");
+  if (request.materials_size() == 0) return InvalidField("materials", "at least one material");
   for (int i = 0; i < request.materials_size(); ++i) {
     SUNLIGHT_RETURN_IF_ERROR(
         RequireText(request.materials(i).name(), absl::StrCat("materials[", i, "].name")));
@@ -644,7 +611,7 @@ absl::StatusOr<v1::Case> Intake::ReceiveSupplement(const v1::ReceiveSupplementRe
 absl::StatusOr<v1::Case> Intake::WithdrawCase(const v1::WithdrawCaseRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
-  if (request.reason().size() > kMaxTextLength) return Invalid("reason", "too long");
+  if (request.reason().size() > kMaxTextLength) return InvalidField("reason", "too long");
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(request.case_id()));
   if (record.state() != v1::CASE_STATE_SUBMITTED && record.state() != v1::CASE_STATE_ACCEPTED &&
@@ -677,10 +644,10 @@ absl::StatusOr<v1::GetCaseResponse> Intake::GetCase(const v1::GetCaseRequest& re
 
 absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesRequest& request) const {
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.department_id(), "department_id"));
-  if (!v1::CaseState_IsValid(request.state())) return Invalid("state", "unknown state");
+  if (!v1::CaseState_IsValid(request.state())) return InvalidField("state", "unknown state");
   uint32_t page_size = request.page().page_size();
   if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) return Invalid("page.page_size", "must be at most 500");
+  if (page_size > kMaxPageSize) return InvalidField("page.page_size", "must be at most 500");
 
   std::string prefix = KeyBuilder().AddString(request.department_id()).Build();
   std::string lower = prefix;
@@ -701,7 +668,7 @@ absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesReque
     std::string token;
     if (!absl::WebSafeBase64Unescape(request.page().page_token(), &token) ||
         token.compare(0, prefix.size(), prefix) != 0) {
-      return Invalid("page.page_token", "not a token from this listing");
+      return InvalidField("page.page_token", "not a token from this listing");
     }
     // Continue strictly after the last key returned.
     token.push_back('\0');
@@ -794,7 +761,7 @@ absl::StatusOr<v1::QueryProgressResponse> Intake::QueryProgress(
 
 absl::StatusOr<calendar::v1::DeadlineExplanation> Intake::ComputeDeadline(
     const v1::ComputeDeadlineRequest& request) const {
-  if (!request.has_accepted_at()) return Invalid("accepted_at", "required");
+  if (!request.has_accepted_at()) return InvalidField("accepted_at", "required");
   google::protobuf::Timestamp as_of =
       request.has_as_of() ? request.as_of() : ToProto(clock_->Now());
   SUNLIGHT_ASSIGN_OR_RETURN(calendar::DeadlineRequest deadline,

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/eventlog/cursor.h"
@@ -44,16 +45,6 @@ constexpr char kCalendarKey[] = "calendar";
 
 constexpr uint32_t kDefaultPageSize = 50;
 constexpr uint32_t kMaxPageSize = 500;
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
-absl::Status RequireText(const std::string& value, absl::string_view field) {
-  if (value.empty()) return Invalid(field, "required");
-  if (value.size() > 4096) return Invalid(field, "too long");
-  return absl::OkStatus();
-}
 
 v1::RuleSet DefaultRules() {
   v1::RuleSet rules;
@@ -563,7 +554,7 @@ absl::Status Supervision::Commit(Mutation& m) {
 absl::Status Supervision::ApplyEvents(const std::string& stream,
                                       const std::vector<CaseEvent>& events) {
   if (stream != kIntakeStream && stream != kWorkflowStream) {
-    return Invalid("stream", absl::StrCat("unknown stream ", stream));
+    return InvalidField("stream", absl::StrCat("unknown stream ", stream));
   }
   if (events.empty()) return absl::OkStatus();
   std::lock_guard lock(write_mu_);
@@ -941,7 +932,7 @@ absl::StatusOr<v1::GetLightBoardResponse> Supervision::GetLightBoard(
     const v1::GetLightBoardRequest& request) const {
   v1::ClockKind kind =
       request.kind() == v1::CLOCK_KIND_UNSPECIFIED ? v1::CLOCK_KIND_CASE : request.kind();
-  if (!v1::ClockKind_IsValid(kind)) return Invalid("kind", "unknown clock kind");
+  if (!v1::ClockKind_IsValid(kind)) return InvalidField("kind", "unknown clock kind");
   std::map<std::string, v1::DepartmentLights> departments;
   std::string prefix = BoardPrefix(kind);
   absl::Status error;
@@ -980,14 +971,14 @@ absl::StatusOr<v1::GetLightBoardResponse> Supervision::GetLightBoard(
 absl::StatusOr<v1::ListClocksResponse> Supervision::ListClocks(
     const v1::ListClocksRequest& request) const {
   if (request.light() == v1::LIGHT_UNSPECIFIED || !v1::Light_IsValid(request.light())) {
-    return Invalid("light", "must be GREEN, YELLOW or RED");
+    return InvalidField("light", "must be GREEN, YELLOW or RED");
   }
   v1::ClockKind kind =
       request.kind() == v1::CLOCK_KIND_UNSPECIFIED ? v1::CLOCK_KIND_CASE : request.kind();
-  if (!v1::ClockKind_IsValid(kind)) return Invalid("kind", "unknown clock kind");
+  if (!v1::ClockKind_IsValid(kind)) return InvalidField("kind", "unknown clock kind");
   uint32_t page_size =
       request.page().page_size() == 0 ? kDefaultPageSize : request.page().page_size();
-  if (page_size > kMaxPageSize) return Invalid("page.page_size", "must be at most 500");
+  if (page_size > kMaxPageSize) return InvalidField("page.page_size", "must be at most 500");
   KeyBuilder prefix_builder;
   prefix_builder.AddU64(static_cast<uint64_t>(kind)).AddU64(static_cast<uint64_t>(request.light()));
   if (!request.department_id().empty()) prefix_builder.AddString(request.department_id());
@@ -997,7 +988,7 @@ absl::StatusOr<v1::ListClocksResponse> Supervision::ListClocks(
     std::string token;
     if (!absl::WebSafeBase64Unescape(request.page().page_token(), &token) ||
         token.compare(0, prefix.size(), prefix) != 0) {
-      return Invalid("page.page_token", "not a token from this listing");
+      return InvalidField("page.page_token", "not a token from this listing");
     }
     token.push_back('\0');
     lower = token;
@@ -1090,12 +1081,12 @@ absl::StatusOr<v1::ListAlertsResponse> Supervision::ListAlerts(
     const v1::ListAlertsRequest& request) const {
   uint32_t page_size =
       request.page().page_size() == 0 ? kDefaultPageSize : request.page().page_size();
-  if (page_size > kMaxPageSize) return Invalid("page.page_size", "must be at most 500");
+  if (page_size > kMaxPageSize) return InvalidField("page.page_size", "must be at most 500");
   uint64_t after = 0;
   if (!request.page().page_token().empty()) {
     std::string token;
     if (!absl::WebSafeBase64Unescape(request.page().page_token(), &token) || token.size() != 8) {
-      return Invalid("page.page_token", "not a token from this listing");
+      return InvalidField("page.page_token", "not a token from this listing");
     }
     after = storage::DecodeU64(token);
   }
@@ -1145,7 +1136,7 @@ absl::StatusOr<v1::ListAlertsResponse> Supervision::ListAlerts(
 namespace {
 
 absl::Status RequireInspector(const Actor& actor) {
-  if (actor.id().empty()) return Invalid("actor.id", "required: every change names its actor");
+  if (actor.id().empty()) return InvalidField("actor.id", "required: every change names its actor");
   if (actor.role() != "inspector") {
     return absl::PermissionDeniedError(
         absl::StrCat("actor ", actor.id(), " acts as ", actor.role(),
@@ -1173,13 +1164,7 @@ absl::StatusOr<v1::Notice> Supervision::IssueNotice(const v1::IssueNoticeRequest
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
   const auto& limit = request.response_limit();
-  if (limit.unit() == common::v1::LIMIT_UNIT_UNSPECIFIED) {
-    return Invalid("response_limit.unit", "must be set");
-  }
-  if (limit.unit() != common::v1::LIMIT_UNIT_SAME_DAY &&
-      (limit.amount() == 0 || limit.amount() > 3660)) {
-    return Invalid("response_limit.amount", "must be between 1 and 3660");
-  }
+  SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(limit, "response_limit"));
   std::lock_guard lock(write_mu_);
   Mutation m(this, clock_->Now());
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * case_clock,
@@ -1245,7 +1230,7 @@ absl::StatusOr<v1::Notice> Supervision::IssueNotice(const v1::IssueNoticeRequest
 absl::StatusOr<v1::Notice> Supervision::GetNotice(const v1::GetNoticeRequest& request) const {
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.notice_id(), "notice_id"));
   std::string key = NoticeKey(request.notice_id());
-  if (key.empty()) return Invalid("notice_id", "not a notice id (n<number>)");
+  if (key.empty()) return InvalidField("notice_id", "not a notice id (n<number>)");
   SUNLIGHT_ASSIGN_OR_RETURN(auto notice, LoadMessage<v1::Notice>(*store_, kNotices, key));
   if (!notice.has_value()) {
     return absl::NotFoundError(absl::StrCat("notice ", request.notice_id(), " not found"));
@@ -1254,7 +1239,7 @@ absl::StatusOr<v1::Notice> Supervision::GetNotice(const v1::GetNoticeRequest& re
 }
 
 absl::StatusOr<v1::Notice> Supervision::RespondToNotice(const v1::RespondToNoticeRequest& request) {
-  if (request.actor().id().empty()) return Invalid("actor.id", "required");
+  if (request.actor().id().empty()) return InvalidField("actor.id", "required");
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.response(), "response"));
   v1::GetNoticeRequest get;
   get.set_notice_id(request.notice_id());
@@ -1297,7 +1282,7 @@ absl::StatusOr<v1::Notice> Supervision::DecideNotice(const v1::DecideNoticeReque
   SUNLIGHT_RETURN_IF_ERROR(RequireInspector(request.actor()));
   if (request.decision() != v1::NOTICE_STATE_ACCEPTED &&
       request.decision() != v1::NOTICE_STATE_ESCALATED) {
-    return Invalid("decision", "must be ACCEPTED or ESCALATED");
+    return InvalidField("decision", "must be ACCEPTED or ESCALATED");
   }
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.text(), "text"));
   v1::GetNoticeRequest get;
@@ -1378,16 +1363,16 @@ absl::StatusOr<size_t> Supervision::ReplanAll(const std::string& reason) {
 }
 
 absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetRequest& request) {
-  if (request.actor().id().empty()) return Invalid("actor.id", "required");
+  if (request.actor().id().empty()) return InvalidField("actor.id", "required");
   v1::RuleSet rules_in = request.rules();
   for (const auto& [name, threshold] :
        {std::pair{"rules.yellow", rules_in.yellow()}, std::pair{"rules.red", rules_in.red()}}) {
     if (threshold.reference() == v1::REFERENCE_UNSPECIFIED ||
         !v1::Reference_IsValid(threshold.reference())) {
-      return Invalid(absl::StrCat(name, ".reference"), "must be LIMIT or STATUTORY");
+      return InvalidField(absl::StrCat(name, ".reference"), "must be LIMIT or STATUTORY");
     }
     if (threshold.offset_working_days() < -60 || threshold.offset_working_days() > 60) {
-      return Invalid(absl::StrCat(name, ".offset_working_days"), "must be within +-60");
+      return InvalidField(absl::StrCat(name, ".offset_working_days"), "must be within +-60");
     }
   }
   {
@@ -1418,7 +1403,7 @@ absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetR
 
 absl::StatusOr<v1::SetCalendarResponse> Supervision::SetCalendar(
     const v1::SetCalendarRequest& request) {
-  if (request.actor().id().empty()) return Invalid("actor.id", "required");
+  if (request.actor().id().empty()) return InvalidField("actor.id", "required");
   auto parsed = calendar::WorkingCalendar::FromProto(request.calendar());
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("calendar.", parsed.status().message()));

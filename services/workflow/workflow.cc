@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/eventlog/cursor.h"
@@ -31,41 +32,9 @@ constexpr char kQueueByPerson[] = "queue_by_person";
 
 constexpr uint32_t kDefaultPageSize = 50;
 constexpr uint32_t kMaxPageSize = 500;
-constexpr size_t kMaxText = 4096;
 // Administrative Licensing Law art. 42: extendable by 10 working days; joint items by 15.
 constexpr uint32_t kMaxExtension = 10;
 constexpr uint32_t kMaxJointExtension = 15;
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
-absl::Status RequireText(const std::string& value, absl::string_view field) {
-  if (value.empty()) return Invalid(field, "required");
-  if (value.size() > kMaxText) return Invalid(field, "too long");
-  return absl::OkStatus();
-}
-
-absl::Status ValidateActor(const Actor& actor) {
-  if (actor.id().empty()) return Invalid("actor.id", "required: every change names its actor");
-  if (actor.id().size() > 256) return Invalid("actor.id", "too long");
-  return absl::OkStatus();
-}
-
-absl::Status ValidateLimit(const common::v1::TimeLimit& limit, absl::string_view field) {
-  switch (limit.unit()) {
-    case common::v1::LIMIT_UNIT_WORKING_DAYS:
-    case common::v1::LIMIT_UNIT_NATURAL_DAYS:
-      if (limit.amount() == 0 || limit.amount() > 3660) {
-        return Invalid(absl::StrCat(field, ".amount"), "must be between 1 and 3660");
-      }
-      return absl::OkStatus();
-    case common::v1::LIMIT_UNIT_SAME_DAY:
-      return absl::OkStatus();
-    default:
-      return Invalid(absl::StrCat(field, ".unit"), "must be set");
-  }
-}
 
 bool IsActive(const v1::Step& step) {
   return step.state() == v1::STEP_STATE_OPEN || step.state() == v1::STEP_STATE_CLAIMED;
@@ -413,7 +382,7 @@ absl::Status Workflow::Finish(Change& change, v1::Step& step, v1::Opinion opinio
       step.set_state(v1::STEP_STATE_RETURNED);
       break;
     default:
-      return Invalid("opinion", "must be PASS, RETURN or DENY");
+      return InvalidField("opinion", "must be PASS, RETURN or DENY");
   }
   v1::StepCompleted completed;
   *completed.mutable_step() = step;
@@ -696,9 +665,9 @@ absl::StatusOr<v1::Process> Workflow::CompleteStep(const v1::CompleteStepRequest
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.step_id(), "step_id"));
   if (request.opinion() == v1::OPINION_UNSPECIFIED || !v1::Opinion_IsValid(request.opinion())) {
-    return Invalid("opinion", "must be PASS, RETURN or DENY");
+    return InvalidField("opinion", "must be PASS, RETURN or DENY");
   }
-  if (request.comment().size() > kMaxText) return Invalid("comment", "too long");
+  if (request.comment().size() > kMaxTextLength) return InvalidField("comment", "too long");
   if (request.opinion() == v1::OPINION_DENY) {
     SUNLIGHT_RETURN_IF_ERROR(RequireText(request.comment(), "comment"));
   }
@@ -724,8 +693,8 @@ absl::StatusOr<v1::Process> Workflow::CompleteStep(const v1::CompleteStepRequest
           change.process.definitions(static_cast<int>(i)).code() == request.return_to_step_code();
     }
     if (!earlier) {
-      return Invalid("return_to_step_code",
-                     absl::StrCat("no earlier step ", request.return_to_step_code()));
+      return InvalidField("return_to_step_code",
+                          absl::StrCat("no earlier step ", request.return_to_step_code()));
     }
   }
   if (request.opinion() == v1::OPINION_PASS && step->kind() == iv1::STEP_KIND_ISSUE_CERTIFICATE) {
@@ -743,7 +712,7 @@ absl::StatusOr<v1::Process> Workflow::TransferStep(const v1::TransferStepRequest
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.step_id(), "step_id"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
   if (request.to_department_id().empty() && request.to_assignee().empty()) {
-    return Invalid("to_assignee", "name a person or a department to transfer to");
+    return InvalidField("to_assignee", "name a person or a department to transfer to");
   }
   std::string case_id = CaseIdOfStep(request.step_id());
   std::lock_guard lock(CaseLock(case_id));
@@ -780,7 +749,7 @@ absl::StatusOr<v1::Process> Workflow::StartSpecialProcedure(
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   if (request.type() == v1::PROCEDURE_TYPE_UNSPECIFIED ||
       !v1::ProcedureType_IsValid(request.type())) {
-    return Invalid("type", "must name a special procedure");
+    return InvalidField("type", "must name a special procedure");
   }
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
   SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(request.limit(), "limit"));
@@ -846,7 +815,7 @@ absl::StatusOr<v1::Process> Workflow::ApproveExtension(const v1::ApproveExtensio
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
-  if (request.working_days() == 0) return Invalid("working_days", "must be at least 1");
+  if (request.working_days() == 0) return InvalidField("working_days", "must be at least 1");
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Process process, LoadOpenProcess(request.case_id()));
   bool joint = false;
@@ -881,14 +850,14 @@ absl::StatusOr<v1::ReportExternalStepResponse> Workflow::ReportExternalStep(
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.step_code(), "step_code"));
-  if (request.message_version() == 0) return Invalid("message_version", "must be at least 1");
-  if (!request.has_started_at()) return Invalid("started_at", "required");
-  if (!request.has_completed_at()) return Invalid("completed_at", "required");
+  if (request.message_version() == 0) return InvalidField("message_version", "must be at least 1");
+  if (!request.has_started_at()) return InvalidField("started_at", "required");
+  if (!request.has_completed_at()) return InvalidField("completed_at", "required");
   if (FromProto(request.completed_at()) < FromProto(request.started_at())) {
-    return Invalid("completed_at", "before started_at");
+    return InvalidField("completed_at", "before started_at");
   }
   if (request.opinion() == v1::OPINION_UNSPECIFIED || !v1::Opinion_IsValid(request.opinion())) {
-    return Invalid("opinion", "must be PASS, RETURN or DENY");
+    return InvalidField("opinion", "must be PASS, RETURN or DENY");
   }
   if (request.opinion() == v1::OPINION_DENY) {
     SUNLIGHT_RETURN_IF_ERROR(RequireText(request.comment(), "comment"));
@@ -1001,17 +970,17 @@ absl::StatusOr<v1::ListWorkQueueResponse> Workflow::ListWorkQueue(
       prefix = KeyBuilder().AddString(request.department_id()).Build();
       break;
     default:
-      return Invalid("owner", "name a person_id, a role or a department_id");
+      return InvalidField("owner", "name a person_id, a role or a department_id");
   }
   uint32_t page_size = request.page().page_size();
   if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) return Invalid("page.page_size", "must be at most 500");
+  if (page_size > kMaxPageSize) return InvalidField("page.page_size", "must be at most 500");
   std::string lower = prefix;
   if (!request.page().page_token().empty()) {
     std::string token;
     if (!absl::WebSafeBase64Unescape(request.page().page_token(), &token) ||
         token.compare(0, prefix.size(), prefix) != 0) {
-      return Invalid("page.page_token", "not a token from this queue");
+      return InvalidField("page.page_token", "not a token from this queue");
     }
     token.push_back('\0');
     lower = token;

@@ -25,6 +25,7 @@
 #include "grpcpp/grpcpp.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
+#include "sunlight/server/service_host.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
@@ -84,25 +85,7 @@ void Print(const google::protobuf::Message& message) {
 
 int Report(const grpc::Status& status) {
   if (status.ok()) return 0;
-  static const char* const kCodes[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  int code = static_cast<int>(status.error_code());
-  std::cerr << "error: " << (code >= 0 && code <= 16 ? kCodes[code] : "UNKNOWN") << ": "
+  std::cerr << "error: " << sunlight::server::StatusCodeName(status.error_code()) << ": "
             << status.error_message() << "\n";
   return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
 }

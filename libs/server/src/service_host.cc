@@ -43,7 +43,7 @@ class RpcMetrics {
       auto key = std::make_pair(method, static_cast<int>(code));
       auto it = cache_.find(key);
       if (it == cache_.end()) {
-        auto& counter = requests_.Add({{"method", method}, {"code", CodeName(code)}});
+        auto& counter = requests_.Add({{"method", method}, {"code", StatusCodeName(code)}});
         auto hist = histograms_.find(method);
         if (hist == histograms_.end()) {
           hist = histograms_
@@ -62,28 +62,6 @@ class RpcMetrics {
   }
 
  private:
-  static std::string CodeName(grpc::StatusCode code) {
-    static const char* const kNames[] = {"OK",
-                                         "CANCELLED",
-                                         "UNKNOWN",
-                                         "INVALID_ARGUMENT",
-                                         "DEADLINE_EXCEEDED",
-                                         "NOT_FOUND",
-                                         "ALREADY_EXISTS",
-                                         "PERMISSION_DENIED",
-                                         "RESOURCE_EXHAUSTED",
-                                         "FAILED_PRECONDITION",
-                                         "ABORTED",
-                                         "OUT_OF_RANGE",
-                                         "UNIMPLEMENTED",
-                                         "INTERNAL",
-                                         "UNAVAILABLE",
-                                         "DATA_LOSS",
-                                         "UNAUTHENTICATED"};
-    int i = static_cast<int>(code);
-    return (i >= 0 && i <= 16) ? kNames[i] : absl::StrCat(i);
-  }
-
   struct PairHash {
     size_t operator()(const std::pair<std::string, int>& p) const {
       return std::hash<std::string>()(p.first) * 31 + static_cast<size_t>(p.second);
@@ -229,6 +207,28 @@ void ServiceHost::RunUntilTerminated() {
   sigwait(&set, &signal);
   LogInfo(options_.service_name, absl::StrCat("signal ", signal, ": shutting down"));
   Shutdown();
+}
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return (i >= 0 && i <= 16) ? kNames[i] : absl::StrCat(i);
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

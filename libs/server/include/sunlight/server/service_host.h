@@ -84,6 +84,9 @@ class ServiceHost {
   bool shut_down_ = false;
 };
 
+// The canonical name of a status code, e.g. "FAILED_PRECONDITION".
+std::string StatusCodeName(grpc::StatusCode code);
+
 // Converts between absl::Status and grpc::Status at the RPC boundary (same code numbers).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);

@@ -1,0 +1,62 @@
+// The checks every service applies to untrusted requests, with INVALID_ARGUMENT errors that
+// name the offending field.
+//
+//   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
+//   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
+//   SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(request.limit(), "limit"));
+#ifndef SUNLIGHT_BASE_REQUEST_VALIDATION_H_
+#define SUNLIGHT_BASE_REQUEST_VALIDATION_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "sunlight/common/v1/common.pb.h"
+
+namespace sunlight {
+
+// Longest free text accepted in a request field.
+inline constexpr size_t kMaxTextLength = 4096;
+// Longest time limit accepted, in days (ten years).
+inline constexpr uint32_t kMaxLimitDays = 3660;
+
+// INVALID_ARGUMENT "<field>: <what>".
+inline absl::Status InvalidField(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+// A required, bounded text field.
+inline absl::Status RequireText(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "required");
+  if (value.size() > kMaxTextLength) return InvalidField(field, "too long");
+  return absl::OkStatus();
+}
+
+// Every mutating call names its actor.
+inline absl::Status ValidateActor(const common::v1::Actor& actor) {
+  if (actor.id().empty()) return InvalidField("actor.id", "required: every change names its actor");
+  if (actor.id().size() > 256) return InvalidField("actor.id", "too long");
+  return absl::OkStatus();
+}
+
+// A time limit: working or natural days between 1 and kMaxLimitDays, or same day (0 or 1).
+inline absl::Status ValidateLimit(const common::v1::TimeLimit& limit, absl::string_view field) {
+  switch (limit.unit()) {
+    case common::v1::LIMIT_UNIT_WORKING_DAYS:
+    case common::v1::LIMIT_UNIT_NATURAL_DAYS:
+      if (limit.amount() == 0 || limit.amount() > kMaxLimitDays) {
+        return InvalidField(absl::StrCat(field, ".amount"), "must be between 1 and 3660");
+      }
+      return absl::OkStatus();
+    case common::v1::LIMIT_UNIT_SAME_DAY:
+      if (limit.amount() > 1) {
+        return InvalidField(absl::StrCat(field, ".amount"), "must be 0 or 1 for same-day limits");
+      }
+      return absl::OkStatus();
+    default:
+      return InvalidField(absl::StrCat(field, ".unit"), "must be set");
+  }
+}
+
+}  // namespace sunlight
+
+#endif  // SUNLIGHT_BASE_REQUEST_VALIDATION_H_
