@@ -269,11 +269,20 @@ absl::Status FileAlertSink::Deliver(const v1::Alert& alert) {
   json.push_back('\n');
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("alert file ", path_, ": cannot open"));
-  bool ok = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
-            ::fsync(fd) == 0;
+  bool ok = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size());
   ::close(fd);
   if (!ok) return absl::UnavailableError(absl::StrCat("alert file ", path_, ": write failed"));
   delivered_.insert(alert.alert_id());
+  return absl::OkStatus();
+}
+
+absl::Status FileAlertSink::Flush() {
+  std::lock_guard lock(mu_);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("alert file ", path_, ": cannot open"));
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("alert file ", path_, ": sync failed"));
   return absl::OkStatus();
 }
 
@@ -921,7 +930,11 @@ absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {
     delivered.Delete(kOutbox, key);
     ++count;
   }
-  if (!delivered.empty()) SUNLIGHT_RETURN_IF_ERROR(store_->Write(delivered));
+  if (!delivered.empty()) {
+    // Only what the sink holds durably leaves the outbox.
+    SUNLIGHT_RETURN_IF_ERROR(sink.Flush());
+    SUNLIGHT_RETURN_IF_ERROR(store_->Write(delivered));
+  }
   if (!failure.ok()) return failure;
   return count;
 }

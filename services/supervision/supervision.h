@@ -48,14 +48,18 @@ class AlertSink {
   // Delivers one alert. Called again with the same alert after an error; a sink that can
   // tell it already has an alert (by alert_id) must not take it twice.
   virtual absl::Status Deliver(const v1::Alert& alert) = 0;
+  // Makes every alert delivered so far durable. Queued alerts are removed from the outbox
+  // only after it succeeds, so a sink may batch (one sync for many alerts).
+  virtual absl::Status Flush() { return absl::OkStatus(); }
 };
 
-// Appends each alert as one JSON line to a file, synced; remembers the ids it holds, so a
-// redelivery after a crash is not written twice.
+// Appends each alert as one JSON line to a file, synced on Flush; remembers the ids it
+// holds, so a redelivery after a crash is not written twice.
 class FileAlertSink final : public AlertSink {
  public:
   static absl::StatusOr<std::unique_ptr<FileAlertSink>> Open(const std::string& path);
   absl::Status Deliver(const v1::Alert& alert) override;
+  absl::Status Flush() override;
 
  private:
   explicit FileAlertSink(std::string path) : path_(std::move(path)) {}
