@@ -532,8 +532,12 @@ absl::Status Supervision::Commit(Mutation& m) {
     m.batch.Put(kFacts, case_id, m.facts[case_id].SerializeAsString());
   }
   for (auto& alert : m.alerts) {
-    SUNLIGHT_ASSIGN_OR_RETURN(auto existing, store_->Get(kAlertIds, alert.alert_id()));
-    if (existing.has_value()) continue;  // raised before (a replay or a restart)
+    // A light alert is deduplicated by its clock's alert_ids (written in this same batch);
+    // an anomaly, which has no clock, by the alert id index.
+    if (alert.kind() == v1::ALERT_KIND_ANOMALY) {
+      SUNLIGHT_ASSIGN_OR_RETURN(auto existing, store_->Get(kAlertIds, alert.alert_id()));
+      if (existing.has_value()) continue;  // raised before (a replay or a restart)
+    }
     uint64_t number = ++last_alert_;
     std::string key = storage::EncodeU64(number);
     std::string bytes = alert.SerializeAsString();
@@ -869,8 +873,13 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
       m.batch.Delete(kSchedule, key);  // an entry whose clock is gone
       continue;
     }
-    // Re-check against the facts as of now: a pause or re-plan may have moved the instant.
-    SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
+    // Re-check against the facts as of now. Facts, calendar and rule changes re-plan a
+    // clock when they happen, so only a clock inside an open pause (whose instants move
+    // with time) or one planned under another calendar or rule set needs it here.
+    if (clock->paused() || clock->calendar_version() != calendar()->versioned_name() ||
+        clock->rule_version() != rules().version() || !clock->has_red_at()) {
+      SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
+    }
     if (!clock->has_red_at()) continue;
     absl::Time yellow = FromProto(clock->yellow_at());
     absl::Time red = FromProto(clock->red_at());
