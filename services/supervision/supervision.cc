@@ -606,6 +606,24 @@ void SetAcceptance(v1::CaseFacts& facts, const google::protobuf::Timestamp& acce
 
 }  // namespace
 
+absl::Status Supervision::EnsureCaseClock(Mutation& m, const v1::CaseFacts& facts) {
+  if (!facts.has_accepted_at()) return absl::OkStatus();
+  std::string id = absl::StrCat("case/", facts.case_id());
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * existing, m.GetClock(id));
+  if (existing != nullptr) return absl::OkStatus();
+  v1::Clock* clock = m.NewClock(id);
+  clock->set_kind(v1::CLOCK_KIND_CASE);
+  clock->set_case_id(facts.case_id());
+  clock->set_case_number(facts.case_number());
+  clock->set_department_id(facts.department_id());
+  clock->set_item_code(facts.item_code());
+  *clock->mutable_started_at() = facts.accepted_at();
+  *clock->mutable_limit() = facts.promised_limit();
+  *clock->mutable_statutory_limit() = facts.statutory_limit();
+  clock->set_warning_margin_working_days(facts.warning_margin_working_days());
+  return absl::OkStatus();
+}
+
 absl::Status Supervision::ApplyIntake(Mutation& m, const CaseEvent& event) {
   const std::string& type = event.type();
   const std::string& case_id = event.case_id();
@@ -668,18 +686,7 @@ absl::Status Supervision::ApplyIntake(Mutation& m, const CaseEvent& event) {
   } else {
     return absl::OkStatus();
   }
-  if (facts->has_accepted_at() && !m.GetClock(absl::StrCat("case/", case_id)).value_or(nullptr)) {
-    v1::Clock* clock = m.NewClock(absl::StrCat("case/", case_id));
-    clock->set_kind(v1::CLOCK_KIND_CASE);
-    clock->set_case_id(case_id);
-    clock->set_case_number(facts->case_number());
-    clock->set_department_id(facts->department_id());
-    clock->set_item_code(facts->item_code());
-    *clock->mutable_started_at() = facts->accepted_at();
-    *clock->mutable_limit() = facts->promised_limit();
-    *clock->mutable_statutory_limit() = facts->statutory_limit();
-    clock->set_warning_margin_working_days(facts->warning_margin_working_days());
-  }
+  SUNLIGHT_RETURN_IF_ERROR(EnsureCaseClock(m, *facts));
   return ReplanCase(m, case_id);
 }
 
@@ -697,18 +704,7 @@ absl::Status Supervision::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
     if (facts->item_code().empty()) facts->set_item_code(p.item_code());
     facts->clear_definition_kinds();
     for (const auto& d : p.definitions()) facts->add_definition_kinds(d.kind());
-    if (!m.GetClock(absl::StrCat("case/", case_id)).value_or(nullptr)) {
-      v1::Clock* clock = m.NewClock(absl::StrCat("case/", case_id));
-      clock->set_kind(v1::CLOCK_KIND_CASE);
-      clock->set_case_id(case_id);
-      clock->set_case_number(facts->case_number());
-      clock->set_department_id(facts->department_id());
-      clock->set_item_code(facts->item_code());
-      *clock->mutable_started_at() = facts->accepted_at();
-      *clock->mutable_limit() = facts->promised_limit();
-      *clock->mutable_statutory_limit() = facts->statutory_limit();
-      clock->set_warning_margin_working_days(facts->warning_margin_working_days());
-    }
+    SUNLIGHT_RETURN_IF_ERROR(EnsureCaseClock(m, *facts));
   } else if (type == "workflow.step.activated") {
     wv1::StepActivated activated;
     if (!event.payload().UnpackTo(&activated)) return absl::DataLossError("bad payload");
@@ -866,6 +862,8 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   SUNLIGHT_RETURN_IF_ERROR(error);
   size_t changed = 0;
   std::set<std::string> seen;
+  const std::string calendar_version = calendar()->versioned_name();
+  const std::string rule_version = rules().version();
   for (const auto& [key, id] : due) {
     if (!seen.insert(id).second) continue;
     SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
@@ -876,8 +874,8 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
     // Re-check against the facts as of now. Facts, calendar and rule changes re-plan a
     // clock when they happen, so only a clock inside an open pause (whose instants move
     // with time) or one planned under another calendar or rule set needs it here.
-    if (clock->paused() || clock->calendar_version() != calendar()->versioned_name() ||
-        clock->rule_version() != rules().version() || !clock->has_red_at()) {
+    if (clock->paused() || clock->calendar_version() != calendar_version ||
+        clock->rule_version() != rule_version || !clock->has_red_at()) {
       SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
     }
     if (!clock->has_red_at()) continue;
@@ -903,17 +901,6 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   }
   SUNLIGHT_RETURN_IF_ERROR(Commit(m));
   return changed;
-}
-
-absl::StatusOr<std::optional<absl::Time>> Supervision::NextDue() const {
-  std::optional<absl::Time> next;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(kSchedule, "", "", [&](std::string_view key, auto) {
-    storage::KeyReader reader(key);
-    int64_t micros = 0;
-    if (reader.ReadI64(&micros)) next = absl::FromUnixMicros(micros);
-    return false;
-  }));
-  return next;
 }
 
 absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {

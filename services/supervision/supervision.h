@@ -85,8 +85,6 @@ class Supervision {
   // Fires every planned transition whose instant has come (up to `max` of them); returns how
   // many lights changed.
   absl::StatusOr<size_t> FireDue(size_t max = 4096);
-  // The next planned transition instant, if any.
-  absl::StatusOr<std::optional<absl::Time>> NextDue() const;
   // Delivers queued alerts to `sink`, oldest first; returns how many were delivered. Stops
   // at the first failure (and returns it), to be retried later.
   absl::StatusOr<size_t> DeliverAlerts(AlertSink& sink, size_t max = 1000);
@@ -122,6 +120,8 @@ class Supervision {
   v1::RuleSet rules() const;
 
   absl::Status ApplyIntake(Mutation& m, const events::v1::CaseEvent& event);
+  // Creates the case clock once acceptance is known (from either stream).
+  absl::Status EnsureCaseClock(Mutation& m, const v1::CaseFacts& facts);
   absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
   // (Re)computes a clock's instants from its facts; sets its light as of its finish (if
   // finished); lowers the light of an open clock whose thresholds moved later.
