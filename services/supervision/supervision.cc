@@ -510,7 +510,10 @@ absl::Status Supervision::Commit(Mutation& m) {
       m.batch.Put(kClocksByCase, KeyBuilder().AddString(after->case_id()).AddString(id).Build(),
                   "");
     }
-    for (const auto& key : ScheduleEntries(*after)) m.batch.Put(kSchedule, key, "");
+    for (const auto& key : ScheduleEntries(*after)) {
+      m.batch.Put(kSchedule, key, "");
+      if (key < schedule_floor_) schedule_floor_ = key;
+    }
     if (!Finished(*after)) m.batch.Put(kBoard, BoardKey(*after), "");
     m.batch.Put(kClocks, id, after->SerializeAsString());
     v1::Light from = before.has_value() ? before->light() : v1::LIGHT_UNSPECIFIED;
@@ -848,7 +851,7 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   std::vector<std::pair<std::string, std::string>> due;  // (entry key, clock id)
   absl::Status error;
   SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(kSchedule, "", upper, [&](std::string_view key, std::string_view) {
+      store_->Scan(kSchedule, schedule_floor_, upper, [&](std::string_view key, std::string_view) {
         storage::KeyReader reader(key);
         int64_t micros = 0;
         std::string id;
@@ -899,15 +902,35 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
     *clock->mutable_light_changed_at() = ToProto(m.now);
     ++changed;
   }
-  SUNLIGHT_RETURN_IF_ERROR(Commit(m));
+  // The next pass starts at the first entry this one leaves in place: one its clock still
+  // implies, or the first one it did not reach. Commit lowers the floor again for entries
+  // it writes before it.
+  std::string floor = due.size() < max ? upper : due.back().first;
+  std::map<std::string, std::vector<std::string>> kept;  // clock id -> its entries now
+  for (const auto& [key, id] : due) {
+    if (key >= floor) break;
+    auto it = kept.find(id);
+    if (it == kept.end()) {
+      SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
+      it = kept.emplace(id, clock == nullptr ? std::vector<std::string>{} : ScheduleEntries(*clock))
+               .first;
+    }
+    if (std::find(it->second.begin(), it->second.end(), key) != it->second.end()) floor = key;
+  }
+  schedule_floor_ = std::move(floor);
+  if (absl::Status status = Commit(m); !status.ok()) {
+    schedule_floor_.clear();  // nothing was written: every entry is still there
+    return status;
+  }
   return changed;
 }
 
 absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {
+  std::lock_guard lock(delivery_mu_);
   std::vector<std::pair<std::string, v1::Alert>> pending;
   absl::Status error;
   SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(kOutbox, "", "", [&](std::string_view key, std::string_view value) {
+      store_->Scan(kOutbox, outbox_floor_, "", [&](std::string_view key, std::string_view value) {
         v1::Alert alert;
         if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           error = absl::DataLossError("unreadable queued alert");
@@ -930,6 +953,9 @@ absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {
     // Only what the sink holds durably leaves the outbox.
     SUNLIGHT_RETURN_IF_ERROR(sink.Flush());
     SUNLIGHT_RETURN_IF_ERROR(store_->Write(delivered));
+    // Outbox keys are alert numbers, written in order under write_mu_: nothing new can
+    // sort before the last one delivered.
+    outbox_floor_ = pending[count - 1].first;
   }
   if (!failure.ok()) return failure;
   return count;

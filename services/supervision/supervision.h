@@ -147,6 +147,14 @@ class Supervision {
   std::mutex write_mu_;
   std::atomic<uint64_t> last_alert_;
   std::atomic<uint64_t> last_notice_;
+  // Every schedule entry sorts at or after this key (guarded by write_mu_). Firing deletes
+  // entries from the front of the index, and RocksDB keeps their tombstones until a
+  // compaction; scanning from here instead of from the start keeps a firing pass from
+  // stepping over all of them. Empty: scan from the start (after start-up or a failed write).
+  std::string schedule_floor_;
+  // Every queued alert sorts at or after this key (outbox keys only grow); same reason.
+  std::mutex delivery_mu_;
+  std::string outbox_floor_;  // guarded by delivery_mu_
 };
 
 }  // namespace sunlight::supervision

@@ -111,6 +111,27 @@ struct SupervisionFixture : intake::IntakeFixture {
 };
 
 TEST_CASE_METHOD(SupervisionFixture,
+                 "a clock planned late, with instants before the last firing, still fires") {
+  std::string first = AcceptCase("first");
+  // A second case accepted at the same time, but supervision hears of it only after it
+  // has fired past both cases' instants (its streams lag).
+  auto submitted = intake->SubmitCase(SubmitRequest("late"));
+  REQUIRE(submitted.ok());
+  REQUIRE(Accept(submitted->case_().case_id()).ok());
+  absl::Time later = FromProto(CaseClock(first).due()) + absl::Hours(24 * 30);
+  Fire(later);
+  CHECK(CaseClock(first).light() == v1::LIGHT_RED);
+  Pump();
+  std::string late = submitted->case_().case_id();
+  CHECK(CaseClock(late).light() == v1::LIGHT_GREEN);
+  Fire(later);
+  CHECK(CaseClock(late).light() == v1::LIGHT_RED);
+  CHECK(Alerts(late).size() == 2);  // yellow and red, once each
+  Fire(later + absl::Seconds(1));
+  CHECK(Alerts(late).size() == 2);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
                  "a case turns yellow and red exactly at its instants across "
                  "the Spring Festival and a make-up day") {
   std::string case_id = AcceptCase("golden");
