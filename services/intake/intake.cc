@@ -733,6 +733,7 @@ absl::StatusOr<v1::QueryProgressResponse> Intake::QueryProgress(
 
   v1::QueryProgressResponse response;
   response.set_case_number(record.case_number());
+  response.set_case_id(record.case_id());
   response.set_state(record.state());
   v1::GetItemRequest item_request;
   item_request.set_item_code(record.item_code());

@@ -1,0 +1,66 @@
+// Users, passwords and sessions of the gateway, in its own store.
+//
+// Passwords are stored as Argon2id hashes (libargon2, 19 MiB, 2 passes: a memory-hard hash).
+// A login opens a session and returns a bearer token: a signed Principal (see
+// sunlight/auth/principal.h) naming the session, valid for `token_ttl`. The gateway checks the
+// token's signature and that its session is still open, so logout and disabling a user take
+// effect at once. The token key is made on first start and kept in the store.
+#ifndef SUNLIGHT_SERVICES_GATEWAY_ACCOUNTS_H_
+#define SUNLIGHT_SERVICES_GATEWAY_ACCOUNTS_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sunlight/auth/principal.h"
+#include "sunlight/base/clock.h"
+#include "sunlight/gateway/v1/gateway.pb.h"
+#include "sunlight/storage/store.h"
+
+namespace sunlight::gateway {
+
+inline constexpr char kUsersFamily[] = "users";        // user id -> StoredUser
+inline constexpr char kSessionsFamily[] = "sessions";  // session id -> Principal
+inline constexpr char kGatewayMetaFamily[] = "meta";   // "token_key" -> bytes
+
+// Hashes a password with Argon2id and a random salt (the encoded PHC string).
+absl::StatusOr<std::string> HashPassword(const std::string& password);
+bool PasswordMatches(const std::string& encoded_hash, const std::string& password);
+
+class Accounts {
+ public:
+  static absl::StatusOr<std::unique_ptr<Accounts>> Open(storage::Store* store, const Clock* clock,
+                                                        absl::Duration token_ttl);
+
+  absl::StatusOr<v1::User> CreateUser(const v1::CreateUserRequest& request);
+  absl::StatusOr<v1::ListUsersResponse> ListUsers() const;
+  bool HasUsers() const;
+
+  // UNAUTHENTICATED for an unknown user, a wrong password or a disabled user, with one and
+  // the same message; after 5 failures in 15 minutes a user is locked for the rest of them
+  // (RESOURCE_EXHAUSTED).
+  absl::StatusOr<v1::LoginResponse> Login(const v1::LoginRequest& request);
+  absl::Status Logout(const auth::v1::Principal& principal);
+  // The principal of a bearer token whose session is open; UNAUTHENTICATED otherwise.
+  absl::StatusOr<auth::v1::Principal> Authenticate(std::string_view token) const;
+
+ private:
+  Accounts(storage::Store* store, const Clock* clock, absl::Duration token_ttl,
+           std::shared_ptr<const auth::Signer> signer)
+      : store_(store), clock_(clock), token_ttl_(token_ttl), signer_(std::move(signer)) {}
+
+  storage::Store* store_;
+  const Clock* clock_;
+  absl::Duration token_ttl_;
+  std::shared_ptr<const auth::Signer> signer_;
+  std::mutex failures_mu_;
+  absl::flat_hash_map<std::string, std::vector<absl::Time>> failures_;  // by user id
+};
+
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_ACCOUNTS_H_

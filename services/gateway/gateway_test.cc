@@ -1,0 +1,509 @@
+#include "gateway.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+
+#include "audit_log.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "http_server.h"
+#include "intake_grpc_service.h"
+#include "intake_test_fixture.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/server/service_host.h"
+#include "sunlight/storage/key_encoding.h"
+#include "supervision.h"
+#include "supervision_grpc_service.h"
+#include "workflow.h"
+#include "workflow_grpc_service.h"
+
+namespace sunlight::gateway {
+namespace {
+
+namespace pb = ::google::protobuf;
+
+std::unique_ptr<storage::Store> OpenStore(const std::string& path,
+                                          std::vector<std::string> families) {
+  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  auto s = storage::Store::Open({.path = path, .column_families = families, .sync_writes = false});
+  REQUIRE(s.ok());
+  return *std::move(s);
+}
+
+// The three backends (real libraries) over gRPC on port 0, and a gateway in front of them.
+struct GatewayFixture : intake::IntakeFixture {
+  GatewayFixture() {
+    workflow_store = OpenStore(dir.Sub("workflow"), workflow::WorkflowColumnFamilies());
+    wf = *workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
+    sv_store = OpenStore(dir.Sub("supervision"), supervision::SupervisionColumnFamilies());
+    sv = *supervision::Supervision::Open(sv_store.get(), calendar, &clock);
+    intake_service = std::make_unique<intake::IntakeGrpcService>(intake.get());
+    workflow_service = std::make_unique<workflow::WorkflowGrpcService>(wf.get());
+    supervision_service = std::make_unique<supervision::SupervisionGrpcService>(sv.get());
+    host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
+    host->AddService(intake_service.get());
+    host->AddService(workflow_service.get());
+    host->AddService(supervision_service.get());
+    REQUIRE(host->Start().ok());
+    std::string target = absl::StrCat("127.0.0.1:", host->port());
+    gateway_store = storage::Store::Open({.path = dir.Sub("gateway"),
+                                          .column_families = GatewayColumnFamilies(),
+                                          .sync_writes = false})
+                        .value();
+    OpenGateway(target);
+    for (
+        const char* line :
+        {R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-password"})",
+         R"({"user":{"user_id":"insp","role":"inspector"},"password":"inspector-password"})",
+         R"({"user":{"user_id":"clerk-1","name":"Wang Fang","role":"window_clerk","department_id":"market"},"password":"clerk-password"})",
+         R"({"user":{"user_id":"appr-1","role":"approver","department_id":"market"},"password":"approver-password"})",
+         R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})"}) {
+      v1::CreateUserRequest request;
+      REQUIRE(pb::util::JsonStringToMessage(line, &request).ok());
+      REQUIRE(gateway->accounts().CreateUser(request).ok());
+    }
+  }
+  ~GatewayFixture() { host->Shutdown(); }
+
+  void OpenGateway(const std::string& target) {
+    gateway.reset();
+    gateway = Gateway::Open(gateway_store.get(), &clock,
+                            {.intake_target = target,
+                             .workflow_target = target,
+                             .supervision_target = target,
+                             .max_wrong_query_codes = 3})
+                  .value();
+  }
+
+  static std::vector<events::v1::CaseEvent> After(eventlog::EventLog& log, uint64_t cursor) {
+    std::vector<events::v1::CaseEvent> events;
+    REQUIRE(log.Read(cursor + 1, 1000000, &events).ok());
+    return events;
+  }
+  void Pump() {
+    REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
+    REQUIRE(sv->ApplyEvents(supervision::kIntakeStream,
+                            After(intake->event_log(), *sv->Cursor(supervision::kIntakeStream)))
+                .ok());
+    REQUIRE(sv->ApplyEvents(supervision::kWorkflowStream,
+                            After(wf->event_log(), *sv->Cursor(supervision::kWorkflowStream)))
+                .ok());
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& target,
+                    const std::string& token = "", const std::string& body = "",
+                    const std::string& client = "10.0.0.1") {
+    HttpRequest request;
+    request.method = method;
+    std::string path = target;
+    if (size_t q = target.find('?'); q != std::string::npos) {
+      path = target.substr(0, q);
+      for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&')) {
+        size_t eq = pair.find('=');
+        request.query[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+      }
+    }
+    request.path = path;
+    request.body = body;
+    request.client = client;
+    if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
+    return gateway->Handle(request);
+  }
+
+  std::string Login(const std::string& user, const std::string& password) {
+    HttpResponse r =
+        Call("POST", "/v1/login", "",
+             absl::StrCat(R"({"user_id":")", user, R"(","password":")", password, R"("})"));
+    REQUIRE(r.status == 200);
+    v1::LoginResponse login;
+    REQUIRE(pb::util::JsonStringToMessage(r.body, &login).ok());
+    return login.token();
+  }
+
+  static pb::Struct Json(const std::string& body) {
+    pb::Struct out;
+    REQUIRE(pb::util::JsonStringToMessage(body, &out).ok());
+    return out;
+  }
+  static std::string ErrorField(const HttpResponse& r) {
+    pb::Struct body = Json(r.body);
+    const auto& error = body.fields().at("error").struct_value().fields();
+    auto it = error.find("field");
+    return it == error.end() ? "" : it->second.string_value();
+  }
+
+  std::string SubmitBody(const std::string& key) {
+    std::string json;
+    auto request = SubmitRequest(key);
+    request.clear_actor();
+    pb::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    REQUIRE(pb::util::MessageToJsonString(request, &json, o).ok());
+    return json;
+  }
+
+  std::unique_ptr<storage::Store> workflow_store;
+  std::unique_ptr<workflow::Workflow> wf;
+  std::unique_ptr<storage::Store> sv_store;
+  std::unique_ptr<supervision::Supervision> sv;
+  std::unique_ptr<intake::IntakeGrpcService> intake_service;
+  std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;
+  std::unique_ptr<supervision::SupervisionGrpcService> supervision_service;
+  std::unique_ptr<server::ServiceHost> host;
+  std::unique_ptr<storage::Store> gateway_store;
+  std::unique_ptr<Gateway> gateway;
+};
+
+// Every route of the OpenAPI document, with "x" for each path parameter.
+std::vector<std::pair<std::string, std::string>> Routes(const Gateway& gateway,
+                                                        std::map<std::string, bool>* is_public) {
+  pb::Struct doc;
+  REQUIRE(pb::util::JsonStringToMessage(gateway.OpenApiJson(), &doc).ok());
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [pattern, item] : doc.fields().at("paths").struct_value().fields()) {
+    for (const auto& [method, op] : item.struct_value().fields()) {
+      std::string path;
+      bool in_brace = false;
+      for (char c : pattern) {
+        if (c == '{') {
+          in_brace = true;
+          path += "x";
+        } else if (c == '}') {
+          in_brace = false;
+        } else if (!in_brace) {
+          path += c;
+        }
+      }
+      std::string upper = absl::AsciiStrToUpper(method);
+      routes.emplace_back(upper, path);
+      (*is_public)[upper + " " + path] = !op.struct_value().fields().contains("security");
+    }
+  }
+  return routes;
+}
+
+TEST_CASE_METHOD(GatewayFixture, "every signed-in route refuses a missing or forged token (401)") {
+  std::map<std::string, bool> is_public;
+  auto routes = Routes(*gateway, &is_public);
+  CHECK(routes.size() > 35);
+  for (const auto& [method, path] : routes) {
+    if (is_public[method + " " + path]) continue;
+    INFO(method << " " << path);
+    CHECK(Call(method, path).status == 401);
+    CHECK(Call(method, path, "forged.token").status == 401);
+  }
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "every body route answers malformed JSON and wrong types with 400 "
+                 "naming the field") {
+  std::map<std::string, bool> is_public;
+  auto routes = Routes(*gateway, &is_public);
+  std::map<std::string, std::string> tokens = {{"admin", Login("admin", "admin-password")},
+                                               {"insp", Login("insp", "inspector-password")},
+                                               {"clerk", Login("clerk-1", "clerk-password")}};
+  int checked = 0;
+  for (const auto& [method, path] : routes) {
+    if (method == "GET") continue;
+    INFO(method << " " << path);
+    // Some caller may use it: try each until one is not refused for its role.
+    for (const auto& [who, token] : tokens) {
+      HttpResponse r = Call(method, path, token, "{\"unclosed\": ");
+      if (r.status == 403) continue;
+      CHECK(r.status == 400);
+      HttpResponse typed = Call(method, path, token, R"({"no_such_field": 1})");
+      CHECK(typed.status == 400);
+      CHECK(ErrorField(typed) == "no_such_field");
+      ++checked;
+      break;
+    }
+  }
+  CHECK(checked > 20);
+  // A wrong type names its field.
+  HttpResponse r = Call("POST", "/v1/cases", tokens["clerk"], R"({"item_code": 5})");
+  CHECK(r.status == 400);
+  CHECK(ErrorField(r) == "item_code");
+  // A bad query argument names its parameter.
+  r = Call("GET", "/v1/clocks?light=PURPLE", tokens["insp"]);
+  CHECK(r.status == 400);
+  CHECK(ErrorField(r) == "light");
+  r = Call("GET", "/v1/cases?page_size=many", tokens["clerk"]);
+  CHECK(r.status == 400);
+  CHECK(ErrorField(r) == "page.page_size");
+}
+
+TEST_CASE_METHOD(GatewayFixture, "roles: each audience reaches only its routes (403)") {
+  std::string clerk = Login("clerk-1", "clerk-password");
+  std::string insp = Login("insp", "inspector-password");
+  CHECK(Call("POST", "/v1/users", clerk, "{}").status == 403);
+  CHECK(Call("GET", "/v1/users", insp).status == 403);
+  CHECK(Call("PUT", "/v1/rule-set", insp, "{}").status == 403);
+  CHECK(Call("PUT", "/v1/calendar", clerk, "{}").status == 403);
+  CHECK(Call("POST", "/v1/items", clerk, "{}").status == 403);
+  CHECK(Call("POST", "/v1/notices", clerk, R"({"case_id":"c"})").status == 403);
+  CHECK(Call("POST", "/v1/notices/n1:decide", clerk, "{}").status == 403);
+  CHECK(Call("POST", "/v1/cases/x:accept", insp, "{}").status == 403);
+  CHECK(Call("POST", "/v1/cases", insp, "{}").status == 403);
+  CHECK(Call("GET", "/v1/cases?department_id=tax", clerk).status == 403);
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "a case from application to an inspector's notice, through the "
+                 "gateway only") {
+  std::string clerk = Login("clerk-1", "clerk-password");
+  std::string approver = Login("appr-1", "approver-password");
+  std::string insp = Login("insp", "inspector-password");
+  std::string tax = Login("tax-1", "taxclerk-password");
+  std::string admin = Login("admin", "admin-password");
+
+  // Online application: the applicant gets the case number and query code.
+  HttpResponse r = Call("POST", "/v1/public/applications", "", SubmitBody("web-1"));
+  REQUIRE(r.status == 200);
+  intake::v1::SubmitCaseResponse submitted;
+  REQUIRE(pb::util::JsonStringToMessage(r.body, &submitted).ok());
+  const std::string case_id = submitted.case_().case_id();
+  const std::string number = submitted.case_().case_number();
+  const std::string code = submitted.case_().query_code();
+  CHECK(submitted.case_().channel() == intake::v1::CHANNEL_ONLINE);
+  CHECK(submitted.case_().submitted_by().role() == "applicant");
+
+  // Progress with the right code; a wrong code looks like no case, and is throttled.
+  r = Call("GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code));
+  CHECK(r.status == 200);
+  for (int i = 0; i < 3; ++i) {
+    r = Call("GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=bad"), "",
+             "", "10.0.0.9");
+    CHECK(r.status == 404);
+  }
+  r = Call("GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code),
+           "", "", "10.0.0.10");
+  CHECK(r.status == 429);  // the case number is locked for a while, whoever asks
+
+  // The owning department's window clerk sees the applicant in full (audited); an approver
+  // masked; another department's clerk gets the same 404 as for no case at all.
+  r = Call("GET", "/v1/cases/" + case_id, clerk);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("110101199003071234") != std::string::npos);
+  r = Call("GET", "/v1/cases/" + case_id, approver);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("110101199003071234") == std::string::npos);
+  CHECK(r.body.find("110101********1234") != std::string::npos);
+  CHECK(r.body.find(code) == std::string::npos);
+  HttpResponse other = Call("GET", "/v1/cases/" + case_id, tax);
+  HttpResponse none = Call("GET", "/v1/cases/c-999999999999", tax);
+  CHECK(other.status == 404);
+  CHECK(other.body == none.body);
+  CHECK(Call("POST", "/v1/cases/" + case_id + ":accept", tax, "{}").status == 404);
+  CHECK(Call("GET", "/v1/cases?department_id=market", clerk).status == 200);
+
+  // Accept, route, approve.
+  r = Call("POST", "/v1/cases/" + case_id + ":accept", clerk, R"({"window_id":"W1"})");
+  REQUIRE(r.status == 200);
+  Pump();
+  r = Call("GET", "/v1/cases/" + case_id + "/process", approver);
+  REQUIRE(r.status == 200);
+  workflow::v1::GetProcessResponse process;
+  REQUIRE(pb::util::JsonStringToMessage(r.body, &process).ok());
+  REQUIRE(process.process().steps_size() == 1);
+  std::string step = process.process().steps(0).step_id();
+  r = Call("POST", "/v1/cases/" + case_id + "/steps:claim", approver,
+           absl::StrCat(R"({"step_id":")", step, R"("})"));
+  CHECK(r.status == 200);
+  r = Call("GET", "/v1/work-queue", approver);
+  INFO(r.body);
+  CHECK(r.status == 200);
+  CHECK(r.body.find(step) != std::string::npos);
+  // A step id of another case is refused on this one.
+  r = Call("POST", "/v1/cases/" + case_id + "/steps:claim", approver,
+           R"({"step_id":"c-000000000777/1"})");
+  INFO(r.body);
+  CHECK(r.status == 404);
+
+  // Time passes: the case goes red; the inspector sees it, and issues a notice.
+  clock.Advance(absl::Hours(24 * 30));
+  REQUIRE(sv->FireDue().ok());
+  insp = Login("insp", "inspector-password");  // the earlier tokens have expired
+  clerk = Login("clerk-1", "clerk-password");
+  tax = Login("tax-1", "taxclerk-password");
+  admin = Login("admin", "admin-password");
+  r = Call("GET", "/v1/board", insp);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("\"red\":\"1\"") != std::string::npos);
+  r = Call("GET", "/v1/clocks?light=LIGHT_RED", insp);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find(case_id) != std::string::npos);
+  CHECK(Call("GET", "/v1/cases/" + case_id + "/clocks", insp).status == 200);
+  CHECK(Call("GET", "/v1/alerts", insp).status == 200);
+  CHECK(Call("GET", "/v1/alerts", clerk).status == 403);
+  CHECK(Call("GET", "/v1/alerts?case_id=" + case_id, clerk).status == 200);
+  r = Call(
+      "POST", "/v1/notices", insp,
+      absl::StrCat(
+          R"({"case_id":")", case_id,
+          R"(","reason":"overdue","response_limit":{"amount":2,"unit":"LIMIT_UNIT_WORKING_DAYS"}})"));
+  REQUIRE(r.status == 200);
+  supervision::v1::NoticeResponse notice;
+  REQUIRE(pb::util::JsonStringToMessage(r.body, &notice).ok());
+  std::string id = notice.notice().notice_id();
+  CHECK(Call("GET", "/v1/notices/" + id, tax).status == 404);
+  CHECK(Call("POST", "/v1/notices/" + id + ":respond", tax, R"({"response":"x"})").status == 404);
+  CHECK(Call("POST", "/v1/notices/" + id + ":respond", clerk,
+             R"({"response":"the approver was ill; done today"})")
+            .status == 200);
+  CHECK(Call("POST", "/v1/notices/" + id + ":decide", insp,
+             R"({"decision":"NOTICE_STATE_ACCEPTED","text":"accepted"})")
+            .status == 200);
+
+  // Everything above is in the audit log, which verifies; logout ends the token.
+  r = Call("GET", "/v1/audit:verify", admin);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("\"intact\":true") != std::string::npos);
+  r = Call("GET", "/v1/audit?page_size=1000", admin);
+  CHECK(r.body.find("read_personal_data") != std::string::npos);
+  CHECK(r.body.find("POST /v1/cases/{case_id}:accept") != std::string::npos);
+  CHECK(Call("POST", "/v1/logout", clerk, "{}").status == 200);
+  CHECK(Call("GET", "/v1/me", clerk).status == 401);
+}
+
+TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {
+  for (int i = 0; i < 5; ++i) {
+    CHECK(Call("POST", "/v1/login", "", R"({"user_id":"insp","password":"wrong-one"})").status ==
+          401);
+  }
+  CHECK(Call("POST", "/v1/login", "", R"({"user_id":"insp","password":"inspector-password"})")
+            .status == 429);
+}
+
+TEST_CASE_METHOD(GatewayFixture, "public endpoints are rate limited per client with Retry-After") {
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 40; ++i) {
+    HttpResponse r = Call("GET", "/v1/public/items", "", "", "192.0.2.7");
+    if (r.status == 429) {
+      ++limited;
+      for (const auto& [name, value] : r.headers) {
+        if (name == "Retry-After") retry_after = value;
+      }
+    }
+  }
+  CHECK(limited == 20);
+  CHECK(retry_after == "1");
+  CHECK(Call("GET", "/v1/public/items", "", "", "192.0.2.8").status == 200);
+}
+
+TEST_CASE_METHOD(GatewayFixture, "the audit chain detects an edited or a deleted entry") {
+  std::string admin = Login("admin", "admin-password");
+  for (int i = 0; i < 4; ++i) {
+    CHECK(Call("POST", "/v1/departments", admin,
+               absl::StrCat(R"({"department":{"department_id":"d)", i, R"(","name":"D"}})"))
+              .status == 200);
+  }
+  auto verified = gateway->audit().Verify();
+  REQUIRE(verified.ok());
+  CHECK(verified->intact());
+  CHECK(verified->entries() == 5);  // the login and 4 changes
+
+  SECTION("edited") {
+    auto bytes = gateway_store->Get(kAuditFamily, storage::EncodeU64(3)).value();
+    v1::AuditEntry entry;
+    REQUIRE(entry.ParseFromString(*bytes));
+    entry.set_user_id("someone-else");
+    storage::WriteBatch batch;
+    batch.Put(kAuditFamily, storage::EncodeU64(3), entry.SerializeAsString());
+    REQUIRE(gateway_store->Write(batch).ok());
+    auto result = gateway->audit().Verify();
+    REQUIRE(result.ok());
+    CHECK_FALSE(result->intact());
+    CHECK(result->first_bad_sequence() == 3);
+  }
+  SECTION("deleted") {
+    storage::WriteBatch batch;
+    batch.Delete(kAuditFamily, storage::EncodeU64(2));
+    REQUIRE(gateway_store->Write(batch).ok());
+    auto result = gateway->audit().Verify();
+    REQUIRE(result.ok());
+    CHECK_FALSE(result->intact());
+    CHECK(result->first_bad_sequence() == 2);
+  }
+  SECTION("the last one deleted") {
+    storage::WriteBatch batch;
+    batch.Delete(kAuditFamily, storage::EncodeU64(5));
+    REQUIRE(gateway_store->Write(batch).ok());
+    auto result = gateway->audit().Verify();
+    REQUIRE(result.ok());
+    CHECK_FALSE(result->intact());
+  }
+}
+
+TEST_CASE_METHOD(GatewayFixture, "the OpenAPI document covers every route and names the messages") {
+  HttpResponse r = Call("GET", "/v1/openapi.json");
+  REQUIRE(r.status == 200);
+  pb::Struct doc = Json(r.body);
+  const auto& paths = doc.fields().at("paths").struct_value().fields();
+  CHECK(paths.contains("/v1/cases/{case_id}:accept"));
+  const auto& schemas =
+      doc.fields().at("components").struct_value().fields().at("schemas").struct_value().fields();
+  CHECK(schemas.contains("sunlight.intake.v1.AcceptCaseRequest"));
+  CHECK(schemas.contains("sunlight.supervision.v1.GetLightBoardResponse"));
+  // Each schema's properties are exactly the message's fields.
+  const auto& accept = schemas.at("sunlight.intake.v1.AcceptCaseRequest")
+                           .struct_value()
+                           .fields()
+                           .at("properties")
+                           .struct_value()
+                           .fields();
+  CHECK(static_cast<int>(accept.size()) ==
+        intake::v1::AcceptCaseRequest::descriptor()->field_count());
+}
+
+// A raw HTTP/1.1 exchange over a real socket.
+std::string Exchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0)
+    response.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return response;
+}
+
+TEST_CASE_METHOD(GatewayFixture, "over a real socket: errors in JSON, oversized bodies get 413") {
+  auto server = HttpServer::Start({.listen_address = "127.0.0.1:0", .max_body_bytes = 1024},
+                                  [this](const HttpRequest& r) { return gateway->Handle(r); });
+  REQUIRE(server.ok());
+  int port = (*server)->port();
+  std::string big(4096, 'x');
+  std::string response = Exchange(
+      port, absl::StrCat("POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: ",
+                         big.size(), "\r\nConnection: close\r\n\r\n", big));
+  CHECK(response.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(response.find("\"code\":\"RESOURCE_EXHAUSTED\"") != std::string::npos);
+  response = Exchange(port, "GET /v1/cases HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(response.rfind("HTTP/1.1 401", 0) == 0);
+  CHECK(response.find("\"code\":\"UNAUTHENTICATED\"") != std::string::npos);
+  response = Exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(response.rfind("HTTP/1.1 200", 0) == 0);
+}
+
+}  // namespace
+}  // namespace sunlight::gateway

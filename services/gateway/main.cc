@@ -1,0 +1,147 @@
+// gateway: REST/JSON, login, access control, audit. Wiring only; logic in gateway.h.
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "gateway.h"
+#include "gateway_grpc_service.h"
+#include "google/protobuf/util/json_util.h"
+#include "http_server.h"
+#include "sunlight/base/log.h"
+#include "sunlight/server/config.h"
+#include "sunlight/server/service_host.h"
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  sunlight::LogError("gateway", status.ToString());
+  return 1;
+}
+
+// Creates the users of a file (one CreateUserRequest as JSON per line) that do not exist.
+absl::Status BootstrapUsers(sunlight::gateway::Accounts& accounts, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    sunlight::gateway::v1::CreateUserRequest request;
+    if (auto s = google::protobuf::util::JsonStringToMessage(line, &request); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", s.ToString()));
+    }
+    auto created = accounts.CreateUser(request);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": ", created.status().ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sunlight::server::BlockTerminationSignals();
+  auto flags = sunlight::server::CommonFlags("gateway", 7000);
+  flags.push_back({"http_listen", "127.0.0.1:8080", "host:port of the REST/JSON API"});
+  flags.push_back({"http_port_file", "", "file to write the bound HTTP port to"});
+  flags.push_back({"intake", "127.0.0.1:7001", "intake service address"});
+  flags.push_back({"workflow", "127.0.0.1:7002", "workflow service address"});
+  flags.push_back({"supervision", "127.0.0.1:7003", "supervision service address"});
+  flags.push_back({"principal_key_file", "",
+                   "key shared with the services to sign principals (empty: services run open)"});
+  flags.push_back({"users_file", "",
+                   "users to create on start when missing (CreateUserRequest JSON per line)"});
+  flags.push_back({"token_ttl", "30m", "how long a login token is valid"});
+  flags.push_back({"max_body_bytes", "1048576", "largest request body (413 beyond)"});
+  flags.push_back({"idle_timeout", "30s", "idle time after which a connection is closed"});
+  flags.push_back({"public_rate", "5", "public requests per second per client address"});
+  flags.push_back({"public_burst", "20", "public request burst per client address"});
+  auto config = sunlight::server::Config::Parse(argc, argv, flags);
+  if (!config.ok()) {
+    if (absl::IsCancelled(config.status())) {
+      std::cout << config.status().message();
+      return 0;
+    }
+    return Fail(config.status());
+  }
+  auto sync_writes = config->GetBool("sync_writes");
+  if (!sync_writes.ok()) return Fail(sync_writes.status());
+  auto offset = config->GetDuration("clock_offset");
+  if (!offset.ok()) return Fail(offset.status());
+  auto token_ttl = config->GetDuration("token_ttl");
+  if (!token_ttl.ok()) return Fail(token_ttl.status());
+  auto idle = config->GetDuration("idle_timeout");
+  if (!idle.ok()) return Fail(idle.status());
+  auto max_body = config->GetInt("max_body_bytes");
+  if (!max_body.ok()) return Fail(max_body.status());
+  auto rate = config->GetInt("public_rate");
+  if (!rate.ok()) return Fail(rate.status());
+  auto burst = config->GetInt("public_burst");
+  if (!burst.ok()) return Fail(burst.status());
+  if (*max_body <= 0 || *rate <= 0 || *burst <= 0) {
+    return Fail(absl::InvalidArgumentError(
+        "--max_body_bytes, --public_rate and --public_burst must be positive"));
+  }
+
+  sunlight::gateway::GatewayOptions options{.intake_target = config->Get("intake"),
+                                            .workflow_target = config->Get("workflow"),
+                                            .supervision_target = config->Get("supervision"),
+                                            .token_ttl = *token_ttl,
+                                            .public_requests_per_s = static_cast<double>(*rate),
+                                            .public_burst = static_cast<double>(*burst)};
+  if (!config->Get("principal_key_file").empty()) {
+    auto signer = sunlight::auth::Signer::FromKeyFile(config->Get("principal_key_file"));
+    if (!signer.ok()) return Fail(signer.status());
+    options.principal_signer = *signer;
+  } else {
+    sunlight::LogWarning("gateway",
+                         "no --principal_key_file: backends receive no signed principal");
+  }
+  auto store =
+      sunlight::storage::Store::Open({.path = config->Get("data_dir"),
+                                      .column_families = sunlight::gateway::GatewayColumnFamilies(),
+                                      .sync_writes = *sync_writes});
+  if (!store.ok()) return Fail(store.status());
+  sunlight::SystemClock clock(*offset);
+  auto gateway = sunlight::gateway::Gateway::Open(store->get(), &clock, options);
+  if (!gateway.ok()) return Fail(gateway.status());
+  if (!config->Get("users_file").empty()) {
+    if (auto s = BootstrapUsers((*gateway)->accounts(), config->Get("users_file")); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  if (!(*gateway)->accounts().HasUsers()) {
+    sunlight::LogWarning("gateway", "no users yet: start with --users_file to create some");
+  }
+
+  sunlight::gateway::GatewayGrpcService grpc_service(gateway->get());
+  sunlight::server::ServiceHost host({.service_name = "gateway",
+                                      .listen_address = config->Get("listen"),
+                                      .metrics_address = config->Get("metrics_listen"),
+                                      .port_file = config->Get("port_file")});
+  host.AddService(&grpc_service);
+  sunlight::gateway::Gateway* g = gateway->get();
+  auto http = sunlight::gateway::HttpServer::Start(
+      {.listen_address = config->Get("http_listen"),
+       .max_body_bytes = static_cast<size_t>(*max_body),
+       .idle_timeout = *idle},
+      [g](const sunlight::gateway::HttpRequest& request) { return g->Handle(request); });
+  if (!http.ok()) return Fail(http.status());
+  if (!config->Get("http_port_file").empty()) {
+    std::string path = config->Get("http_port_file");
+    std::string temporary = path + ".tmp";
+    std::ofstream(temporary) << (*http)->port() << "\n";
+    std::rename(temporary.c_str(), path.c_str());
+  }
+  host.OnShutdown([&] { (*http)->Stop(); });
+  if (absl::Status s = host.Start(); !s.ok()) return Fail(s);
+  sunlight::LogInfo(
+      "gateway", absl::StrCat("REST on port ", (*http)->port(), "; intake ", options.intake_target,
+                              ", workflow ", options.workflow_target, ", supervision ",
+                              options.supervision_target));
+  host.RunUntilTerminated();
+  return 0;
+}

@@ -1,0 +1,253 @@
+// The OpenAPI 3 document, generated from the route table and the proto descriptors, so it
+// cannot drift from the protos: every schema is the JSON mapping of a message the gateway
+// actually parses or prints.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "route.h"
+
+namespace sunlight::gateway {
+
+namespace pb = ::google::protobuf;
+
+namespace {
+
+pb::Value Str(const std::string& s) {
+  pb::Value v;
+  v.set_string_value(s);
+  return v;
+}
+
+pb::Value Obj(std::initializer_list<std::pair<std::string, pb::Value>> fields) {
+  pb::Value v;
+  auto* s = v.mutable_struct_value()->mutable_fields();
+  for (const auto& [k, value] : fields) (*s)[k] = value;
+  return v;
+}
+
+pb::Value Ref(const pb::Descriptor* d) {
+  return Obj({{"$ref", Str(absl::StrCat("#/components/schemas/", d->full_name()))}});
+}
+
+class SchemaWriter {
+ public:
+  explicit SchemaWriter(pb::Struct* schemas) : schemas_(schemas) {}
+
+  pb::Value Reference(const pb::Descriptor* d) {
+    if (d->full_name() == "google.protobuf.Timestamp") {
+      return Obj({{"type", Str("string")}, {"format", Str("date-time")}});
+    }
+    if (d->full_name() == "google.protobuf.Duration") {
+      return Obj({{"type", Str("string")}, {"example", Str("3.5s")}});
+    }
+    if (d->full_name() == "google.protobuf.Any") {
+      return Obj({{"type", Str("object")},
+                  {"description", Str("A packed message; `@type` names it.")},
+                  {"properties", Obj({{"@type", Obj({{"type", Str("string")}})}})}});
+    }
+    if (done_.insert(d->full_name()).second) Define(d);
+    return Ref(d);
+  }
+
+ private:
+  pb::Value Field(const pb::FieldDescriptor* f) {
+    pb::Value item;
+    switch (f->type()) {
+      case pb::FieldDescriptor::TYPE_STRING:
+        item = Obj({{"type", Str("string")}});
+        break;
+      case pb::FieldDescriptor::TYPE_BYTES:
+        item = Obj({{"type", Str("string")}, {"format", Str("byte")}});
+        break;
+      case pb::FieldDescriptor::TYPE_BOOL:
+        item = Obj({{"type", Str("boolean")}});
+        break;
+      case pb::FieldDescriptor::TYPE_DOUBLE:
+      case pb::FieldDescriptor::TYPE_FLOAT:
+        item = Obj({{"type", Str("number")}});
+        break;
+      case pb::FieldDescriptor::TYPE_INT64:
+      case pb::FieldDescriptor::TYPE_UINT64:
+      case pb::FieldDescriptor::TYPE_SINT64:
+      case pb::FieldDescriptor::TYPE_FIXED64:
+      case pb::FieldDescriptor::TYPE_SFIXED64:
+        item = Obj({{"type", Str("string")}, {"format", Str("int64")}});
+        break;
+      case pb::FieldDescriptor::TYPE_ENUM: {
+        pb::Value names;
+        for (int i = 0; i < f->enum_type()->value_count(); ++i) {
+          *names.mutable_list_value()->add_values() = Str(f->enum_type()->value(i)->name());
+        }
+        item = Obj({{"type", Str("string")}, {"enum", names}});
+        break;
+      }
+      case pb::FieldDescriptor::TYPE_MESSAGE:
+      case pb::FieldDescriptor::TYPE_GROUP:
+        if (f->is_map()) {
+          return Obj({{"type", Str("object")},
+                      {"additionalProperties", Field(f->message_type()->map_value())}});
+        }
+        item = Reference(f->message_type());
+        break;
+      default:
+        item = Obj({{"type", Str("integer")}});
+    }
+    if (f->is_repeated()) return Obj({{"type", Str("array")}, {"items", item}});
+    return item;
+  }
+
+  void Define(const pb::Descriptor* d) {
+    pb::Value schema = Obj({{"type", Str("object")}});
+    pb::Value properties;
+    properties.mutable_struct_value();
+    for (int i = 0; i < d->field_count(); ++i) {
+      (*properties.mutable_struct_value()->mutable_fields())[d->field(i)->name()] =
+          Field(d->field(i));
+    }
+    (*schema.mutable_struct_value()->mutable_fields())["properties"] = properties;
+    (*schema.mutable_struct_value()->mutable_fields())["additionalProperties"].set_bool_value(
+        false);
+    (*schemas_->mutable_fields())[d->full_name()] = schema;
+  }
+
+  pb::Struct* schemas_;
+  std::set<std::string> done_;
+};
+
+}  // namespace
+
+std::string Gateway::OpenApiJson() const {
+  pb::Struct doc;
+  auto& top = *doc.mutable_fields();
+  top["openapi"] = Str("3.0.3");
+  top["info"] = Obj(
+      {{"title", Str("Sunlight gateway")},
+       {"version", Str("v1")},
+       {"description", Str("REST/JSON over the Sunlight services. Bodies and responses are the "
+                           "protobuf JSON mapping of the messages named in the schemas (field "
+                           "names as in the protos). Errors: {\"error\": {\"code\", \"message\", "
+                           "\"field\"}}.")}});
+  pb::Struct schemas;
+  SchemaWriter writer(&schemas);
+  pb::Value error =
+      Obj({{"type", Str("object")},
+           {"properties",
+            Obj({{"error",
+                  Obj({{"type", Str("object")},
+                       {"properties", Obj({{"code", Obj({{"type", Str("string")}})},
+                                           {"message", Obj({{"type", Str("string")}})},
+                                           {"field", Obj({{"type", Str("string")}})}})}})}})}});
+  (*schemas.mutable_fields())["Error"] = error;
+  pb::Struct paths;
+  for (const auto& route : routes_) {
+    pb::Value operation =
+        Obj({{"summary", Str(route->summary)},
+             {"operationId", Str(absl::StrCat(route->http_method, " ", route->pattern))}});
+    auto& op = *operation.mutable_struct_value()->mutable_fields();
+    if (route->method != nullptr) {
+      op["x-grpc-method"] =
+          Str(absl::StrCat(route->method->service()->full_name(), "/", route->method->name()));
+    }
+    pb::Value parameters;
+    parameters.mutable_list_value();
+    std::set<std::string> in_path;
+    for (const auto& segment : route->segments) {
+      if (segment.size() > 2 && segment.front() == '{') {
+        std::string name = segment.substr(1, segment.size() - 2);
+        in_path.insert(name);
+        *parameters.mutable_list_value()->add_values() =
+            Obj({{"name", Str(name)},
+                 {"in", Str("path")},
+                 {"required", pb::Value()},
+                 {"schema", Obj({{"type", Str("string")}})}});
+        parameters.mutable_list_value()
+            ->mutable_values(parameters.list_value().values_size() - 1)
+            ->mutable_struct_value()
+            ->mutable_fields()
+            ->at("required")
+            .set_bool_value(true);
+      }
+    }
+    if (!route->has_body) {
+      for (int i = 0; i < route->input->field_count(); ++i) {
+        const pb::FieldDescriptor* f = route->input->field(i);
+        if (in_path.count(f->name()) || f->is_repeated()) continue;
+        if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
+            f->message_type()->full_name() == "sunlight.common.v1.PageRequest") {
+          for (const char* p : {"page_size", "page_token"}) {
+            *parameters.mutable_list_value()->add_values() =
+                Obj({{"name", Str(p)},
+                     {"in", Str("query")},
+                     {"schema",
+                      Obj({{"type", Str(std::string(p) == "page_size" ? "integer" : "string")}})}});
+          }
+          continue;
+        }
+        if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
+            f->message_type()->full_name() != "google.protobuf.Timestamp") {
+          continue;
+        }
+        pb::Value schema =
+            f->type() == pb::FieldDescriptor::TYPE_ENUM ||
+                    f->type() == pb::FieldDescriptor::TYPE_MESSAGE
+                ? Obj({{"type", Str("string")}})
+                : Obj({{"type", Str(f->type() == pb::FieldDescriptor::TYPE_BOOL     ? "boolean"
+                                    : f->type() == pb::FieldDescriptor::TYPE_STRING ? "string"
+                                                                                    : "integer")}});
+        *parameters.mutable_list_value()->add_values() =
+            Obj({{"name", Str(f->name())}, {"in", Str("query")}, {"schema", schema}});
+      }
+    } else {
+      op["requestBody"] =
+          Obj({{"content",
+                Obj({{"application/json", Obj({{"schema", writer.Reference(route->input)}})}})}});
+    }
+    op["parameters"] = parameters;
+    pb::Value responses = Obj(
+        {{"200", Obj({{"description", Str("OK")},
+                      {"content", Obj({{"application/json",
+                                        Obj({{"schema", writer.Reference(route->output)}})}})}})},
+         {"default",
+          Obj({{"description", Str("Error (the gRPC code mapped to an HTTP status)")},
+               {"content",
+                Obj({{"application/json",
+                      Obj({{"schema",
+                            Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
+    op["responses"] = responses;
+    if (!route->is_public) {
+      pb::Value security;
+      *security.mutable_list_value()->add_values() = Obj({{"bearer", pb::Value()}});
+      security.mutable_list_value()
+          ->mutable_values(0)
+          ->mutable_struct_value()
+          ->mutable_fields()
+          ->at("bearer")
+          .mutable_list_value();
+      op["security"] = security;
+    }
+    std::string method = route->http_method;
+    for (auto& c : method)
+      c = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    pb::Value& path_item = (*paths.mutable_fields())[route->pattern];
+    (*path_item.mutable_struct_value()->mutable_fields())[method] = operation;
+  }
+  pb::Value path_values;
+  *path_values.mutable_struct_value() = paths;
+  top["paths"] = path_values;
+  pb::Value components;
+  auto& c = *components.mutable_struct_value()->mutable_fields();
+  *c["schemas"].mutable_struct_value() = schemas;
+  c["securitySchemes"] = Obj({{"bearer", Obj({{"type", Str("http")}, {"scheme", Str("bearer")}})}});
+  top["components"] = components;
+  std::string json;
+  pb::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)pb::util::MessageToJsonString(doc, &json, options);
+  return json;
+}
+
+}  // namespace sunlight::gateway

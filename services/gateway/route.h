@@ -1,0 +1,55 @@
+// The route table's entries and a request on its way through (gateway.cc, openapi.cc).
+#ifndef SUNLIGHT_SERVICES_GATEWAY_ROUTE_H_
+#define SUNLIGHT_SERVICES_GATEWAY_ROUTE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "gateway.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace sunlight::gateway {
+
+namespace pb = ::google::protobuf;
+using auth::v1::Principal;
+
+// One request on its way through.
+struct Gateway::Call {
+  const HttpRequest* http = nullptr;
+  const Route* route = nullptr;
+  absl::flat_hash_map<std::string, std::string> path_params;
+  Principal principal;  // the caller (an applicant principal on public routes)
+  std::string token;    // signed principal for the backends
+  // Set by a route that shows personal data in full: audited as a read.
+  bool full_personal_data = false;
+  std::string target;
+};
+
+struct Gateway::Route {
+  std::string http_method;
+  std::string pattern;  // "/v1/cases/{case_id}:accept"
+  std::vector<std::string> segments;
+  std::string verb;  // ":accept"
+  uint32_t audience = 0;
+  bool is_public = false;
+  bool has_body = false;
+  std::string summary;
+  const pb::MethodDescriptor* method = nullptr;  // backend method, or null
+  const pb::Descriptor* input = nullptr;
+  const pb::Descriptor* output = nullptr;
+  // Checks and fills the request for the caller (scope); may answer the call itself.
+  std::function<absl::Status(Call&, pb::Message&)> prepare;
+  // The gateway's own routes.
+  std::function<absl::StatusOr<std::unique_ptr<pb::Message>>(Call&, pb::Message&)> local;
+  // Shapes the response for the caller (masking).
+  std::function<void(Call&, pb::Message&)> finish;
+};
+
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_ROUTE_H_
