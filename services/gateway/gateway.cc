@@ -17,6 +17,7 @@
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/status_macros.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/server/service_host.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
 
@@ -50,9 +51,9 @@ std::string FieldOf(const absl::Status& status) {
 
 HttpResponse ErrorFor(const absl::Status& status, std::string field = "") {
   if (field.empty()) field = FieldOf(status);
-  std::string code = absl::StatusCodeToString(status.code());
-  for (auto& c : code) c = static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  return ErrorResponse(HttpStatusFor(status.code()), code, std::string(status.message()), field);
+  return ErrorResponse(HttpStatusFor(status.code()),
+                       server::StatusCodeName(static_cast<grpc::StatusCode>(status.code())),
+                       std::string(status.message()), field);
 }
 
 std::string ToJson(const pb::Message& message) {
@@ -349,7 +350,6 @@ void Gateway::AddRoutes() {
     Route& r = add("GET", "/v1/public/items", auth::kAnyone, "The item guide: every item.",
                    intake("ListItems"));
     r.is_public = true;
-    r.has_body = false;
   }
   {
     Route& r = add("GET", "/v1/public/items/{item_code}", auth::kAnyone,
@@ -862,9 +862,7 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
                           grpc::StubOptions(), &in, &out,
                           [&](grpc::Status status) { done.set_value(std::move(status)); });
   grpc::Status status = done.get_future().get();
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-  }
+  if (!status.ok()) return server::FromGrpcStatus(status);
   std::vector<grpc::Slice> slices;
   if (!out.Dump(&slices).ok()) return absl::InternalError("unreadable backend response");
   std::string reply;

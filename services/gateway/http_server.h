@@ -1,6 +1,6 @@
 // A small HTTP/1.1 server over GNU libmicrohttpd: keep-alive, one thread per connection
 // (handlers may block on backend calls), and the limits that protect the gateway: body size
-// (413), header size (431, from libmicrohttpd's per-connection memory limit), idle time on a
+// (413), header size (libmicrohttpd's per-connection memory limit), idle time on a
 // connection (it is closed), and the number of connections.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_HTTP_SERVER_H_
 #define SUNLIGHT_SERVICES_GATEWAY_HTTP_SERVER_H_
@@ -45,7 +45,7 @@ struct HttpServerOptions {
   std::string listen_address = "127.0.0.1:0";
   // Larger bodies get 413 without reaching the handler.
   size_t max_body_bytes = 1 << 20;
-  // Memory for one connection's request line and headers; larger headers get 431.
+  // Memory for one connection's request line and headers; larger headers are refused.
   size_t max_header_bytes = 16 * 1024;
   // A connection idle (no bytes received or sent) this long is closed: slow headers and
   // slow bodies are cut off.

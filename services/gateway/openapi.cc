@@ -159,17 +159,13 @@ std::string Gateway::OpenApiJson() const {
       if (segment.size() > 2 && segment.front() == '{') {
         std::string name = segment.substr(1, segment.size() - 2);
         in_path.insert(name);
+        pb::Value required;
+        required.set_bool_value(true);
         *parameters.mutable_list_value()->add_values() =
             Obj({{"name", Str(name)},
                  {"in", Str("path")},
-                 {"required", pb::Value()},
+                 {"required", required},
                  {"schema", Obj({{"type", Str("string")}})}});
-        parameters.mutable_list_value()
-            ->mutable_values(parameters.list_value().values_size() - 1)
-            ->mutable_struct_value()
-            ->mutable_fields()
-            ->at("required")
-            .set_bool_value(true);
       }
     }
     if (!route->has_body) {
@@ -219,14 +215,10 @@ std::string Gateway::OpenApiJson() const {
                             Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
     op["responses"] = responses;
     if (!route->is_public) {
+      pb::Value no_scopes;
+      no_scopes.mutable_list_value();
       pb::Value security;
-      *security.mutable_list_value()->add_values() = Obj({{"bearer", pb::Value()}});
-      security.mutable_list_value()
-          ->mutable_values(0)
-          ->mutable_struct_value()
-          ->mutable_fields()
-          ->at("bearer")
-          .mutable_list_value();
+      *security.mutable_list_value()->add_values() = Obj({{"bearer", no_scopes}});
       op["security"] = security;
     }
     std::string method = route->http_method;
