@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/ascii.h"
@@ -15,7 +17,9 @@
 #include "http_server.h"
 #include "intake_grpc_service.h"
 #include "intake_test_fixture.h"
+#include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
+#include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
 #include "supervision.h"
@@ -43,13 +47,24 @@ struct GatewayFixture : intake::IntakeFixture {
     wf = *workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
     sv_store = OpenStore(dir.Sub("supervision"), supervision::SupervisionColumnFamilies());
     sv = *supervision::Supervision::Open(sv_store.get(), calendar, &clock);
-    intake_service = std::make_unique<intake::IntakeGrpcService>(intake.get());
-    workflow_service = std::make_unique<workflow::WorkflowGrpcService>(wf.get());
-    supervision_service = std::make_unique<supervision::SupervisionGrpcService>(sv.get());
+    // The backends verify the principals the gateway signs, as in production.
+    signer = auth::Signer::FromKey(std::string(32, 'k')).value();
+    auth::MethodPolicy policy = intake::IntakeMethodPolicy();
+    policy.merge(workflow::WorkflowMethodPolicy());
+    policy.merge(supervision::SupervisionMethodPolicy());
+    policy.merge(eventlog::StreamMethodPolicy());
+    authorizer = std::make_unique<auth::Authorizer>(signer, &clock, std::move(policy));
+    intake_service = std::make_unique<intake::IntakeGrpcService>(intake.get(), authorizer.get());
+    workflow_service = std::make_unique<workflow::WorkflowGrpcService>(wf.get(), authorizer.get());
+    supervision_service =
+        std::make_unique<supervision::SupervisionGrpcService>(sv.get(), authorizer.get());
+    stream_service =
+        std::make_unique<eventlog::EventStreamService>(&intake->event_log(), authorizer.get());
     host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
     host->AddService(intake_service.get());
     host->AddService(workflow_service.get());
     host->AddService(supervision_service.get());
+    host->AddService(stream_service.get());
     REQUIRE(host->Start().ok());
     std::string target = absl::StrCat("127.0.0.1:", host->port());
     gateway_store = storage::Store::Open({.path = dir.Sub("gateway"),
@@ -77,6 +92,7 @@ struct GatewayFixture : intake::IntakeFixture {
                             {.intake_target = target,
                              .workflow_target = target,
                              .supervision_target = target,
+                             .principal_signer = signer,
                              .max_wrong_query_codes = 3})
                   .value();
   }
@@ -152,7 +168,10 @@ struct GatewayFixture : intake::IntakeFixture {
   std::unique_ptr<workflow::Workflow> wf;
   std::unique_ptr<storage::Store> sv_store;
   std::unique_ptr<supervision::Supervision> sv;
+  std::shared_ptr<const auth::Signer> signer;
+  std::unique_ptr<auth::Authorizer> authorizer;
   std::unique_ptr<intake::IntakeGrpcService> intake_service;
+  std::unique_ptr<eventlog::EventStreamService> stream_service;
   std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;
   std::unique_ptr<supervision::SupervisionGrpcService> supervision_service;
   std::unique_ptr<server::ServiceHost> host;
@@ -236,6 +255,50 @@ TEST_CASE_METHOD(GatewayFixture,
   r = Call("GET", "/v1/cases?page_size=many", tokens["clerk"]);
   CHECK(r.status == 400);
   CHECK(ErrorField(r) == "page.page_size");
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "roles: on every route, a role the document does not list gets 403") {
+  pb::Struct doc;
+  REQUIRE(pb::util::JsonStringToMessage(gateway->OpenApiJson(), &doc).ok());
+  std::map<std::string, std::string> tokens = {{"administrator", Login("admin", "admin-password")},
+                                               {"inspector", Login("insp", "inspector-password")},
+                                               {"staff", Login("clerk-1", "clerk-password")}};
+  int refused = 0;
+  for (const auto& [pattern, item] : doc.fields().at("paths").struct_value().fields()) {
+    for (const auto& [method, op] : item.struct_value().fields()) {
+      const auto& fields = op.struct_value().fields();
+      // Public routes have no roles; logout would end the sessions used here.
+      if (!fields.contains("security") || pattern == "/v1/logout") continue;
+      std::set<std::string> roles;
+      for (const auto& role : fields.at("x-roles").list_value().values()) {
+        roles.insert(role.string_value());
+      }
+      std::string path;
+      bool in_brace = false;
+      for (char c : pattern) {
+        if (c == '{' || c == '}') {
+          in_brace = c == '{';
+          if (in_brace) path += 'x';
+        } else if (!in_brace) {
+          path += c;
+        }
+      }
+      std::string verb = absl::AsciiStrToUpper(method);
+      for (const auto& [role, token] : tokens) {
+        INFO(verb << " " << path << " as " << role);
+        HttpResponse r = Call(verb, path, token, verb == "GET" ? "" : "{}");
+        CHECK(r.status != 401);
+        if (roles.contains(role)) {
+          CHECK(r.body.find("may not") == std::string::npos);
+        } else {
+          CHECK(r.status == 403);
+          ++refused;
+        }
+      }
+    }
+  }
+  CHECK(refused > 30);
 }
 
 TEST_CASE_METHOD(GatewayFixture, "roles: each audience reaches only its routes (403)") {
@@ -369,6 +432,95 @@ TEST_CASE_METHOD(GatewayFixture,
   CHECK(r.body.find("POST /v1/cases/{case_id}:accept") != std::string::npos);
   CHECK(Call("POST", "/v1/logout", clerk, "{}").status == 200);
   CHECK(Call("GET", "/v1/me", clerk).status == 401);
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "the backends enforce the principal themselves (defence in depth)") {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto intake_stub = intake::v1::Intake::NewStub(channel);
+  auto streams = events::v1::EventStream::NewStub(channel);
+  auto token_for = [&](const common::v1::Actor& actor, absl::Duration ttl = absl::Minutes(1)) {
+    auth::v1::Principal principal;
+    principal.set_user_id(actor.id());
+    principal.set_role(actor.role());
+    principal.set_department_id(actor.department_id());
+    *principal.mutable_expires_at() = ToProto(clock.Now() + ttl);
+    return signer->SignPrincipal(principal);
+  };
+  auto call = [&](const std::string& token, auto method, const auto& request, auto* response) {
+    grpc::ClientContext context;
+    if (!token.empty()) auth::AttachPrincipal(&context, token);
+    return ((*intake_stub).*method)(&context, request, response).error_code();
+  };
+  const common::v1::Actor clerk = intake::Clerk();
+  common::v1::Actor tax_clerk = clerk;
+  tax_clerk.set_id("tax-1");
+  tax_clerk.set_department_id("tax");
+  common::v1::Actor inspector;
+  inspector.set_id("insp");
+  inspector.set_role("inspector");
+
+  intake::v1::SubmitCaseResponse submitted;
+  REQUIRE(call(token_for(clerk), &intake::v1::Intake::Stub::SubmitCase, SubmitRequest("k1"),
+               &submitted) == grpc::StatusCode::OK);
+  intake::v1::GetCaseRequest get;
+  get.set_case_id(submitted.case_().case_id());
+  intake::v1::GetCaseResponse got;
+  CHECK(call("", &intake::v1::Intake::Stub::GetCase, get, &got) ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  auto other_key = auth::Signer::FromKey(std::string(32, 'o')).value();
+  auth::v1::Principal forged;
+  forged.set_user_id("insp");
+  forged.set_role("inspector");
+  *forged.mutable_expires_at() = ToProto(clock.Now() + absl::Minutes(1));
+  CHECK(call(other_key->SignPrincipal(forged), &intake::v1::Intake::Stub::GetCase, get, &got) ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(call(token_for(inspector, -absl::Seconds(1)), &intake::v1::Intake::Stub::GetCase, get,
+             &got) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(call(token_for(inspector), &intake::v1::Intake::Stub::GetCase, get, &got) ==
+        grpc::StatusCode::OK);
+
+  intake::v1::AcceptCaseRequest accept;
+  accept.set_case_id(submitted.case_().case_id());
+  accept.set_window_id("W1");
+  intake::v1::CaseResponse accepted;
+  // An inspector may not accept; a clerk may not act in another's name; another
+  // department's clerk is told the case does not exist.
+  *accept.mutable_actor() = inspector;
+  CHECK(call(token_for(inspector), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  *accept.mutable_actor() = clerk;
+  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  *accept.mutable_actor() = tax_clerk;
+  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
+        grpc::StatusCode::NOT_FOUND);
+  intake::v1::ListCasesRequest list;
+  list.set_department_id("market");
+  intake::v1::ListCasesResponse listed;
+  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::ListCases, list, &listed) ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  *accept.mutable_actor() = clerk;
+  CHECK(call(token_for(clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
+        grpc::StatusCode::OK);
+
+  // Event streams are for services (and administrators), not for staff.
+  events::v1::GetStreamInfoRequest info_request;
+  events::v1::StreamInfo info;
+  {
+    grpc::ClientContext context;
+    auth::AttachPrincipal(&context, token_for(clerk));
+    CHECK(streams->GetStreamInfo(&context, info_request, &info).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    auth::AttachPrincipal(&context, signer->SignPrincipal(auth::ServicePrincipal(
+                                        "supervision", clock.Now(), absl::Minutes(1))));
+    CHECK(streams->GetStreamInfo(&context, info_request, &info).ok());
+    CHECK(info.last_sequence() > 0);
+  }
 }
 
 TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {

@@ -50,8 +50,6 @@ int main(int argc, char** argv) {
   flags.push_back({"intake", "127.0.0.1:7001", "intake service address"});
   flags.push_back({"workflow", "127.0.0.1:7002", "workflow service address"});
   flags.push_back({"supervision", "127.0.0.1:7003", "supervision service address"});
-  flags.push_back({"principal_key_file", "",
-                   "key shared with the services to sign principals (empty: services run open)"});
   flags.push_back({"users_file", "",
                    "users to create on start when missing (CreateUserRequest JSON per line)"});
   flags.push_back({"token_ttl", "30m", "how long a login token is valid"});
@@ -92,11 +90,10 @@ int main(int argc, char** argv) {
                                             .token_ttl = *token_ttl,
                                             .public_requests_per_s = static_cast<double>(*rate),
                                             .public_burst = static_cast<double>(*burst)};
-  if (!config->Get("principal_key_file").empty()) {
-    auto signer = sunlight::auth::Signer::FromKeyFile(config->Get("principal_key_file"));
-    if (!signer.ok()) return Fail(signer.status());
-    options.principal_signer = *signer;
-  } else {
+  auto signer = sunlight::auth::LoadSigner(config->Get("principal_key_file"));
+  if (!signer.ok()) return Fail(signer.status());
+  options.principal_signer = *signer;
+  if (*signer == nullptr) {
     sunlight::LogWarning("gateway",
                          "no --principal_key_file: backends receive no signed principal");
   }

@@ -214,6 +214,15 @@ std::string Gateway::OpenApiJson() const {
                       Obj({{"schema",
                             Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
     op["responses"] = responses;
+    pb::Value roles;
+    roles.mutable_list_value();
+    for (const auto& [bit, name] :
+         {std::pair{auth::kApplicants, "applicant"}, std::pair{auth::kStaff, "staff"},
+          std::pair{auth::kInspectors, "inspector"},
+          std::pair{auth::kAdministrators, "administrator"}}) {
+      if (route->audience & bit) *roles.mutable_list_value()->add_values() = Str(name);
+    }
+    op["x-roles"] = roles;
     if (!route->is_public) {
       pb::Value no_scopes;
       no_scopes.mutable_list_value();

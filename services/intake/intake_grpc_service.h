@@ -3,13 +3,19 @@
 #define SUNLIGHT_SERVICES_INTAKE_INTAKE_GRPC_SERVICE_H_
 
 #include "intake.h"
+#include "sunlight/auth/principal.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 
 namespace sunlight::intake {
 
+// Which audiences may call each method (see auth::Authorizer).
+auth::MethodPolicy IntakeMethodPolicy();
+
 class IntakeGrpcService final : public v1::Intake::Service {
  public:
-  explicit IntakeGrpcService(Intake* intake) : intake_(intake) {}
+  // `authorizer` null: every call is allowed (in-process tests).
+  explicit IntakeGrpcService(Intake* intake, const auth::Authorizer* authorizer = nullptr)
+      : intake_(intake), authorizer_(authorizer) {}
 
 #define SUNLIGHT_INTAKE_RPC(Method, Request, Response)                          \
   grpc::Status Method(grpc::ServerContext* context, const v1::Request* request, \
@@ -34,7 +40,14 @@ class IntakeGrpcService final : public v1::Intake::Service {
 #undef SUNLIGHT_INTAKE_RPC
 
  private:
+  // A staff principal acting on a case of another department gets NOT_FOUND, as if the case
+  // did not exist.
+  grpc::Status Authorize(const grpc::ServerContext* context,
+                         const google::protobuf::Message& request,
+                         const std::string& owned_case_id = "") const;
+
   Intake* intake_;
+  const auth::Authorizer* authorizer_;
 };
 
 }  // namespace sunlight::intake

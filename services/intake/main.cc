@@ -52,8 +52,14 @@ int main(int argc, char** argv) {
   auto intake = sunlight::intake::Intake::Open(store->get(), *calendar, &clock);
   if (!intake.ok()) return Fail(intake.status());
 
-  sunlight::intake::IntakeGrpcService intake_service(intake->get());
-  sunlight::eventlog::EventStreamService stream_service(&(*intake)->event_log());
+  auto policy = sunlight::intake::IntakeMethodPolicy();
+  policy.merge(sunlight::eventlog::StreamMethodPolicy());
+  auto authorizer =
+      sunlight::auth::ServiceAuthorizer("intake", config->Get("principal_key_file"), policy);
+  if (!authorizer.ok()) return Fail(authorizer.status());
+
+  sunlight::intake::IntakeGrpcService intake_service(intake->get(), authorizer->get());
+  sunlight::eventlog::EventStreamService stream_service(&(*intake)->event_log(), authorizer->get());
   sunlight::server::ServiceHost host({.service_name = "intake",
                                       .listen_address = config->Get("listen"),
                                       .metrics_address = config->Get("metrics_listen"),

@@ -97,8 +97,14 @@ int main(int argc, char** argv) {
   if (!supervision.ok()) return Fail(supervision.status());
   sunlight::supervision::Supervision* sv = supervision->get();
 
-  sunlight::supervision::SupervisionGrpcService grpc_service(sv);
-  sunlight::eventlog::EventStreamService stream_service(&sv->event_log());
+  auto policy = sunlight::supervision::SupervisionMethodPolicy();
+  policy.merge(sunlight::eventlog::StreamMethodPolicy());
+  auto authorizer =
+      sunlight::auth::ServiceAuthorizer("supervision", config->Get("principal_key_file"), policy);
+  if (!authorizer.ok()) return Fail(authorizer.status());
+
+  sunlight::supervision::SupervisionGrpcService grpc_service(sv, authorizer->get());
+  sunlight::eventlog::EventStreamService stream_service(&sv->event_log(), authorizer->get());
   sunlight::server::ServiceHost host({.service_name = "supervision",
                                       .listen_address = config->Get("listen"),
                                       .metrics_address = config->Get("metrics_listen"),
@@ -108,7 +114,10 @@ int main(int argc, char** argv) {
 
   auto subscribe = [&](const std::string& stream, const std::string& target) {
     return std::make_unique<sunlight::eventlog::EventSubscriber>(
-        sunlight::eventlog::SubscriberOptions{.target = target, .stream = stream},
+        sunlight::eventlog::SubscriberOptions{.target = target,
+                                              .stream = stream,
+                                              .prepare_context = sunlight::auth::ServiceCallHook(
+                                                  (*authorizer)->signer(), "supervision")},
         [sv, stream] { return sv->Cursor(stream); },
         [sv, stream](const std::vector<sunlight::events::v1::CaseEvent>& batch) {
           absl::Status s = sv->ApplyEvents(stream, batch);

@@ -2,14 +2,21 @@
 #ifndef SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_GRPC_SERVICE_H_
 
+#include "sunlight/auth/principal.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
 #include "supervision.h"
 
 namespace sunlight::supervision {
 
+// Which audiences may call each method (see auth::Authorizer).
+auth::MethodPolicy SupervisionMethodPolicy();
+
 class SupervisionGrpcService final : public v1::Supervision::Service {
  public:
-  explicit SupervisionGrpcService(Supervision* supervision) : supervision_(supervision) {}
+  // `authorizer` null: every call is allowed (in-process tests).
+  explicit SupervisionGrpcService(Supervision* supervision,
+                                  const auth::Authorizer* authorizer = nullptr)
+      : supervision_(supervision), authorizer_(authorizer) {}
 
   grpc::Status GetLightBoard(grpc::ServerContext*, const v1::GetLightBoardRequest* request,
                              v1::GetLightBoardResponse* response) override;
@@ -35,7 +42,11 @@ class SupervisionGrpcService final : public v1::Supervision::Service {
                            v1::SetCalendarResponse* response) override;
 
  private:
+  grpc::Status Authorize(const grpc::ServerContext* context,
+                         const google::protobuf::Message& request) const;
+
   Supervision* supervision_;
+  const auth::Authorizer* authorizer_;
 };
 
 }  // namespace sunlight::supervision

@@ -55,8 +55,14 @@ int main(int argc, char** argv) {
   if (!workflow.ok()) return Fail(workflow.status());
   sunlight::workflow::Workflow* wf = workflow->get();
 
-  sunlight::workflow::WorkflowGrpcService workflow_service(wf);
-  sunlight::eventlog::EventStreamService stream_service(&wf->event_log());
+  auto policy = sunlight::workflow::WorkflowMethodPolicy();
+  policy.merge(sunlight::eventlog::StreamMethodPolicy());
+  auto authorizer =
+      sunlight::auth::ServiceAuthorizer("workflow", config->Get("principal_key_file"), policy);
+  if (!authorizer.ok()) return Fail(authorizer.status());
+
+  sunlight::workflow::WorkflowGrpcService workflow_service(wf, authorizer->get());
+  sunlight::eventlog::EventStreamService stream_service(&wf->event_log(), authorizer->get());
   sunlight::server::ServiceHost host({.service_name = "workflow",
                                       .listen_address = config->Get("listen"),
                                       .metrics_address = config->Get("metrics_listen"),
@@ -65,7 +71,9 @@ int main(int argc, char** argv) {
   host.AddService(&stream_service);
 
   sunlight::eventlog::EventSubscriber intake_events(
-      {.target = config->Get("intake"), .stream = sunlight::workflow::kIntakeStream},
+      {.target = config->Get("intake"),
+       .stream = sunlight::workflow::kIntakeStream,
+       .prepare_context = sunlight::auth::ServiceCallHook((*authorizer)->signer(), "workflow")},
       [wf] { return wf->IntakeCursor(); },
       [wf](const std::vector<sunlight::events::v1::CaseEvent>& batch) {
         absl::Status s = wf->ApplyIntakeEvents(batch);

@@ -2,14 +2,20 @@
 #ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 
+#include "sunlight/auth/principal.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 #include "workflow.h"
 
 namespace sunlight::workflow {
 
+// Which audiences may call each method (see auth::Authorizer).
+auth::MethodPolicy WorkflowMethodPolicy();
+
 class WorkflowGrpcService final : public v1::Workflow::Service {
  public:
-  explicit WorkflowGrpcService(Workflow* workflow) : workflow_(workflow) {}
+  // `authorizer` null: every call is allowed (in-process tests).
+  explicit WorkflowGrpcService(Workflow* workflow, const auth::Authorizer* authorizer = nullptr)
+      : workflow_(workflow), authorizer_(authorizer) {}
 
   grpc::Status ClaimStep(grpc::ServerContext*, const v1::ClaimStepRequest* request,
                          v1::ProcessResponse* response) override;
@@ -34,7 +40,11 @@ class WorkflowGrpcService final : public v1::Workflow::Service {
                              v1::ListWorkQueueResponse* response) override;
 
  private:
+  grpc::Status Authorize(const grpc::ServerContext* context,
+                         const google::protobuf::Message& request) const;
+
   Workflow* workflow_;
+  const auth::Authorizer* authorizer_;
 };
 
 }  // namespace sunlight::workflow

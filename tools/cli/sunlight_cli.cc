@@ -8,8 +8,10 @@
 //   sunlight deadline --accepted=2026-02-13T15:00:00+08:00 --days=5
 //
 // Global flags (before or after the command): --intake=host:port (env SUNLIGHT_INTAKE,
-// default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role=,
-// --department=.
+// default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role= (env
+// SUNLIGHT_ROLE, default window_clerk), --department= (env SUNLIGHT_DEPARTMENT), and
+// --principal_key_file= (env SUNLIGHT_PRINCIPAL_KEY_FILE): with it, every call carries a
+// principal for the actor, signed with the suite's key.
 #include <cctype>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,8 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "sunlight/auth/principal.h"
+#include "sunlight/base/proto_time.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/service_host.h"
@@ -74,6 +78,14 @@ std::string Env(const char* name, const std::string& fallback) {
   return v ? v : fallback;
 }
 
+// The signed principal every call carries; empty when no key file is given (services that
+// run without one accept unsigned calls).
+std::string g_principal_token;
+
+void Authenticate(grpc::ClientContext* context) {
+  if (!g_principal_token.empty()) sunlight::auth::AttachPrincipal(context, g_principal_token);
+}
+
 void Print(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -91,7 +103,8 @@ int Report(const grpc::Status& status) {
 }
 
 int Usage() {
-  std::cerr << R"(usage: sunlight [--intake=host:port] [--actor=id] COMMAND ...
+  std::cerr << R"(usage: sunlight [--intake=host:port] [--actor=id] [--role=R] [--department=D]
+                [--principal_key_file=F] COMMAND ...
 commands:
   load-catalogue FILE                      departments, windows and items from a JSON file
   items [--department=D]                   latest version of every item
@@ -137,8 +150,8 @@ sunlight::common::v1::Actor MakeActor(const Args& args) {
   sunlight::common::v1::Actor actor;
   actor.set_id(args.Get("actor", Env("SUNLIGHT_ACTOR", "cli")));
   actor.set_name(args.Get("actor-name", actor.id()));
-  actor.set_role(args.Get("role", "window_clerk"));
-  actor.set_department_id(args.Get("department", ""));
+  actor.set_role(args.Get("role", Env("SUNLIGHT_ROLE", "window_clerk")));
+  actor.set_department_id(args.Get("department", Env("SUNLIGHT_DEPARTMENT", "")));
   return actor;
 }
 
@@ -177,6 +190,7 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   auto actor = MakeActor(args);
   for (const auto& department : file.departments()) {
     grpc::ClientContext context;
+    Authenticate(&context);
     iv1::UpsertDepartmentRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_department() = department;
@@ -185,6 +199,7 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   }
   for (const auto& window : file.windows()) {
     grpc::ClientContext context;
+    Authenticate(&context);
     iv1::UpsertWindowRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_window() = window;
@@ -193,6 +208,7 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   }
   for (const auto& item : file.items()) {
     grpc::ClientContext context;
+    Authenticate(&context);
     iv1::PublishItemVersionRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_definition() = item;
@@ -229,6 +245,7 @@ int Submit(iv1::Intake::Stub& stub, const Args& args) {
     material->set_name(name);
   }
   grpc::ClientContext context;
+  Authenticate(&context);
   iv1::SubmitCaseResponse response;
   if (int rc = Report(stub.SubmitCase(&context, request, &response))) return rc;
   Print(response);
@@ -241,6 +258,7 @@ int CaseAction(iv1::Intake::Stub& stub, const Args& args, Request request, Metho
   *request.mutable_actor() = MakeActor(args);
   request.set_case_id(args.positional[1]);
   grpc::ClientContext context;
+  Authenticate(&context);
   iv1::CaseResponse response;
   if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
   Print(response);
@@ -271,6 +289,7 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
   }
   if (args.Has("as-of") && !ParseTime(args.Get("as-of"), request.mutable_as_of())) return 2;
   grpc::ClientContext context;
+  Authenticate(&context);
   sunlight::calendar::v1::DeadlineExplanation response;
   if (int rc = Report(stub.ComputeDeadline(&context, request, &response))) return rc;
   Print(response);
@@ -280,6 +299,7 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
 template <typename Request, typename Method>
 int WorkflowAction(wv1::Workflow::Stub& stub, Request request, Method method) {
   grpc::ClientContext context;
+  Authenticate(&context);
   wv1::ProcessResponse response;
   if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
   Print(response);
@@ -291,6 +311,7 @@ int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, co
   const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
   if (command == "process" && !target.empty()) {
     grpc::ClientContext context;
+    Authenticate(&context);
     wv1::GetProcessRequest request;
     request.set_case_id(target);
     request.set_include_history(args.Has("history"));
@@ -301,6 +322,7 @@ int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, co
   }
   if (command == "queue") {
     grpc::ClientContext context;
+    Authenticate(&context);
     wv1::ListWorkQueueRequest request;
     if (args.Has("person")) {
       request.set_person_id(args.Get("person"));
@@ -390,6 +412,7 @@ int RunSupervisionCommand(sv1::Supervision::Stub& stub, const std::string& comma
                           const Args& args) {
   const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
   grpc::ClientContext context;
+  Authenticate(&context);
   auto print_result = [](const grpc::Status& status, const google::protobuf::Message& m) {
     if (int rc = Report(status)) return rc;
     Print(m);
@@ -475,6 +498,7 @@ int RunSupervisionCommand(sv1::Supervision::Stub& stub, const std::string& comma
 int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
   auto stub = sunlight::events::v1::EventStream::NewStub(channel);
   grpc::ClientContext context;
+  Authenticate(&context);
   sunlight::events::v1::SubscribeRequest request;
   uint64_t from = 1;
   (void)absl::SimpleAtoi(args.Get("from", "1"), &from);
@@ -496,6 +520,27 @@ int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
 int main(int argc, char** argv) {
   Args args = ParseArgs(argc, argv);
   if (args.positional.empty()) return Usage();
+  auto signer = sunlight::auth::LoadSigner(
+      args.Get("principal_key_file", Env("SUNLIGHT_PRINCIPAL_KEY_FILE", "")));
+  if (!signer.ok()) {
+    std::cerr << "error: " << signer.status().message() << "\n";
+    return 2;
+  }
+  if (*signer != nullptr) {
+    // Holding the key, the CLI speaks for its --actor; `watch` reads a stream as a service.
+    sunlight::auth::v1::Principal principal;
+    if (args.positional[0] == "watch") {
+      principal = sunlight::auth::ServicePrincipal("cli", absl::Now(), absl::Minutes(10));
+    } else {
+      auto actor = MakeActor(args);
+      principal.set_user_id(actor.id());
+      principal.set_name(actor.name());
+      principal.set_role(actor.role());
+      principal.set_department_id(actor.department_id());
+      *principal.mutable_expires_at() = sunlight::ToProto(absl::Now() + absl::Minutes(10));
+    }
+    g_principal_token = (*signer)->SignPrincipal(principal);
+  }
   auto channel = grpc::CreateChannel(args.Get("intake", Env("SUNLIGHT_INTAKE", "127.0.0.1:7001")),
                                      grpc::InsecureChannelCredentials());
   auto stub = iv1::Intake::NewStub(channel);
@@ -557,6 +602,7 @@ int main(int argc, char** argv) {
     return CaseAction(*stub, args, request, &iv1::Intake::Stub::WithdrawCase);
   }
   grpc::ClientContext context;
+  Authenticate(&context);
   if (command == "items") {
     iv1::ListItemsRequest request;
     request.set_department_id(args.Get("department"));

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench_stats.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/bench/v1/echo.grpc.pb.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
@@ -34,6 +35,8 @@
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
 namespace {
+
+using sunlight::bench::Percentile;
 
 namespace iv1 = sunlight::intake::v1;
 namespace wv1 = sunlight::workflow::v1;
@@ -152,13 +155,6 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
   s = stub.PublishItemVersion(&c2, publish, &version);
   if (!s.ok()) std::cerr << "seed: " << s.error_message() << "\n";
   return s.ok();
-}
-
-double Percentile(std::vector<double>& values, double p) {
-  if (values.empty()) return 0;
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(index), values.end());
-  return values[index];
 }
 
 }  // namespace

@@ -24,12 +24,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench_stats.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/server/config.h"
 
 namespace {
+
+using sunlight::bench::Percentile;
 
 // Exits on a database error: this is a benchmark driver, not a service.
 PGresult* Check(PGconn* conn, PGresult* result, const char* what) {
@@ -59,12 +62,6 @@ PGresult* Prepared(PGconn* conn, const char* name, std::vector<std::string> para
                PQexecPrepared(conn, name, static_cast<int>(values.size()), values.data(), nullptr,
                               nullptr, 0),
                name);
-}
-
-double Percentile(std::vector<double>& values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<size_t>(p * static_cast<double>(values.size() - 1))];
 }
 
 // CPU seconds (user + system) used so far by every process whose name is `name`.

@@ -1,5 +1,7 @@
 #include "sunlight/auth/principal.h"
 
+#include "sunlight/base/log.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -10,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/common/v1/common.pb.h"
 
@@ -142,18 +145,38 @@ absl::StatusOr<v1::Principal> Authorizer::CheckToken(
                        ") is not the caller ", principal->user_id()));
     }
   }
+  // Staff name only their own department.
+  if (audience == kStaff) {
+    const auto* department_field = descriptor->FindFieldByName("department_id");
+    if (department_field != nullptr &&
+        department_field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+        !department_field->is_repeated()) {
+      const std::string department = request.GetReflection()->GetString(request, department_field);
+      if (!department.empty() && department != principal->department_id()) {
+        return absl::PermissionDeniedError(absl::StrCat("department_id: ", principal->user_id(),
+                                                        " works for ", principal->department_id(),
+                                                        ", not ", department));
+      }
+    }
+  }
   return principal;
 }
 
-grpc::Status Authorizer::Check(const grpc::ServerContext* context,
-                               const google::protobuf::Message& request) const {
-  if (signer_ == nullptr) return grpc::Status::OK;
+absl::StatusOr<v1::Principal> Authorizer::Authorize(
+    const grpc::ServerContext* context, const google::protobuf::Message& request) const {
+  if (signer_ == nullptr) return v1::Principal();
   std::string token;
   const auto& metadata = context->client_metadata();
   if (auto it = metadata.find(kPrincipalMetadataKey); it != metadata.end()) {
     token.assign(it->second.data(), it->second.size());
   }
-  auto principal = CheckToken(token, request);
+  return CheckToken(token, request);
+}
+
+grpc::Status Authorizer::Check(const grpc::ServerContext* context,
+                               const google::protobuf::Message& request) const {
+  if (signer_ == nullptr) return grpc::Status::OK;
+  auto principal = Authorize(context, request);
   if (!principal.ok()) return ToGrpc(principal.status());
   return grpc::Status::OK;
 }
@@ -165,6 +188,32 @@ v1::Principal ServicePrincipal(const std::string& service, absl::Time now, absl:
   principal.set_role(kService);
   *principal.mutable_expires_at() = ToProto(now + ttl);
   return principal;
+}
+
+absl::StatusOr<std::shared_ptr<const Signer>> LoadSigner(const std::string& key_file) {
+  if (key_file.empty()) return std::shared_ptr<const Signer>();
+  return Signer::FromKeyFile(key_file);
+}
+
+absl::StatusOr<std::unique_ptr<Authorizer>> ServiceAuthorizer(const std::string& service,
+                                                              const std::string& key_file,
+                                                              MethodPolicy policy) {
+  static SystemClock real_clock;
+  auto signer = LoadSigner(key_file);
+  if (!signer.ok()) return signer.status();
+  if (*signer == nullptr) {
+    LogWarning(service, "no --principal_key_file: calls are not authenticated");
+  }
+  return std::make_unique<Authorizer>(*std::move(signer), &real_clock, std::move(policy));
+}
+
+std::function<void(grpc::ClientContext*)> ServiceCallHook(std::shared_ptr<const Signer> signer,
+                                                          std::string service) {
+  return [signer = std::move(signer), service = std::move(service)](grpc::ClientContext* context) {
+    if (signer == nullptr) return;
+    AttachPrincipal(context,
+                    signer->SignPrincipal(ServicePrincipal(service, absl::Now(), absl::Hours(1))));
+  };
 }
 
 }  // namespace sunlight::auth

@@ -9,6 +9,9 @@ using events::v1::CaseEvent;
 grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
                                            const events::v1::SubscribeRequest* request,
                                            grpc::ServerWriter<CaseEvent>* writer) {
+  if (authorizer_ != nullptr) {
+    if (grpc::Status s = authorizer_->Check(context, *request); !s.ok()) return s;
+  }
   uint64_t next = std::max<uint64_t>(1, request->from_sequence());
   std::vector<CaseEvent> page;
   while (!context->IsCancelled() && !shutting_down_) {
@@ -28,12 +31,21 @@ grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "event stream closing");
 }
 
-grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext*,
-                                               const events::v1::GetStreamInfoRequest*,
+grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext* context,
+                                               const events::v1::GetStreamInfoRequest* request,
                                                events::v1::StreamInfo* response) {
+  if (authorizer_ != nullptr) {
+    if (grpc::Status s = authorizer_->Check(context, *request); !s.ok()) return s;
+  }
   response->set_stream(log_->stream());
   response->set_last_sequence(log_->last_sequence());
   return grpc::Status::OK;
+}
+
+auth::MethodPolicy StreamMethodPolicy() {
+  const uint32_t readers = auth::kServices | auth::kAdministrators;
+  return {{events::v1::SubscribeRequest::descriptor()->full_name(), readers},
+          {events::v1::GetStreamInfoRequest::descriptor()->full_name(), readers}};
 }
 
 }  // namespace sunlight::eventlog

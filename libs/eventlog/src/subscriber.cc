@@ -61,6 +61,7 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
     if (stopping_) return absl::CancelledError("stopping");
     active_context_ = &context;
   }
+  if (options_.prepare_context) options_.prepare_context(&context);
   events::v1::SubscribeRequest request;
   request.set_from_sequence(expected);
   auto reader = stub.Subscribe(&context, request);

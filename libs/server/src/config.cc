@@ -95,6 +95,9 @@ std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port) 
       {"sync_writes", "true", "sync the WAL before acknowledging a write"},
       {"port_file", "", "if set, the bound gRPC port is written to this file once serving"},
       {"clock_offset", "0s", "shift the service clock (demo only), e.g. 72h"},
+      {"principal_key_file", "",
+       "key (32+ bytes) shared by the gateway and the services to sign and verify principals; "
+       "empty: calls are not authenticated (development only)"},
   };
 }
 

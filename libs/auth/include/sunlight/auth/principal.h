@@ -14,6 +14,7 @@
 #define SUNLIGHT_AUTH_PRINCIPAL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -84,20 +85,41 @@ class Authorizer {
 
   // Checks a call: a principal is present and valid (UNAUTHENTICATED), its audience may call
   // the method, and a request naming an `actor` names the principal itself, with its role
-  // and department (PERMISSION_DENIED).
+  // and department, and a staff principal names no other department in a request's
+  // `department_id` (PERMISSION_DENIED).
   grpc::Status Check(const grpc::ServerContext* context,
                      const google::protobuf::Message& request) const;
+  // The same, returning the verified principal (an empty one when not enforcing).
+  absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContext* context,
+                                          const google::protobuf::Message& request) const;
   // The same, from a token (for callers that are not gRPC handlers).
   absl::StatusOr<v1::Principal> CheckToken(std::string_view token,
                                            const google::protobuf::Message& request) const;
 
   bool enforcing() const { return signer_ != nullptr; }
+  const std::shared_ptr<const Signer>& signer() const { return signer_; }
 
  private:
   std::shared_ptr<const Signer> signer_;
   const Clock* clock_;
   MethodPolicy policy_;
 };
+
+// The signer of a --principal_key_file flag; null when the flag is empty.
+absl::StatusOr<std::shared_ptr<const Signer>> LoadSigner(const std::string& key_file);
+
+// For a service's main: the Authorizer of its --principal_key_file, checking expiry by real
+// time (whatever the service's own, possibly offset, clock says). Without a key file it lets
+// every call through and logs a warning for `service`.
+absl::StatusOr<std::unique_ptr<Authorizer>> ServiceAuthorizer(const std::string& service,
+                                                              const std::string& key_file,
+                                                              MethodPolicy policy);
+
+// A hook for a service's own outgoing calls (eventlog::SubscriberOptions::prepare_context):
+// attaches a freshly signed ServicePrincipal (expiring by real time); does nothing without a
+// signer.
+std::function<void(grpc::ClientContext*)> ServiceCallHook(std::shared_ptr<const Signer> signer,
+                                                          std::string service);
 
 // A principal for a service's own calls (stream subscriptions), valid for `ttl`.
 v1::Principal ServicePrincipal(const std::string& service, absl::Time now, absl::Duration ttl);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 
+#include "sunlight/auth/principal.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 
@@ -21,7 +22,9 @@ class EventStreamService final : public events::v1::EventStream::Service {
  public:
   static constexpr size_t kPageSize = 256;
 
-  explicit EventStreamService(const EventLog* log) : log_(log) {}
+  // `authorizer` null: every caller may read the stream (tests).
+  explicit EventStreamService(const EventLog* log, const auth::Authorizer* authorizer = nullptr)
+      : log_(log), authorizer_(authorizer) {}
 
   // Ends every open Subscribe stream promptly (used before server shutdown).
   void Shutdown() { shutting_down_ = true; }
@@ -34,8 +37,13 @@ class EventStreamService final : public events::v1::EventStream::Service {
 
  private:
   const EventLog* log_;
+  const auth::Authorizer* authorizer_;
   std::atomic<bool> shutting_down_{false};
 };
+
+// Who may read an event stream: other services and administrators (the CLI). Merge it into
+// the policy of the service's Authorizer.
+auth::MethodPolicy StreamMethodPolicy();
 
 }  // namespace sunlight::eventlog
 

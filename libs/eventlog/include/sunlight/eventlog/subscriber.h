@@ -42,6 +42,9 @@ struct SubscriberOptions {
   std::string stream;
   // Credentials for the channel; insecure when null.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Called on every connection's context before subscribing, e.g. to attach a freshly
+  // signed principal (auth::AttachPrincipal). Optional.
+  std::function<void(grpc::ClientContext*)> prepare_context;
   // Reconnect backoff: doubles from initial to max, with +-20% jitter; reset after an event.
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);

@@ -1,0 +1,237 @@
+// End to end, over real sockets: the real intake, workflow, supervision and gateway binaries,
+// each on port 0 with its own store, signing and verifying principals with one key. Everything
+// the test does goes through the gateway's REST API, as a front-end would.
+//
+// Supervision runs with --clock_offset=720h: it sees every clock thirty days later than the
+// others do, so the case accepted here is red when supervision ingests it.
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/testing/http_client.h"
+#include "sunlight/testing/test_support.h"
+
+namespace sunlight {
+namespace {
+
+namespace pb = ::google::protobuf;
+using testing::ChildProcess;
+using testing::HttpClient;
+using testing::HttpReply;
+
+std::string ToJson(const pb::Message& message) {
+  std::string json;
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  REQUIRE(pb::util::MessageToJsonString(message, &json, options).ok());
+  return json;
+}
+
+pb::Struct ParseJson(const std::string& body) {
+  pb::Struct out;
+  INFO(body);
+  REQUIRE(pb::util::JsonStringToMessage(body, &out).ok());
+  return out;
+}
+
+const pb::Value& Field(const pb::Struct& s, const std::string& name) {
+  INFO("field " << name);
+  REQUIRE(s.fields().contains(name));
+  return s.fields().at(name);
+}
+
+struct Suite {
+  Suite() : dir("suite-e2e") {
+    {
+      std::ofstream key(dir.Sub("principal.key"));
+      key << "e2e-test-key-of-at-least-thirty-two-bytes";
+    }
+    {
+      std::ofstream users(dir.Sub("users.jsonl"));
+      users << R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"insp","role":"inspector"},"password":"insp-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"clerk","role":"window_clerk","department_id":"market"},)"
+            << R"("password":"clerk-e2e-pass"})"
+            << "\n";
+    }
+    const std::string next_year =
+        absl::StrCat(absl::ToCivilYear(absl::Now(), absl::UTCTimeZone()).year() + 1);
+    auto common = [&](const std::string& name) {
+      return std::vector<std::string>{
+          "--listen=127.0.0.1:0",
+          "--metrics_listen=",
+          "--data_dir=" + dir.Sub(name),
+          "--sync_writes=false",
+          "--port_file=" + dir.Sub(name + ".port"),
+          "--principal_key_file=" + dir.Sub("principal.key"),
+      };
+    };
+    auto start = [&](const std::string& name, const char* binary,
+                     std::vector<std::string> extra) -> int {
+      std::vector<std::string> args = {binary};
+      for (auto& a : common(name)) args.push_back(a);
+      for (auto& a : extra) args.push_back(a);
+      processes.push_back(std::make_unique<ChildProcess>(args));
+      int port = processes.back()->WaitForPortFile(dir.Sub(name + ".port"));
+      REQUIRE(port > 0);
+      return port;
+    };
+    const std::string calendar = std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE;
+    const std::string provisional = "--provisional_years=" + next_year;
+    int intake = start("intake", SUNLIGHT_INTAKE_BINARY, {calendar, provisional});
+    std::string intake_target = absl::StrCat("127.0.0.1:", intake);
+    int workflow = start("workflow", SUNLIGHT_WORKFLOW_BINARY,
+                         {calendar, provisional, "--intake=" + intake_target});
+    std::string workflow_target = absl::StrCat("127.0.0.1:", workflow);
+    int supervision =
+        start("supervision", SUNLIGHT_SUPERVISION_BINARY,
+              {calendar, provisional, "--intake=" + intake_target, "--workflow=" + workflow_target,
+               "--alert_file=" + dir.Sub("alerts.jsonl"), "--clock_offset=720h"});
+    start("gateway", SUNLIGHT_GATEWAY_BINARY,
+          {"--http_listen=127.0.0.1:0", "--http_port_file=" + dir.Sub("http.port"),
+           "--intake=" + intake_target, "--workflow=" + workflow_target,
+           absl::StrCat("--supervision=127.0.0.1:", supervision),
+           "--users_file=" + dir.Sub("users.jsonl")});
+    http_port = processes.back()->WaitForPortFile(dir.Sub("http.port"));
+    REQUIRE(http_port > 0);
+  }
+
+  // Sends and expects `status`; returns the parsed body.
+  pb::Struct Expect(int status, const std::string& method, const std::string& target,
+                    const std::string& body = "", const std::string& token = "") {
+    auto reply = client().Send(method, target, body, token);
+    REQUIRE(reply.ok());
+    INFO(method << " " << target << " -> " << reply->status << " " << reply->body);
+    REQUIRE(reply->status == status);
+    return ParseJson(reply->body);
+  }
+
+  std::string Login(const std::string& user, const std::string& password) {
+    pb::Struct login =
+        Expect(200, "POST", "/v1/login",
+               absl::StrCat(R"({"user_id":")", user, R"(","password":")", password, R"("})"));
+    return Field(login, "token").string_value();
+  }
+
+  HttpClient& client() {
+    if (http == nullptr) http = std::make_unique<HttpClient>(http_port);
+    return *http;
+  }
+
+  testing::ScratchDir dir;
+  std::vector<std::unique_ptr<ChildProcess>> processes;
+  int http_port = 0;
+  std::unique_ptr<HttpClient> http;
+};
+
+// Polls `probe` (true when done) for up to 30 s.
+template <typename Probe>
+bool Eventually(Probe probe) {
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    if (probe()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
+
+TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspector") {
+  Suite suite;
+  const std::string admin = suite.Login("admin", "admin-e2e-pass");
+
+  // The catalogue, through the administrators' API.
+  std::ifstream in(SUNLIGHT_DEMO_CATALOGUE);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  intake::v1::CatalogueFile catalogue;
+  REQUIRE(pb::util::JsonStringToMessage(text, &catalogue).ok());
+  for (const auto& department : catalogue.departments()) {
+    suite.Expect(200, "POST", "/v1/departments",
+                 absl::StrCat(R"({"department":)", ToJson(department), "}"), admin);
+  }
+  for (const auto& window : catalogue.windows()) {
+    suite.Expect(200, "POST", "/v1/windows", absl::StrCat(R"({"window":)", ToJson(window), "}"),
+                 admin);
+  }
+  for (const auto& item : catalogue.items()) {
+    suite.Expect(200, "POST", "/v1/items", absl::StrCat(R"({"definition":)", ToJson(item), "}"),
+                 admin);
+  }
+
+  // An applicant applies online and gets a case number and a query code.
+  pb::Struct submitted = suite.Expect(
+      200, "POST", "/v1/public/applications",
+      R"({"idempotency_key":"e2e-1","item_code":"GT-001","subject":"Li noodles",)"
+      R"("applicant":{"kind":"APPLICANT_KIND_PERSON","name":"李明",)"
+      R"("id_number":"110101199003071234","phone":"13812345678"},)"
+      R"("materials":[{"code":"id-card","name":"身份证"},)"
+      R"({"code":"application-form","name":"申请书"},{"code":"premises","name":"租赁合同"}]})");
+  const pb::Struct& record = Field(submitted, "case").struct_value();
+  const std::string case_id = Field(record, "case_id").string_value();
+  const std::string number = Field(record, "case_number").string_value();
+  const std::string code = Field(record, "query_code").string_value();
+
+  // The market window clerk accepts it.
+  const std::string clerk = suite.Login("clerk", "clerk-e2e-pass");
+  suite.Expect(200, "POST", absl::StrCat("/v1/cases/", case_id, ":accept"),
+               R"({"window_id":"W01"})", clerk);
+
+  // Workflow routes it: the first step appears.
+  CHECK(Eventually([&] {
+    auto reply =
+        suite.client().Send("GET", absl::StrCat("/v1/cases/", case_id, "/process"), "", clerk);
+    return reply.ok() && reply->status == 200 &&
+           reply->body.find("\"STEP_STATE_") != std::string::npos;
+  }));
+
+  // Supervision, thirty days ahead, shows it red; the inspector sees it on the board, in the
+  // red list and in the alerts.
+  const std::string inspector = suite.Login("insp", "insp-e2e-pass");
+  CHECK(Eventually([&] {
+    auto reply = suite.client().Send("GET", "/v1/clocks?light=LIGHT_RED", "", inspector);
+    return reply.ok() && reply->status == 200 && reply->body.find(case_id) != std::string::npos;
+  }));
+  pb::Struct board = suite.Expect(200, "GET", "/v1/board", "", inspector);
+  bool market_red = false;
+  for (const auto& row : Field(board, "departments").list_value().values()) {
+    const auto& fields = row.struct_value().fields();
+    if (fields.at("department_id").string_value() == "market" && fields.contains("red")) {
+      market_red = fields.at("red").string_value() != "0";
+    }
+  }
+  CHECK(market_red);
+  CHECK(Eventually([&] {
+    auto reply =
+        suite.client().Send("GET", absl::StrCat("/v1/alerts?case_id=", case_id), "", inspector);
+    return reply.ok() && reply->status == 200 && reply->body.find("LIGHT_RED") != std::string::npos;
+  }));
+  pb::Struct clocks =
+      suite.Expect(200, "GET", absl::StrCat("/v1/cases/", case_id, "/clocks"), "", inspector);
+  CHECK(Field(clocks, "clocks").list_value().values_size() >= 2);  // the case and its step
+
+  // The inspector issues a supervision notice on it; the inspector may not accept cases.
+  pb::Struct notice =
+      suite.Expect(200, "POST", "/v1/notices",
+                   absl::StrCat(R"({"case_id":")", case_id,
+                                R"(","reason":"overdue","response_limit":{"amount":2,)"
+                                R"("unit":"LIMIT_UNIT_WORKING_DAYS"}})"),
+                   inspector);
+  CHECK(Field(Field(notice, "notice").struct_value(), "department_id").string_value() == "market");
+  suite.Expect(403, "POST", absl::StrCat("/v1/cases/", case_id, ":accept"), "{}", inspector);
+
+  // The applicant follows progress with the query code; the audit chain holds.
+  pb::Struct progress = suite.Expect(
+      200, "GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code));
+  CHECK(Field(progress, "state").string_value() == "CASE_STATE_ACCEPTED");
+  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", admin);
+  CHECK(Field(verified, "intact").bool_value());
+}
+
+}  // namespace
+}  // namespace sunlight
