@@ -169,7 +169,9 @@ absl::StatusOr<v1::LoginResponse> Accounts::Login(const v1::LoginRequest& reques
     SUNLIGHT_ASSIGN_OR_RETURN(stored, Decode(*bytes));
   }
   // An unknown user costs the same hash as a known one.
-  static const std::string kDummy = *HashPassword("not a password of anyone");
+  // Unknown users cost one Argon2 verification too, so timing does not tell who exists. (A
+  // failed hash leaves it empty: the comparison then fails fast, which is still refusal.)
+  static const std::string kDummy = HashPassword("not a password of anyone").value_or("");
   bool matches =
       PasswordMatches(stored.has_value() ? stored->password_hash : kDummy, request.password());
   if (!stored.has_value() || !matches || stored->user.disabled()) {

@@ -387,8 +387,12 @@ void Gateway::AddRoutes() {
     r.is_public = true;
     r.input = v1::PublicSupplementRequest::descriptor();
     r.output = iv1::QueryProgressResponse::descriptor();
-    r.local = [this, intake](Call& call,
-                             pb::Message& message) -> absl::StatusOr<std::unique_ptr<pb::Message>> {
+    // Capture the method descriptors themselves: the helper lambdas die with AddRoutes.
+    const pb::MethodDescriptor* query_progress = intake("QueryProgress");
+    const pb::MethodDescriptor* receive_supplement = intake("ReceiveSupplement");
+    r.local = [this, query_progress, receive_supplement](
+                  Call& call,
+                  pb::Message& message) -> absl::StatusOr<std::unique_ptr<pb::Message>> {
       auto& request = static_cast<v1::PublicSupplementRequest&>(message);
       call.target = request.case_number();
       SUNLIGHT_RETURN_IF_ERROR(
@@ -396,7 +400,7 @@ void Gateway::AddRoutes() {
       iv1::QueryProgressRequest query;
       query.set_case_number(request.case_number());
       query.set_query_code(request.query_code());
-      auto progress = Invoke(call, intake("QueryProgress"), query);
+      auto progress = Invoke(call, query_progress, query);
       if (!progress.ok()) {
         if (progress.status().code() == absl::StatusCode::kNotFound) {
           (void)ThrottleWrongQueryCodes(request.case_number(), call.http->client, true);
@@ -406,9 +410,7 @@ void Gateway::AddRoutes() {
       const auto& found = static_cast<const iv1::QueryProgressResponse&>(**progress);
       iv1::ReceiveSupplementRequest receive;
       call.principal.set_user_id(absl::StrCat("applicant:", request.case_number()));
-      call.token = options_.principal_signer == nullptr
-                       ? ""
-                       : options_.principal_signer->SignPrincipal(call.principal);
+      call.token = BackendToken(call.principal);
       receive.mutable_actor()->set_id(call.principal.user_id());
       receive.mutable_actor()->set_role(auth::kApplicant);
       receive.set_case_id(found.case_id());
@@ -418,8 +420,8 @@ void Gateway::AddRoutes() {
         out->set_name(m.name());
         out->set_document_ref(m.document_ref());
       }
-      SUNLIGHT_RETURN_IF_ERROR(Invoke(call, intake("ReceiveSupplement"), receive).status());
-      return Invoke(call, intake("QueryProgress"), query);
+      SUNLIGHT_RETURN_IF_ERROR(Invoke(call, receive_supplement, receive).status());
+      return Invoke(call, query_progress, query);
     };
   }
 
@@ -746,7 +748,7 @@ HttpResponse Gateway::Serve(Call& call) {
 
   // Who is calling.
   std::string authorization = http.Header("authorization");
-  if (route.is_public && !(route.audience & kSignedIn && !authorization.empty())) {
+  if (route.is_public) {
     absl::Duration retry_after;
     if (!AllowPublic(http.client, &retry_after)) {
       HttpResponse response = ErrorResponse(429, "RESOURCE_EXHAUSTED", "too many requests");
@@ -776,13 +778,7 @@ HttpResponse Gateway::Serve(Call& call) {
           absl::StrCat("role ", call.principal.role(), " may not ", action)));
     }
   }
-  Principal for_backend = call.principal;
-  for_backend.clear_session_id();
-  *for_backend.mutable_expires_at() =
-      ToProto(clock_->Now() + options_.backend_deadline + absl::Seconds(30));
-  if (options_.principal_signer != nullptr) {
-    call.token = options_.principal_signer->SignPrincipal(for_backend);
-  }
+  call.token = BackendToken(call.principal);
 
   // The request message: JSON body, then query arguments, then path parameters.
   std::unique_ptr<pb::Message> request(
@@ -871,6 +867,15 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
       pb::MessageFactory::generated_factory()->GetPrototype(method->output_type())->New());
   if (!response->ParseFromString(reply)) return absl::InternalError("unreadable backend response");
   return response;
+}
+
+std::string Gateway::BackendToken(const Principal& principal) const {
+  if (options_.principal_signer == nullptr) return "";
+  Principal for_backend = principal;
+  for_backend.clear_session_id();
+  *for_backend.mutable_expires_at() =
+      ToProto(clock_->Now() + options_.backend_deadline + absl::Seconds(30));
+  return options_.principal_signer->SignPrincipal(for_backend);
 }
 
 absl::Status Gateway::RequireCaseVisible(const Call& call, const std::string& case_id,

@@ -68,6 +68,8 @@ class Gateway {
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Invoke(
       const Call& call, const google::protobuf::MethodDescriptor* method,
       const google::protobuf::Message& request);
+  // The principal signed for the backends, valid for one call; empty when not signing.
+  std::string BackendToken(const auth::v1::Principal& principal) const;
   // Whether the caller may see a case (404 with one message when not).
   absl::Status RequireCaseVisible(const Call& call, const std::string& case_id,
                                   bool owning_department_only);

@@ -4,11 +4,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <regex>
 #include <set>
 
 #include <catch2/catch.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 
 #include "audit_log.h"
@@ -217,6 +220,10 @@ TEST_CASE_METHOD(GatewayFixture, "every signed-in route refuses a missing or for
     CHECK(Call(method, path).status == 401);
     CHECK(Call(method, path, "forged.token").status == 401);
   }
+  // Public routes ignore a stale Authorization header: logging in again works.
+  CHECK(Call("POST", "/v1/login", "expired.token",
+             R"({"user_id":"admin","password":"admin-password"})")
+            .status == 200);
 }
 
 TEST_CASE_METHOD(GatewayFixture,
@@ -523,6 +530,180 @@ TEST_CASE_METHOD(GatewayFixture,
   }
 }
 
+// Turns a route pattern of the OpenAPI document into a regular expression for paths.
+std::regex PatternRegex(const std::string& pattern) {
+  std::string out;
+  bool in_brace = false;
+  for (char c : pattern) {
+    if (c == '{') {
+      in_brace = true;
+      out += "[^/:]+";
+    } else if (c == '}') {
+      in_brace = false;
+    } else if (!in_brace) {
+      if (std::string(".[]()*+?^$|\\").find(c) != std::string::npos) out += '\\';
+      out += c;
+    }
+  }
+  return std::regex(out);
+}
+
+TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
+  std::set<std::string> succeeded;  // "METHOD /path" of 2xx answers
+  auto ok = [&](const std::string& method, const std::string& target, const std::string& token,
+                const std::string& body = "") {
+    HttpResponse r = Call(method, target, token, body);
+    INFO(method << " " << target << " -> " << r.status << " " << r.body);
+    CHECK(r.status / 100 == 2);
+    succeeded.insert(method + " " + target.substr(0, target.find('?')));
+    return r.body;
+  };
+  auto json_of = [](const pb::Message& m) {
+    std::string out;
+    pb::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    REQUIRE(pb::util::MessageToJsonString(m, &out, o).ok());
+    return out;
+  };
+  auto field = [](const std::string& body, const std::string& path) {
+    pb::Struct s = Json(body);
+    const pb::Value* v = nullptr;
+    const pb::Struct* at = &s;
+    for (absl::string_view part : absl::StrSplit(path, '.')) {
+      v = &at->fields().at(std::string(part));
+      if (v->has_struct_value()) at = &v->struct_value();
+    }
+    return v->string_value();
+  };
+
+  // Public: the guide, an application, its progress, supplements handed in.
+  ok("GET", "/v1/public/items", "");
+  ok("GET", "/v1/public/items/GT-001", "");
+  std::string applied = ok("POST", "/v1/public/applications", "", SubmitBody("happy-web"));
+  const std::string online = field(applied, "case.case_id");
+  const std::string number = field(applied, "case.case_number");
+  const std::string code = field(applied, "case.query_code");
+  ok("GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code), "");
+
+  std::string admin = Login("admin", "admin-password");
+  std::string insp = Login("insp", "inspector-password");
+  std::string clerk = Login("clerk-1", "clerk-password");
+  std::string approver = Login("appr-1", "approver-password");
+  succeeded.insert("POST /v1/login");
+  ok("GET", "/v1/me", clerk);
+
+  // Administrators: users, departments, windows, items, rule set, calendar.
+  ok("POST", "/v1/users", admin,
+     R"({"user":{"user_id":"handler-2","role":"handler","department_id":"market"},)"
+     R"("password":"handler-password"})");
+  ok("GET", "/v1/users", admin);
+  ok("POST", "/v1/departments", admin, R"({"department":{"department_id":"tax","name":"Tax"}})");
+  ok("GET", "/v1/departments", clerk);
+  ok("POST", "/v1/windows", admin,
+     R"({"window":{"window_id":"W9","department_id":"tax","name":"Window 9"}})");
+  ok("GET", "/v1/windows", clerk);
+  ok("POST", "/v1/items", admin,
+     absl::StrCat(R"({"definition":)", json_of(intake::BusinessLicence()), "}"));
+  ok("GET", "/v1/items", clerk);
+  ok("GET", "/v1/items/GT-001", clerk);
+  ok("POST", "/v1/deadlines:compute", clerk,
+     R"({"accepted_at":"2026-02-13T07:00:00Z","limit":{"amount":5,)"
+     R"("unit":"LIMIT_UNIT_WORKING_DAYS"}})");
+  std::string rules = ok("GET", "/v1/rule-set", insp);
+  ok("PUT", "/v1/rule-set", admin, absl::StrCat(R"({"rules":)", rules, "}"));
+
+  // Window work: supplements asked for and handed in (by the applicant, then at the window),
+  // acceptance, a refusal, a withdrawal, a window submission.
+  const std::string missing =
+      R"({"missing_materials":[{"name":"premises","reason":"not attached"}]})";
+  ok("POST", "/v1/cases/" + online + ":request-supplement", clerk, missing);
+  ok("POST", "/v1/public/supplements", "",
+     absl::StrCat(R"({"case_number":")", number, R"(","query_code":")", code,
+                  R"(","materials":[{"code":"premises","name":"lease"}]})"));
+  ok("POST", "/v1/cases/" + online + ":request-supplement", clerk, missing);
+  ok("POST", "/v1/cases/" + online + ":receive-supplement", clerk,
+     R"({"materials":[{"code":"premises","name":"lease"}]})");
+  ok("POST", "/v1/cases/" + online + ":accept", clerk, R"({"window_id":"W1"})");
+  std::string second = field(ok("POST", "/v1/cases", clerk, SubmitBody("happy-2")), "case.case_id");
+  ok("POST", "/v1/cases/" + second + ":refuse", clerk, R"({"reason":"not ours"})");
+  std::string third = field(ok("POST", "/v1/cases", clerk, SubmitBody("happy-3")), "case.case_id");
+  ok("POST", "/v1/cases/" + third + ":withdraw", clerk, R"({"reason":"changed mind"})");
+  ok("GET", "/v1/cases?department_id=market", clerk);
+  ok("GET", "/v1/cases/" + online, clerk);
+
+  // Department work on the accepted case.
+  Pump();
+  ok("GET", "/v1/cases/" + online + "/process", approver);
+  const std::string step = online + "/1";
+  ok("GET", "/v1/work-queue", approver);
+  ok("POST", "/v1/cases/" + online + "/steps:claim", approver,
+     absl::StrCat(R"({"step_id":")", step, R"("})"));
+  ok("POST", "/v1/cases/" + online + "/steps:transfer", approver,
+     absl::StrCat(R"({"step_id":")", step, R"(","to_assignee":"appr-1","reason":"mine"})"));
+  std::string started = ok("POST", "/v1/cases/" + online + "/special-procedures", approver,
+                           R"({"type":"PROCEDURE_TYPE_HEARING","reason":"hearing",)"
+                           R"("limit":{"amount":3,"unit":"LIMIT_UNIT_WORKING_DAYS"}})");
+  pb::Struct process = Json(started);
+  const auto& procedures =
+      process.fields().at("process").struct_value().fields().at("procedures").list_value();
+  const std::string procedure =
+      procedures.values(0).struct_value().fields().at("procedure_id").string_value();
+  ok("POST", "/v1/cases/" + online + "/special-procedures:end", approver,
+     absl::StrCat(R"({"procedure_id":")", procedure, R"(","outcome":"heard"})"));
+  ok("POST", "/v1/cases/" + online + ":extend", approver,
+     R"({"working_days":2,"reason":"complex"})");
+  ok("POST", "/v1/cases/" + online + "/steps:complete", approver,
+     absl::StrCat(R"({"step_id":")", step, R"(","opinion":"OPINION_PASS"})"));
+
+  // Supervision: the board, clocks, alerts, a notice answered and decided.
+  Pump();
+  ok("GET", "/v1/board", insp);
+  ok("GET", "/v1/clocks?light=LIGHT_GREEN", insp);
+  ok("GET", "/v1/cases/" + online + "/clocks", insp);
+  ok("GET", "/v1/alerts", insp);
+  std::string notice = field(ok("POST", "/v1/notices", insp,
+                                absl::StrCat(R"({"case_id":")", online,
+                                             R"(","reason":"check","response_limit":)"
+                                             R"({"amount":2,"unit":"LIMIT_UNIT_WORKING_DAYS"}})")),
+                             "notice.notice_id");
+  ok("GET", "/v1/notices/" + notice, clerk);
+  ok("POST", "/v1/notices/" + notice + ":respond", clerk, R"({"response":"done"})");
+  ok("POST", "/v1/notices/" + notice + ":decide", insp,
+     R"({"decision":"NOTICE_STATE_ACCEPTED","text":"fine"})");
+
+  // A new calendar version (the same days): every open clock is re-planned.
+  std::ifstream calendar_in(SUNLIGHT_CALENDAR_FILE);
+  std::string calendar_text((std::istreambuf_iterator<char>(calendar_in)),
+                            std::istreambuf_iterator<char>());
+  calendar::v1::HolidayCalendarFile file;
+  REQUIRE(pb::util::JsonStringToMessage(calendar_text, &file).ok());
+  file.set_version("happy-2");
+  ok("PUT", "/v1/calendar", admin, absl::StrCat(R"({"calendar":)", json_of(file), "}"));
+
+  // The audit log, and logging out.
+  ok("GET", "/v1/audit", admin);
+  ok("GET", "/v1/audit:verify", insp);
+  ok("POST", "/v1/logout", clerk);
+
+  // Every route of the document answered 2xx at least once.
+  pb::Struct doc = Json(gateway->OpenApiJson());
+  for (const auto& [pattern, item] : doc.fields().at("paths").struct_value().fields()) {
+    std::regex re = PatternRegex(pattern);
+    for (const auto& [method, op] : item.struct_value().fields()) {
+      std::string verb = absl::AsciiStrToUpper(method);
+      bool hit = false;
+      for (const auto& done : succeeded) {
+        if (absl::StartsWith(done, verb + " ") &&
+            std::regex_match(done.substr(verb.size() + 1), re)) {
+          hit = true;
+        }
+      }
+      INFO(verb << " " << pattern);
+      CHECK(hit);
+    }
+  }
+}
+
 TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {
   for (int i = 0; i < 5; ++i) {
     CHECK(Call("POST", "/v1/login", "", R"({"user_id":"insp","password":"wrong-one"})").status ==
@@ -650,6 +831,21 @@ TEST_CASE_METHOD(GatewayFixture, "over a real socket: errors in JSON, oversized 
                          big.size(), "\r\nConnection: close\r\n\r\n", big));
   CHECK(response.rfind("HTTP/1.1 413", 0) == 0);
   CHECK(response.find("\"code\":\"RESOURCE_EXHAUSTED\"") != std::string::npos);
+  // Every route that takes a body refuses an oversized one, signed in or not.
+  std::map<std::string, bool> is_public;
+  std::string token = Login("admin", "admin-password");
+  int oversized = 0;
+  for (const auto& [method, path] : Routes(*gateway, &is_public)) {
+    if (method == "GET") continue;
+    INFO(method << " " << path);
+    std::string reply = Exchange(
+        port,
+        absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", token,
+                     "\r\nContent-Length: ", big.size(), "\r\nConnection: close\r\n\r\n", big));
+    CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+    ++oversized;
+  }
+  CHECK(oversized > 20);
   response = Exchange(port, "GET /v1/cases HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(response.rfind("HTTP/1.1 401", 0) == 0);
   CHECK(response.find("\"code\":\"UNAUTHENTICATED\"") != std::string::npos);
