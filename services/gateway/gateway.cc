@@ -1,13 +1,17 @@
 #include "gateway.h"
 
+#include <fstream>
+#include <future>
+#include <map>
+
 #include "route.h"
 
-#include <future>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
@@ -313,6 +317,18 @@ void Gateway::AddRoutes() {
     return method(supervision_file, "Supervision", name);
   };
 
+  // A case as the caller may see it: in full for a window clerk of the owning department
+  // (audited as a read of personal data), masked for everyone else.
+  auto show_case = [](Call& call, pb::Message& response) {
+    auto& found = static_cast<iv1::GetCaseResponse&>(response);
+    if (call.principal.role() == "window_clerk" &&
+        call.principal.department_id() == found.case_().department_id()) {
+      call.full_personal_data = true;
+    } else {
+      MaskPersonalData(&response);
+    }
+  };
+
   // Scope helpers.
   auto case_in_path = [this](bool owning_only) {
     return [this, owning_only](Call& call, pb::Message&) {
@@ -460,15 +476,30 @@ void Gateway::AddRoutes() {
                    "owning department see applicant data in full (audited); others masked.",
                    intake("GetCase"));
     r.prepare = case_in_path(false);
-    r.finish = [](Call& call, pb::Message& response) {
-      auto& found = static_cast<iv1::GetCaseResponse&>(response);
-      if (call.principal.role() == "window_clerk" &&
-          call.principal.department_id() == found.case_().department_id()) {
-        call.full_personal_data = true;
-      } else {
-        MaskPersonalData(&response);
+    r.finish = show_case;
+  }
+  {
+    const pb::MethodDescriptor* get_case = intake("GetCase");
+    Route& r = add("GET", "/v1/case-numbers/{case_number}", kSignedIn,
+                   "One case by its case number, as GET /v1/cases/{case_id}.", get_case);
+    r.prepare = [this, get_case](Call& call, pb::Message& message) -> absl::Status {
+      auto& request = static_cast<iv1::GetCaseRequest&>(message);
+      iv1::GetCaseRequest lookup;
+      lookup.set_case_number(request.case_number());
+      auto found = Invoke(call, get_case, lookup);
+      if (!found.ok()) {
+        if (found.status().code() == absl::StatusCode::kNotFound ||
+            found.status().code() == absl::StatusCode::kInvalidArgument) {
+          return NotFoundCase();
+        }
+        return found.status();
       }
+      call.target = static_cast<const iv1::GetCaseResponse&>(**found).case_().case_id();
+      SUNLIGHT_RETURN_IF_ERROR(RequireCaseVisible(call, call.target, false));
+      request.set_case_id(call.target);
+      return absl::OkStatus();
     };
+    r.finish = show_case;
   }
   add("POST", "/v1/cases/{case_id}:accept", auth::kStaff, "Accept a case (受理).",
       intake("AcceptCase"))
@@ -538,6 +569,17 @@ void Gateway::AddRoutes() {
   };
 
   // ---- supervision
+  {
+    Route& r = add("GET", "/v1/events:stream", kSignedIn,
+                   "Server-sent events (text/event-stream) for the console: `board` (the light "
+                   "board as GET /v1/board returns it, on connecting and whenever it changes), "
+                   "`alert` (each alert raised, staff: of their department) and `end` (the "
+                   "session ended); a comment every 15 s keeps the connection open.",
+                   nullptr);
+    r.input = sv1::GetLightBoardRequest::descriptor();
+    r.output = sv1::GetLightBoardResponse::descriptor();
+    r.stream = [this](Call& call) { return StreamEvents(call); };
+  }
   add("GET", "/v1/board", kSignedIn,
       "The light board: counts by department and light, worst first (staff: their own "
       "department).",
@@ -684,6 +726,10 @@ void Gateway::AddRoutes() {
 // ---------------------------------------------------------------- serving
 
 HttpResponse Gateway::Handle(const HttpRequest& http) {
+  if (!options_.console_dir.empty() && http.method == "GET" &&
+      (http.path == "/" || http.path == "/console" || absl::StartsWith(http.path, "/console/"))) {
+    return ServeConsoleFile(http.path);
+  }
   if (http.path == "/healthz") {
     HttpResponse ok;
     ok.content_type = "text/plain";
@@ -779,6 +825,7 @@ HttpResponse Gateway::Serve(Call& call) {
     }
   }
   call.token = BackendToken(call.principal);
+  if (route.stream) return route.stream(call);
 
   // The request message: JSON body, then query arguments, then path parameters.
   std::unique_ptr<pb::Message> request(
@@ -866,6 +913,109 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
   std::unique_ptr<pb::Message> response(
       pb::MessageFactory::generated_factory()->GetPrototype(method->output_type())->New());
   if (!response->ParseFromString(reply)) return absl::InternalError("unreadable backend response");
+  return response;
+}
+
+HttpResponse Gateway::ServeConsoleFile(const std::string& path) const {
+  if (path == "/" || path == "/console") {
+    HttpResponse redirect = ErrorResponse(302, "FOUND", "the console is at /console/");
+    redirect.headers.emplace_back("Location", "/console/");
+    return redirect;
+  }
+  std::string name = path.substr(std::string("/console/").size());
+  if (name.empty()) name = "index.html";
+  // Plain file names only: no directories, no dot files, nothing outside the console.
+  bool plain = name.front() != '.' && name.find("..") == std::string::npos;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      plain = false;
+    }
+  }
+  static const std::map<std::string, std::string> kTypes = {
+      {"html", "text/html; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"json", "application/json"},
+      {"svg", "image/svg+xml"},
+      {"png", "image/png"},
+      {"ico", "image/x-icon"}};
+  size_t dot = name.rfind('.');
+  auto type = dot == std::string::npos ? kTypes.end() : kTypes.find(name.substr(dot + 1));
+  std::ifstream in(options_.console_dir + "/" + name, std::ios::binary);
+  if (!plain || type == kTypes.end() || !in) {
+    return ErrorResponse(404, "NOT_FOUND", "no such console file");
+  }
+  HttpResponse file;
+  file.content_type = type->second;
+  file.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  file.headers.emplace_back("Content-Security-Policy",
+                            "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                            "img-src 'self' data:; frame-ancestors 'none'");
+  return file;
+}
+
+HttpResponse Gateway::StreamEvents(const Call& call) {
+  if (options_.live_events == nullptr) {
+    return ErrorResponse(503, "UNAVAILABLE", "live events are not configured");
+  }
+  struct State {
+    LiveEvents::Listener listener;
+    std::string authorization;
+    std::string client;
+    Principal principal;
+    absl::Time last_board = absl::InfinitePast();
+    bool ended = false;
+  };
+  auto state = std::make_shared<State>();
+  state->authorization = call.http->Header("authorization");
+  state->client = call.http->client;
+  state->principal = call.principal;
+  HttpResponse response;
+  response.content_type = "text/event-stream; charset=utf-8";
+  response.headers.emplace_back("X-Accel-Buffering", "no");
+  response.stream = [this, state](std::string* chunk) -> bool {
+    LiveEvents& live = *options_.live_events;
+    if (state->ended || live.stopped()) return false;
+    LiveEvents::Changes changes = live.Wait(&state->listener, absl::Seconds(15));
+    if (live.stopped()) return false;
+    // The stream lives only as long as the session.
+    if (!accounts_->Authenticate(state->authorization.substr(7)).ok()) {
+      *chunk = "event: end\ndata: {\"reason\":\"session ended\"}\n\n";
+      state->ended = true;
+      return true;
+    }
+    if (changes.board_changed) {
+      // Bursts of transitions: at most one board every 250 ms.
+      absl::Duration since = absl::Now() - state->last_board;
+      if (since < absl::Milliseconds(250)) absl::SleepFor(absl::Milliseconds(250) - since);
+      HttpRequest board;
+      board.method = "GET";
+      board.path = "/v1/board";
+      board.headers["authorization"] = state->authorization;
+      board.client = state->client;
+      HttpResponse current = Handle(board);
+      state->last_board = absl::Now();
+      if (current.status != 200) {
+        absl::StrAppend(chunk, "event: end\ndata: ", current.body, "\n\n");
+        state->ended = true;
+        return true;
+      }
+      absl::StrAppend(chunk, "event: board\ndata: ", current.body, "\n\n");
+    }
+    pb::util::JsonPrintOptions json;
+    json.preserve_proto_field_names = true;
+    for (const auto& alert : changes.alerts) {
+      if (IsStaff(state->principal) && alert.department_id() != state->principal.department_id()) {
+        continue;
+      }
+      std::string text;
+      if (pb::util::MessageToJsonString(alert, &text, json).ok()) {
+        absl::StrAppend(chunk, "event: alert\ndata: ", text, "\n\n");
+      }
+    }
+    if (chunk->empty()) *chunk = ": keep-alive\n\n";
+    return true;
+  };
   return response;
 }
 

@@ -20,6 +20,7 @@
 #include "audit_log.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "http_server.h"
+#include "live_events.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/storage/store.h"
@@ -42,6 +43,10 @@ struct GatewayOptions {
   // Wrong query codes: this many per case number or client address in the window, then 429.
   int max_wrong_query_codes = 5;
   absl::Duration wrong_query_code_window = absl::Minutes(15);
+  // Live supervision events for GET /v1/events:stream; null: that route answers 503.
+  LiveEvents* live_events = nullptr;
+  // The web console's files, served at /console/; empty: no console.
+  std::string console_dir;
 };
 
 class Gateway {
@@ -68,6 +73,10 @@ class Gateway {
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Invoke(
       const Call& call, const google::protobuf::MethodDescriptor* method,
       const google::protobuf::Message& request);
+  // A file of the web console (GET /console/...); "/" and "/console" redirect to it.
+  HttpResponse ServeConsoleFile(const std::string& path) const;
+  // The server-sent events of GET /v1/events:stream for one caller.
+  HttpResponse StreamEvents(const Call& call);
   // The principal signed for the backends, valid for one call; empty when not signing.
   std::string BackendToken(const auth::v1::Principal& principal) const;
   // Whether the caller may see a case (404 with one message when not).

@@ -50,6 +50,8 @@ struct GatewayFixture : intake::IntakeFixture {
     wf = *workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
     sv_store = OpenStore(dir.Sub("supervision"), supervision::SupervisionColumnFamilies());
     sv = *supervision::Supervision::Open(sv_store.get(), calendar, &clock);
+    // Not started: tests hand it supervision's events (LiveEventsFrom).
+    live = std::make_unique<LiveEvents>(LiveEventsOptions{});
     // The backends verify the principals the gateway signs, as in production.
     signer = auth::Signer::FromKey(std::string(32, 'k')).value();
     auth::MethodPolicy policy = intake::IntakeMethodPolicy();
@@ -96,7 +98,8 @@ struct GatewayFixture : intake::IntakeFixture {
                              .workflow_target = target,
                              .supervision_target = target,
                              .principal_signer = signer,
-                             .max_wrong_query_codes = 3})
+                             .max_wrong_query_codes = 3,
+                             .live_events = live.get()})
                   .value();
   }
 
@@ -171,6 +174,7 @@ struct GatewayFixture : intake::IntakeFixture {
   std::unique_ptr<workflow::Workflow> wf;
   std::unique_ptr<storage::Store> sv_store;
   std::unique_ptr<supervision::Supervision> sv;
+  std::unique_ptr<LiveEvents> live;
   std::shared_ptr<const auth::Signer> signer;
   std::unique_ptr<auth::Authorizer> authorizer;
   std::unique_ptr<intake::IntakeGrpcService> intake_service;
@@ -630,10 +634,20 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
   ok("POST", "/v1/cases/" + third + ":withdraw", clerk, R"({"reason":"changed mind"})");
   ok("GET", "/v1/cases?department_id=market", clerk);
   ok("GET", "/v1/cases/" + online, clerk);
+  CHECK(field(ok("GET", "/v1/case-numbers/" + number, insp), "case.case_id") == online);
 
   // Department work on the accepted case.
   Pump();
   ok("GET", "/v1/cases/" + online + "/process", approver);
+  // Open clocks, filtered by item and by when they started.
+  CHECK(ok("GET", "/v1/clocks?light=LIGHT_GREEN&item_code=GT-001", insp).find(online) !=
+        std::string::npos);
+  CHECK(ok("GET", "/v1/clocks?light=LIGHT_GREEN&item_code=GT-002", insp).find(online) ==
+        std::string::npos);
+  CHECK(ok("GET", "/v1/clocks?light=LIGHT_GREEN&started_to=2026-01-01T00:00:00Z", insp)
+            .find(online) == std::string::npos);
+  CHECK(ok("GET", "/v1/clocks?light=LIGHT_GREEN&started_from=2026-01-01T00:00:00Z", insp)
+            .find(online) != std::string::npos);
   const std::string step = online + "/1";
   ok("GET", "/v1/work-queue", approver);
   ok("POST", "/v1/cases/" + online + "/steps:claim", approver,
@@ -659,6 +673,21 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
   Pump();
   ok("GET", "/v1/board", insp);
   ok("GET", "/v1/clocks?light=LIGHT_GREEN", insp);
+  {
+    // The console's live stream: the board at once, then each alert as it is raised.
+    HttpResponse events = Call("GET", "/v1/events:stream", insp);
+    REQUIRE(events.status == 200);
+    REQUIRE(events.stream);
+    succeeded.insert("GET /v1/events:stream");
+    std::string chunk;
+    REQUIRE(events.stream(&chunk));
+    CHECK(absl::StartsWith(chunk, "event: board\ndata: {\"departments\":"));
+    auto supervision_events = After(sv->event_log(), 0);
+    REQUIRE(live->Apply(supervision_events).ok());
+    chunk.clear();
+    REQUIRE(events.stream(&chunk));
+    CHECK(chunk.find("event: board") != std::string::npos);
+  }
   ok("GET", "/v1/cases/" + online + "/clocks", insp);
   ok("GET", "/v1/alerts", insp);
   std::string notice = field(ok("POST", "/v1/notices", insp,
@@ -702,6 +731,52 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
       CHECK(hit);
     }
   }
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "the live stream sends alerts as they are raised, a clerk's only of their "
+                 "department, and ends with the session") {
+  std::string clerk = Login("clerk-1", "clerk-password");
+  HttpResponse events = Call("GET", "/v1/events:stream", clerk);
+  REQUIRE(events.status == 200);
+  CHECK(events.content_type.rfind("text/event-stream", 0) == 0);
+  std::string chunk;
+  REQUIRE(events.stream(&chunk));  // the board, on connecting
+  auto raised = [](uint64_t sequence, const std::string& id, const std::string& department) {
+    supervision::v1::AlertRaised payload;
+    payload.mutable_alert()->set_alert_id(id);
+    payload.mutable_alert()->set_department_id(department);
+    payload.mutable_alert()->set_light(supervision::v1::LIGHT_RED);
+    events::v1::CaseEvent event;
+    event.set_sequence(sequence);
+    event.set_type("supervision.alert.raised");
+    event.mutable_payload()->PackFrom(payload);
+    return event;
+  };
+  REQUIRE(live->Apply({raised(1, "alert-market", "market"), raised(2, "alert-tax", "tax")}).ok());
+  chunk.clear();
+  REQUIRE(events.stream(&chunk));
+  CHECK(chunk.find("event: alert\ndata: {\"alert_id\":\"alert-market\"") != std::string::npos);
+  CHECK(chunk.find("alert-tax") == std::string::npos);
+
+  // An inspector connecting now sees only what comes next.
+  std::string insp = Login("insp", "inspector-password");
+  HttpResponse inspector_events = Call("GET", "/v1/events:stream", insp);
+  chunk.clear();
+  REQUIRE(inspector_events.stream(&chunk));
+  CHECK(chunk.find("alert-market") == std::string::npos);
+  REQUIRE(live->Apply({raised(3, "alert-tax-2", "tax")}).ok());
+  chunk.clear();
+  REQUIRE(inspector_events.stream(&chunk));
+  CHECK(chunk.find("alert-tax-2") != std::string::npos);
+
+  // Logging out ends the clerk's stream.
+  CHECK(Call("POST", "/v1/logout", clerk).status == 200);
+  REQUIRE(live->Apply({raised(4, "alert-market-2", "market")}).ok());
+  chunk.clear();
+  REQUIRE(events.stream(&chunk));
+  CHECK(chunk.rfind("event: end", 0) == 0);
+  CHECK_FALSE(events.stream(&chunk));
 }
 
 TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -32,9 +33,37 @@ MHD_Result CollectHeader(void* cls, MHD_ValueKind, const char* key, const char* 
   return MHD_YES;
 }
 
+// A streamed response's producer and what it produced but could not hand over yet.
+struct Stream {
+  std::function<bool(std::string*)> next;
+  std::string pending;
+};
+
+ssize_t ReadStream(void* cls, uint64_t, char* buffer, size_t max) {
+  auto* stream = static_cast<Stream*>(cls);
+  // Blocking here is fine: each connection has its own thread.
+  while (stream->pending.empty()) {
+    if (!stream->next(&stream->pending)) return MHD_CONTENT_READER_END_OF_STREAM;
+  }
+  size_t n = std::min(max, stream->pending.size());
+  std::memcpy(buffer, stream->pending.data(), n);
+  stream->pending.erase(0, n);
+  return static_cast<ssize_t>(n);
+}
+
+void FreeStream(void* cls) { delete static_cast<Stream*>(cls); }
+
 MHD_Result Send(MHD_Connection* connection, const HttpResponse& reply) {
-  MHD_Response* response = MHD_create_response_from_buffer(
-      reply.body.size(), const_cast<char*>(reply.body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_Response* response = nullptr;
+  if (reply.stream) {
+    auto stream = std::make_unique<Stream>(Stream{reply.stream, ""});
+    response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, &ReadStream, stream.get(),
+                                                 &FreeStream);
+    if (response != nullptr) stream.release();  // now owned by the response (FreeStream)
+  } else {
+    response = MHD_create_response_from_buffer(
+        reply.body.size(), const_cast<char*>(reply.body.data()), MHD_RESPMEM_MUST_COPY);
+  }
   if (response == nullptr) return MHD_NO;
   MHD_add_response_header(response, "Content-Type", reply.content_type.c_str());
   MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");

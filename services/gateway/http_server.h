@@ -38,6 +38,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A streamed response (server-sent events) when set: called again and again on the
+  // connection's own thread, it may block until it has something, appends it to `*chunk` and
+  // returns true, or returns false to end the response. `body` is ignored.
+  std::function<bool(std::string* chunk)> stream;
 };
 
 struct HttpServerOptions {

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   flags.push_back({"intake", "127.0.0.1:7001", "intake service address"});
   flags.push_back({"workflow", "127.0.0.1:7002", "workflow service address"});
   flags.push_back({"supervision", "127.0.0.1:7003", "supervision service address"});
+  flags.push_back({"console_dir", "services/gateway/console",
+                   "the web console's files, served at /console/ (empty: no console)"});
   flags.push_back({"users_file", "",
                    "users to create on start when missing (CreateUserRequest JSON per line)"});
   flags.push_back({"token_ttl", "30m", "how long a login token is valid"});
@@ -103,6 +105,13 @@ int main(int argc, char** argv) {
                                       .sync_writes = *sync_writes});
   if (!store.ok()) return Fail(store.status());
   sunlight::SystemClock clock(*offset);
+  // The console's live board and alerts follow supervision's event stream.
+  sunlight::gateway::LiveEvents live(
+      {.supervision_target = options.supervision_target,
+       .prepare_context = sunlight::auth::ServiceCallHook(options.principal_signer, "gateway")});
+  live.Start();
+  options.live_events = &live;
+  options.console_dir = config->Get("console_dir");
   auto gateway = sunlight::gateway::Gateway::Open(store->get(), &clock, options);
   if (!gateway.ok()) return Fail(gateway.status());
   if (!config->Get("users_file").empty()) {
@@ -133,7 +142,10 @@ int main(int argc, char** argv) {
     std::ofstream(temporary) << (*http)->port() << "\n";
     std::rename(temporary.c_str(), path.c_str());
   }
-  host.OnShutdown([&] { (*http)->Stop(); });
+  host.OnShutdown([&] {
+    live.Stop();  // ends the event streams, so their connections close
+    (*http)->Stop();
+  });
   if (absl::Status s = host.Start(); !s.ok()) return Fail(s);
   sunlight::LogInfo(
       "gateway", absl::StrCat("REST on port ", (*http)->port(), "; intake ", options.intake_target,

@@ -48,6 +48,8 @@ struct Gateway::Route {
   std::function<absl::StatusOr<std::unique_ptr<pb::Message>>(Call&, pb::Message&)> local;
   // Shapes the response for the caller (masking).
   std::function<void(Call&, pb::Message&)> finish;
+  // A streamed route (server-sent events): answers the call once the caller is known.
+  std::function<HttpResponse(Call&)> stream;
 };
 
 }  // namespace sunlight::gateway

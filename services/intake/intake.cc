@@ -631,12 +631,20 @@ absl::StatusOr<v1::Case> Intake::WithdrawCase(const v1::WithdrawCaseRequest& req
 }
 
 absl::StatusOr<v1::GetCaseResponse> Intake::GetCase(const v1::GetCaseRequest& request) const {
-  SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
+  std::string case_id = request.case_id();
+  if (case_id.empty() && !request.case_number().empty()) {
+    SUNLIGHT_ASSIGN_OR_RETURN(auto id, store_->Get(kCaseNumbers, request.case_number()));
+    if (!id.has_value()) {
+      return absl::NotFoundError(absl::StrCat("case number ", request.case_number(), " not found"));
+    }
+    case_id = *id;
+  }
+  SUNLIGHT_RETURN_IF_ERROR(RequireText(case_id, "case_id"));
   v1::GetCaseResponse response;
-  SUNLIGHT_ASSIGN_OR_RETURN(*response.mutable_case_(), LoadCase(request.case_id()));
+  SUNLIGHT_ASSIGN_OR_RETURN(*response.mutable_case_(), LoadCase(case_id));
   if (request.include_history()) {
     std::vector<events::v1::CaseEvent> history;
-    SUNLIGHT_RETURN_IF_ERROR(log_->ReadCase(request.case_id(), &history));
+    SUNLIGHT_RETURN_IF_ERROR(log_->ReadCase(case_id, &history));
     for (auto& event : history) *response.add_history() = std::move(event);
   }
   return response;

@@ -33,6 +33,7 @@ constexpr char kClocks[] = "clocks";                // clock id -> Clock
 constexpr char kClocksByCase[] = "clocks_by_case";  // (case id, clock id)
 constexpr char kFacts[] = "case_facts";             // case id -> CaseFacts
 constexpr char kSchedule[] = "schedule";            // (instant micros, clock id, light)
+constexpr char kAnomaliesByDepartment[] = "anomalies_by_department";  // (department, alert)
 constexpr char kBoard[] = "board";                  // (kind, light, department, clock id), open
 constexpr char kAlerts[] = "alerts";                // alert number -> Alert
 constexpr char kAlertIds[] = "alert_ids";           // alert id -> alert number
@@ -236,8 +237,9 @@ class Supervision::Mutation {
 };
 
 std::vector<std::string> SupervisionColumnFamilies() {
-  return {kClocks,   kClocksByCase, kFacts,  kSchedule, kBoard, kAlerts,
-          kAlertIds, kAlertsByCase, kOutbox, kNotices,  kMeta};
+  return {
+      kAnomaliesByDepartment, kClocks, kClocksByCase, kFacts, kSchedule, kBoard, kAlerts, kAlertIds,
+      kAlertsByCase,          kOutbox, kNotices,      kMeta};
 }
 
 // ---------------------------------------------------------------- alert sink
@@ -547,6 +549,10 @@ absl::Status Supervision::Commit(Mutation& m) {
     m.batch.Put(kAlerts, key, bytes);
     m.batch.Put(kAlertIds, alert.alert_id(), key);
     m.batch.Put(kAlertsByCase, KeyBuilder().AddString(alert.case_id()).AddU64(number).Build(), "");
+    if (alert.kind() == v1::ALERT_KIND_ANOMALY) {
+      m.batch.Put(kAnomaliesByDepartment,
+                  KeyBuilder().AddString(alert.department_id()).AddU64(number).Build(), "");
+    }
     m.batch.Put(kOutbox, key, bytes);
     v1::AlertRaised payload;
     *payload.mutable_alert() = alert;
@@ -991,11 +997,26 @@ absl::StatusOr<v1::GetLightBoardResponse> Supervision::GetLightBoard(
                                           return true;
                                         }));
   SUNLIGHT_RETURN_IF_ERROR(error);
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(kAnomaliesByDepartment, "", "", [&](std::string_view key, std::string_view) {
+        storage::KeyReader reader(key);
+        std::string department;
+        if (!reader.ReadString(&department)) {
+          error = absl::DataLossError("malformed anomaly key");
+          return false;
+        }
+        auto& row = departments[department];
+        row.set_department_id(department);
+        row.set_anomalies(row.anomalies() + 1);
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(error);
   std::vector<v1::DepartmentLights> rows;
   for (auto& [id, row] : departments) rows.push_back(row);
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     if (a.red() != b.red()) return a.red() > b.red();
     if (a.yellow() != b.yellow()) return a.yellow() > b.yellow();
+    if (a.anomalies() != b.anomalies()) return a.anomalies() > b.anomalies();
     return a.department_id() < b.department_id();
   });
   v1::GetLightBoardResponse response;
@@ -1028,30 +1049,48 @@ absl::StatusOr<v1::ListClocksResponse> Supervision::ListClocks(
     token.push_back('\0');
     lower = token;
   }
-  std::vector<std::string> ids;
+  // Filters are applied to the clocks themselves; a page that filters much out may come back
+  // short (with a token to go on) rather than scanning without bound.
+  constexpr size_t kMaxExamined = 20000;
+  const bool has_from = request.has_started_from(), has_to = request.has_started_to();
+  const absl::Time from = FromProto(request.started_from()), to = FromProto(request.started_to());
+  auto wanted = [&](const v1::Clock& clock) {
+    if (!request.item_code().empty() && clock.item_code() != request.item_code()) return false;
+    absl::Time started = FromProto(clock.started_at());
+    if (has_from && started < from) return false;
+    if (has_to && started >= to) return false;
+    return true;
+  };
+  v1::ListClocksResponse response;
   std::string last_key;
   bool more = false;
+  size_t examined = 0;
+  absl::Status error;
   SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
       kBoard, lower, storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
-        if (ids.size() >= page_size) {
+        if (static_cast<uint32_t>(response.clocks_size()) >= page_size ||
+            examined >= kMaxExamined) {
           more = true;
           return false;
         }
+        ++examined;
+        last_key = std::string(key);
         storage::KeyReader reader(key);
         uint64_t k = 0, light = 0;
         std::string department, id;
-        if (reader.ReadU64(&k) && reader.ReadU64(&light) && reader.ReadString(&department) &&
-            reader.ReadString(&id)) {
-          ids.push_back(id);
+        if (!reader.ReadU64(&k) || !reader.ReadU64(&light) || !reader.ReadString(&department) ||
+            !reader.ReadString(&id)) {
+          return true;
         }
-        last_key = std::string(key);
+        auto clock = LoadMessage<v1::Clock>(*store_, kClocks, id);
+        if (!clock.ok()) {
+          error = clock.status();
+          return false;
+        }
+        if (clock->has_value() && wanted(**clock)) *response.add_clocks() = **std::move(clock);
         return true;
       }));
-  v1::ListClocksResponse response;
-  for (const auto& id : ids) {
-    SUNLIGHT_ASSIGN_OR_RETURN(auto clock, LoadMessage<v1::Clock>(*store_, kClocks, id));
-    if (clock.has_value()) *response.add_clocks() = *std::move(clock);
-  }
+  SUNLIGHT_RETURN_IF_ERROR(error);
   if (more) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
   return response;
 }

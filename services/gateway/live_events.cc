@@ -1,0 +1,109 @@
+#include "live_events.h"
+
+#include "absl/strings/str_cat.h"
+#include "sunlight/eventlog/subscriber.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
+
+namespace sunlight::gateway {
+
+LiveEvents::LiveEvents(LiveEventsOptions options) : options_(std::move(options)) {}
+
+LiveEvents::~LiveEvents() { Stop(); }
+
+void LiveEvents::Start() {
+  subscriber_ = std::make_unique<eventlog::EventSubscriber>(
+      eventlog::SubscriberOptions{.target = options_.supervision_target,
+                                  .stream = "supervision",
+                                  .prepare_context = options_.prepare_context},
+      [this] { return Cursor(); },
+      [this](const std::vector<events::v1::CaseEvent>& batch) { return Apply(batch); });
+  subscriber_->Start();
+}
+
+void LiveEvents::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (subscriber_ != nullptr) subscriber_->Stop();
+}
+
+bool LiveEvents::stopped() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
+absl::StatusOr<uint64_t> LiveEvents::Cursor() {
+  {
+    std::lock_guard lock(mu_);
+    if (cursor_known_) return cursor_;
+  }
+  // First connection: start at the stream's end (the console wants what happens next).
+  auto stub = events::v1::EventStream::NewStub(
+      grpc::CreateChannel(options_.supervision_target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (options_.prepare_context) options_.prepare_context(&context);
+  events::v1::StreamInfo info;
+  grpc::Status s = stub->GetStreamInfo(&context, events::v1::GetStreamInfoRequest(), &info);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("supervision stream info: ", s.error_message()));
+  }
+  std::lock_guard lock(mu_);
+  if (!cursor_known_) {
+    cursor_ = info.last_sequence();
+    cursor_known_ = true;
+  }
+  return cursor_;
+}
+
+absl::Status LiveEvents::Apply(const std::vector<events::v1::CaseEvent>& events) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& event : events) {
+      ++board_version_;  // lights, notices, alerts: the board may have moved
+      if (event.type() == "supervision.alert.raised") {
+        supervision::v1::AlertRaised raised;
+        if (event.payload().UnpackTo(&raised)) {
+          alerts_.push_back(raised.alert());
+          while (alerts_.size() > options_.max_kept_alerts) {
+            alerts_.pop_front();
+            ++first_alert_;
+          }
+        }
+      }
+      cursor_ = event.sequence();
+      cursor_known_ = true;
+    }
+  }
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+LiveEvents::Changes LiveEvents::Wait(Listener* listener, absl::Duration timeout) {
+  std::unique_lock lock(mu_);
+  if (!listener->started) {
+    listener->started = true;
+    listener->next_alert = first_alert_ + alerts_.size();  // only what comes next
+  }
+  auto pending = [&] {
+    return stopping_ || listener->board_version != board_version_ ||
+           listener->next_alert < first_alert_ + alerts_.size();
+  };
+  changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), pending);
+  Changes changes;
+  if (stopping_) return changes;
+  if (listener->board_version != board_version_) {
+    changes.board_changed = true;
+    listener->board_version = board_version_;
+  }
+  listener->next_alert = std::max(listener->next_alert, first_alert_);
+  for (uint64_t i = listener->next_alert; i < first_alert_ + alerts_.size(); ++i) {
+    changes.alerts.push_back(alerts_[i - first_alert_]);
+  }
+  listener->next_alert = first_alert_ + alerts_.size();
+  return changes;
+}
+
+}  // namespace sunlight::gateway

@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+// End-to-end test of the inspectors' web console against the real suite.
+//
+//   node tests/console/console_e2e.mjs
+//
+// Starts intake, workflow, supervision and the gateway (serving services/gateway/console at
+// /console/) on free ports in a temporary directory, loads the demo catalogue over REST,
+// submits and accepts a case, then moves supervision's clock to 15 s before the case's red
+// instant (restart with --clock_offset) and drives a headless Chromium through the console:
+// log in, the board turning yellow and then red live (no reload), the red list, the case
+// page (timeline, calendar strip), issuing a supervision notice, the language switch, wall
+// mode, search by case number and logout. Screenshots go to $SUNLIGHT_SCREENSHOT_DIR.
+//
+// Environment: SUNLIGHT_BUILD_DIR (default <repo>/build), SUNLIGHT_SOURCE_DIR (default the
+// repository of this script), SUNLIGHT_SCREENSHOT_DIR (default $BUILD/console-screenshots),
+// SUNLIGHT_CHROMIUM (default /usr/bin/chromium), SUNLIGHT_KEEP_TMP=1 keeps the temporary
+// directory (service logs) after a successful run; it is always kept after a failure.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SRC = path.resolve(process.env.SUNLIGHT_SOURCE_DIR || path.join(here, '..', '..'));
+const BUILD = path.resolve(process.env.SUNLIGHT_BUILD_DIR || path.join(SRC, 'build'));
+const SHOTS = path.resolve(process.env.SUNLIGHT_SCREENSHOT_DIR || path.join(BUILD, 'console-screenshots'));
+const CHROMIUM = process.env.SUNLIGHT_CHROMIUM || '/usr/bin/chromium';
+const TOTAL_LIMIT_MS = 150_000;  // hard stop; a normal run takes well under 90 s
+const RED_MARGIN_S = 15;         // supervision's clock starts this long before the red instant
+
+const started = Date.now();
+const children = [];             // { name, proc, args, logPath }
+const screenshots = [];
+let browser = null;
+let tmp = null;
+
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+function step(message) { console.log(`[${elapsed()} s] ${message}`); }
+class TestFailure extends Error {}
+function fail(message) { throw new TestFailure(message); }
+function check(condition, message) { if (!condition) fail(message); }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}` + (last ? ` (last error: ${last.message})` : ''));
+    await sleep(intervalMs);
+  }
+}
+
+// ------------------------------------------------------------------ processes
+
+function logTail(logPath, lines = 15) {
+  try {
+    return fs.readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '    ' + l).join('\n');
+  } catch (e) {
+    return '    (no log)';
+  }
+}
+
+async function startService(name, binary, args, portFile) {
+  check(fs.existsSync(binary), `${binary} does not exist: build the suite first (./tools/build), or set SUNLIGHT_BUILD_DIR`);
+  fs.rmSync(portFile, { force: true });
+  const logPath = path.join(tmp, `${name}.log`);
+  const log = fs.openSync(logPath, 'a');
+  const proc = spawn(binary, args, { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const child = { name, proc, args, binary, logPath, exited: false };
+  proc.on('exit', () => { child.exited = true; });
+  children.push(child);
+  const port = await waitFor(`${name} to write ${path.basename(portFile)}`, () => {
+    if (child.exited) fail(`${name} exited during start (code ${proc.exitCode}); log:\n${logTail(logPath)}`);
+    const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
+    return /^\d+$/.test(text) ? Number(text) : 0;
+  }, 20_000, 50);
+  return { child, port };
+}
+
+async function stopChild(child, timeoutMs = 10_000) {
+  if (child.exited) return;
+  const exited = new Promise((r) => child.proc.once('exit', r));
+  child.proc.kill('SIGTERM');
+  const done = await Promise.race([exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+  if (!done) {
+    child.proc.kill('SIGKILL');
+    await exited;
+    return false;
+  }
+  return true;
+}
+
+async function cleanup() {
+  if (browser) {
+    await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
+    browser = null;
+  }
+  await Promise.all(children.filter((c) => !c.exited).reverse().map((c) => stopChild(c, 5000)));
+}
+
+// ------------------------------------------------------------------ REST
+
+let httpBase = '';
+async function rest(method, urlPath, { token, body, expect = [200] } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(httpBase + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : {}; } catch (e) { data = { raw: text }; }
+  if (!expect.includes(res.status)) {
+    fail(`${method} ${urlPath}: HTTP ${res.status} (expected ${expect.join('/')}): ${text.slice(0, 400)}`);
+  }
+  return data;
+}
+async function loginRest(user, password) {
+  const data = await rest('POST', '/v1/login', { body: { user_id: user, password } });
+  check(data.token, `login of ${user} returned no token`);
+  return data.token;
+}
+
+// ------------------------------------------------------------------ the test
+
+async function main() {
+  check(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium (or set SUNLIGHT_CHROMIUM)`);
+  const consoleDir = path.join(SRC, 'services', 'gateway', 'console');
+  check(fs.existsSync(path.join(consoleDir, 'index.html')), `${consoleDir}/index.html is missing`);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sunlight-console-'));
+  step(`work directory ${tmp}`);
+
+  // Chromium starts while the services do.
+  const browserReady = chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
+    .then((b) => { browser = b; return b; });
+  browserReady.catch(() => {});
+
+  // ---- 1. key and users
+  const keyFile = path.join(tmp, 'principal.key');
+  fs.writeFileSync(keyFile, crypto.randomBytes(48).toString('base64'), { mode: 0o600 });
+  const passwords = { admin: 'admin-e2e-pass-1', insp: 'inspector-e2e-pass', clerk: 'clerk-e2e-pass-1' };
+  const usersFile = path.join(tmp, 'users.jsonl');
+  fs.writeFileSync(usersFile, [
+    { user: { user_id: 'admin', name: 'Admin', role: 'administrator' }, password: passwords.admin },
+    { user: { user_id: 'insp', name: 'Li Jing 李静', role: 'inspector' }, password: passwords.insp },
+    { user: { user_id: 'clerk', name: 'Wang Fang 王芳', role: 'window_clerk', department_id: 'market' }, password: passwords.clerk },
+  ].map((u) => JSON.stringify(u)).join('\n') + '\n');
+
+  // ---- 2. the suite
+  const common = (name) => ['--listen=127.0.0.1:0', '--metrics_listen=', `--data_dir=${path.join(tmp, name)}`,
+    '--sync_writes=false', `--port_file=${path.join(tmp, name + '.port')}`, `--principal_key_file=${keyFile}`];
+  const calendar = [`--calendar=${path.join(SRC, 'data', 'calendars', 'cn-mainland.json')}`,
+    `--provisional_years=${new Date().getFullYear() + 1}`];
+  const bin = (name) => path.join(BUILD, 'services', name, name);
+  const portFile = (name) => path.join(tmp, name + '.port');
+
+  const intake = await startService('intake', bin('intake'), [...common('intake'), ...calendar], portFile('intake'));
+  const intakeAddr = `127.0.0.1:${intake.port}`;
+  const workflow = await startService('workflow', bin('workflow'),
+    [...common('workflow'), ...calendar, `--intake=${intakeAddr}`], portFile('workflow'));
+  const workflowAddr = `127.0.0.1:${workflow.port}`;
+  const supervisionArgs = [...calendar, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`,
+    `--alert_file=${path.join(tmp, 'alerts.jsonl')}`];
+  let supervision = await startService('supervision', bin('supervision'),
+    [...common('supervision'), ...supervisionArgs], portFile('supervision'));
+  const supervisionPort = supervision.port;
+  const supervisionAddr = `127.0.0.1:${supervisionPort}`;
+  const httpPortFile = path.join(tmp, 'http.port');
+  fs.rmSync(httpPortFile, { force: true });
+  await startService('gateway', bin('gateway'), [...common('gateway'), '--http_listen=127.0.0.1:0',
+    `--http_port_file=${httpPortFile}`, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`,
+    `--supervision=${supervisionAddr}`, `--users_file=${usersFile}`, `--console_dir=${consoleDir}`], portFile('gateway'));
+  const httpPort = await waitFor('the gateway HTTP port file', () => {
+    const text = fs.existsSync(httpPortFile) ? fs.readFileSync(httpPortFile, 'utf8').trim() : '';
+    return /^\d+$/.test(text) ? Number(text) : 0;
+  }, 10_000, 50);
+  httpBase = `http://127.0.0.1:${httpPort}`;
+  step(`suite up: intake ${intake.port}, workflow ${workflow.port}, supervision ${supervisionPort}, gateway REST ${httpPort}`);
+
+  // ---- 3. catalogue and a case, over REST
+  const admin = await loginRest('admin', passwords.admin);
+  const catalogue = JSON.parse(fs.readFileSync(path.join(SRC, 'deploy', 'demo', 'catalogue.json'), 'utf8'));
+  for (const department of catalogue.departments || []) await rest('POST', '/v1/departments', { token: admin, body: { department } });
+  for (const window of catalogue.windows || []) await rest('POST', '/v1/windows', { token: admin, body: { window } });
+  for (const definition of catalogue.items || []) await rest('POST', '/v1/items', { token: admin, body: { definition } });
+  step(`catalogue loaded: ${(catalogue.departments || []).length} departments, ${(catalogue.windows || []).length} windows, ${(catalogue.items || []).length} items`);
+
+  const clerk = await loginRest('clerk', passwords.clerk);
+  const submitted = await rest('POST', '/v1/cases', {
+    token: clerk, expect: [201], body: {
+      idempotency_key: 'e2e-1', item_code: 'GT-001', subject: 'Li noodles',
+      applicant: { kind: 'APPLICANT_KIND_PERSON', name: '李明', id_number: '110101199003071234', phone: '13812345678' },
+      materials: [{ code: 'id-card', name: '身份证' }, { code: 'application-form', name: '申请书' }, { code: 'premises', name: '租赁合同' }],
+    },
+  });
+  const caseId = submitted.case && submitted.case.case_id;
+  const caseNumber = submitted.case && submitted.case.case_number;
+  check(caseId && caseNumber, `POST /v1/cases returned no case id/number: ${JSON.stringify(submitted).slice(0, 300)}`);
+  await rest('POST', `/v1/cases/${encodeURIComponent(caseId)}:accept`, { token: clerk, body: { window_id: 'W01' } });
+  step(`case ${caseId} (${caseNumber}) submitted and accepted at W01`);
+
+  // ---- 4. the case clock
+  const insp = await loginRest('insp', passwords.insp);
+  const caseClock = await waitFor('the case clock in supervision', async () => {
+    const data = await rest('GET', `/v1/cases/${encodeURIComponent(caseId)}/clocks`, { token: insp, expect: [200, 404] });
+    const found = (data.clocks || []).map((e) => e.clock || {}).find((c) => c.kind === 'CLOCK_KIND_CASE');
+    return found && found.red_at ? found : null;
+  }, 20_000, 200);
+  const redAt = Date.parse(caseClock.red_at);
+  check(!isNaN(redAt) && redAt > Date.now(), `unexpected red_at ${caseClock.red_at}`);
+  step(`case clock ${caseClock.clock_id}: light ${caseClock.light}, yellow_at ${caseClock.yellow_at}, red_at ${caseClock.red_at}`);
+
+  // ---- 5a. the browser: log in while the case is still green
+  await browserReady;
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|net::ERR_ABORTED/.test(m.text())) pageErrors.push(`console error: ${m.text()}`);
+  });
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+
+  const consoleUrl = `${httpBase}/console/`;
+  const response = await page.goto(consoleUrl, { waitUntil: 'domcontentloaded' });
+  check(response && response.status() === 200, `GET /console/ answered ${response && response.status()}`);
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+  // The console speaks Chinese by default; English is one click away (checked below).
+  await page.fill('#login-user', 'insp');
+  await page.fill('#login-password', passwords.insp);
+  await page.click('#login-submit');
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 15_000 });
+  step('logged in as the inspector through the form; the board shows market');
+  check(await page.evaluate(() => !!sessionStorage.getItem('sunlight.console.token')), 'the token is not in sessionStorage');
+  await waitFor('the live stream to connect', () => page.$eval('#live', (el) => el.dataset.state === 'on'), 10_000);
+  await page.evaluate(() => { window.__noReload = 42; });
+  const marketCounts = () => page.$eval('#board-tiles [data-dept="market"]', (el) => ({
+    green: Number(el.querySelector('[data-count="green"] .n').textContent),
+    yellow: Number(el.querySelector('[data-count="yellow"] .n').textContent),
+    red: Number(el.querySelector('[data-count="red"] .n').textContent),
+    anomalies: Number(el.querySelector('[data-count="anomalies"] .n').textContent),
+  }));
+  step(`market on the board: ${JSON.stringify(await marketCounts())}`);
+
+  // ---- 4b. supervision's clock to RED_MARGIN_S before the red instant
+  const offset = Math.floor((redAt - Date.now()) / 1000) - RED_MARGIN_S;
+  check(await stopChild(supervision.child), 'supervision did not stop on SIGTERM within 10 s');
+  supervision = await startService('supervision', bin('supervision'), [
+    '--listen=127.0.0.1:' + supervisionPort, ...common('supervision').slice(1), ...supervisionArgs, `--clock_offset=${offset}s`,
+  ], portFile('supervision'));
+  check(supervision.port === supervisionPort, `supervision came back on port ${supervision.port}, not ${supervisionPort}`);
+  const redInstantLocal = redAt - offset * 1000;  // supervision's clock runs offset ahead of real time
+  step(`supervision restarted with --clock_offset=${offset}s: its clock is ~${RED_MARGIN_S} s before red (real time ${new Date(redInstantLocal).toISOString()})`);
+
+  // ---- 5b. yellow, then red, live
+  const yellow = await waitFor('market yellow >= 1 and red 0 on the board', async () => {
+    const c = await marketCounts();
+    return c.yellow >= 1 && c.red === 0 ? c : null;
+  }, Math.max(5_000, redInstantLocal - Date.now() - 500), 200).catch(async (e) => {
+    fail(`${e.message}; the board shows ${JSON.stringify(await marketCounts())}`);
+  });
+  step(`the board turned yellow without a reload: ${JSON.stringify(yellow)}`);
+  const red = await waitFor('market red >= 1 on the board', async () => {
+    const c = await marketCounts();
+    return c.red >= 1 ? c : null;
+  }, 40_000, 250).catch(async (e) => fail(`${e.message}; the board shows ${JSON.stringify(await marketCounts())}`));
+  check(await page.evaluate(() => window.__noReload) === 42, 'the page was reloaded (window.__noReload is gone)');
+  check(navigations === 1, `the page navigated ${navigations} times (expected 1: no reload)`);
+  step(`the board turned red live, no reload: ${JSON.stringify(red)}; red came ${((Date.now() - redInstantLocal) / 1000).toFixed(1)} s after the red instant`);
+  await waitFor('a live alert in the latest-alerts panel', () => page.$('#latest-alerts .alert-item'), 10_000).catch(() => {});
+  await page.screenshot({ path: shot('board.png') });
+
+  // ---- 5c. the red list and the case page
+  await page.click('#board-tiles [data-dept="market"] [data-count="red"]');
+  await page.waitForSelector(`#cases-table tr[data-case-id="${caseId}"]`, { timeout: 10_000 });
+  const listLight = await page.$eval('#cases-filters select[name="light"]', (s) => s.value);
+  check(listLight === 'LIGHT_RED', `the list opened with light ${listLight}`);
+  step('the red list of market shows the case');
+  await page.screenshot({ path: shot('red-list.png') });
+  await page.click(`#cases-table tr[data-case-id="${caseId}"] a.case-link`);
+  await page.waitForSelector('#timeline li[data-type="intake.case.accepted"]', { timeout: 10_000 });
+  const acceptedText = await page.$eval('#timeline li[data-type="intake.case.accepted"]', (el) => el.textContent);
+  check(/受理/.test(acceptedText) && /王芳|clerk/.test(acceptedText), `the acceptance event does not say who: ${acceptedText}`);
+  const headNumber = await page.$eval('#case-number', (el) => el.textContent.trim());
+  check(headNumber === caseNumber, `case page shows ${headNumber}, expected ${caseNumber}`);
+  const strip = await page.$eval('.clock-card[data-kind="CLOCK_KIND_CASE"]', (card) => ({
+    light: card.dataset.light,
+    days: card.querySelectorAll('.strip .day').length,
+    counted: card.querySelectorAll('.strip .day.counted').length,
+    markers: Array.from(card.querySelectorAll('.strip .marker')).map((m) => m.dataset.marks),
+  }));
+  check(strip.days >= 6 && strip.counted >= 5, `the calendar strip is not drawn: ${JSON.stringify(strip)}`);
+  check(strip.markers.some((m) => /\bdue\b|\bred\b/.test(m)) && strip.markers.some((m) => /\byellow\b/.test(m)),
+    `the strip lacks the due/red or yellow marker: ${JSON.stringify(strip.markers)}`);
+  check(strip.light === 'LIGHT_RED', `the case clock shows ${strip.light}, expected LIGHT_RED`);
+  step(`case page: acceptance event, case clock ${strip.light}, strip of ${strip.days} days (${strip.counted} counted), markers ${strip.markers.join(', ')}`);
+
+  // An inspector is offered no case handling (accept, refuse, ...): only supervision.
+  const buttons = await page.$$eval('#view button, #view input[type="submit"]', (els) => els.map((b) => b.textContent.trim() || b.value));
+  const handling = buttons.filter((b) => /^(受理|不予受理|接收|拒绝)|accept case|refuse/i.test(b));
+  check(handling.length === 0, `an inspector is offered case handling controls: ${handling.join(', ')}`);
+  check(await page.$('#issue-notice') !== null, 'the inspector is not offered the supervision notice form');
+  await page.screenshot({ path: shot('case.png'), fullPage: true });
+
+  // ---- 5d. a supervision notice from the case page
+  await page.fill('#notice-reason', '案件已超期，请于两个工作日内说明理由并整改。(e2e)');
+  await page.fill('#notice-amount', '2');
+  await page.click('#notice-submit');
+  const notice = await page.waitForSelector('#notices .notice[data-state="NOTICE_STATE_ISSUED"]', { timeout: 10_000 });
+  const noticeId = await notice.getAttribute('data-notice-id');
+  const noticeText = await notice.textContent();
+  check(/已下达/.test(noticeText) && /e2e/.test(noticeText), `the notice card does not show its state and reason: ${noticeText}`);
+  const afterButtons = await page.$$eval('#notices button', (els) => els.map((b) => b.textContent.trim()));
+  check(afterButtons.length === 0, `an issued, unanswered notice offers decisions: ${afterButtons.join(', ')}`);
+  const fromApi = await rest('GET', `/v1/notices/${encodeURIComponent(noticeId)}`, { token: insp });
+  check(fromApi.notice && fromApi.notice.state === 'NOTICE_STATE_ISSUED' && fromApi.notice.case_id === caseId,
+    `GET /v1/notices/${noticeId}: ${JSON.stringify(fromApi).slice(0, 300)}`);
+  step(`supervision notice ${noticeId} issued from the case page; it shows as issued`);
+  await page.screenshot({ path: shot('notice.png'), fullPage: true });
+
+  // ---- 5e. English, remembered
+  await page.click('[data-lang="en"]');
+  await waitFor('English labels', () => page.$eval('#case-clocks h2', (el) => el.textContent === 'Time limits and lights'), 5_000);
+  check(await page.$eval('[data-nav="board"]', (el) => el.textContent.trim()) === 'Board', 'the navigation is not in English');
+  check(await page.evaluate(() => localStorage.getItem('sunlight.console.lang')) === 'en', 'the language is not remembered');
+  await page.screenshot({ path: shot('case-en.png'), fullPage: true });
+  step('the language switch turns every label English and is remembered in localStorage');
+
+  // ---- 5f. search by case number, wall mode on a large screen
+  // A reload: the language (localStorage) and the session (sessionStorage) survive it.
+  await page.evaluate(() => { location.hash = '#/board'; });
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 10_000 });
+  check(await page.$eval('#board-tiles [data-dept="market"] [data-count="red"] .l', (el) => el.textContent) === 'Red',
+    'English was not kept across a page load');
+  await page.fill('#search-input', caseNumber);
+  await page.press('#search-input', 'Enter');
+  await page.waitForFunction((id) => location.hash === '#/case/' + encodeURIComponent(id), caseId, { timeout: 10_000 });
+  await page.waitForSelector('#case-number', { timeout: 10_000 });
+  step(`search by case number ${caseNumber} opens the case`);
+  await page.setViewportSize({ width: 2560, height: 1440 });
+  await page.evaluate(() => { location.hash = '#/board'; });
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 10_000 });
+  await page.click('#wall-toggle');
+  await page.click('[data-lang="zh"]');
+  await page.waitForSelector('body.wall', { timeout: 5_000 });
+  await sleep(300);
+  await page.screenshot({ path: shot('board-wall.png') });
+  await page.click('#wall-toggle');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  step('wall mode on a 2560×1440 screen');
+
+  // ---- 5g. logout
+  const browserToken = await page.evaluate(() => sessionStorage.getItem('sunlight.console.token'));
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+  check(await page.evaluate(() => sessionStorage.getItem('sunlight.console.token')) === null, 'the token survived logout');
+  check(await page.$('#board-tiles') === null, 'the board is still shown after logout');
+  await rest('GET', '/v1/me', { token: browserToken, expect: [401] });  // the session is over
+  await rest('GET', '/v1/me', { token: insp });  // the test's own session is unaffected
+  step('logged out: the login form is back');
+  await page.screenshot({ path: shot('login.png') });
+
+  check(pageErrors.length === 0, `the page logged errors:\n  ${pageErrors.join('\n  ')}`);
+  await context.close();
+}
+
+function shot(name) {
+  const p = path.join(SHOTS, name);
+  screenshots.push(p);
+  return p;
+}
+
+// ------------------------------------------------------------------ run
+
+let exitCode = 0;
+const hardStop = setTimeout(() => {
+  console.error(`FAIL: the test did not finish within ${TOTAL_LIMIT_MS / 1000} s`);
+  for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
+  process.exit(2);
+}, TOTAL_LIMIT_MS);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+process.on('exit', () => { for (const c of children) if (!c.exited) { try { c.proc.kill('SIGKILL'); } catch (e) { /* gone */ } } });
+
+try {
+  await main();
+  console.log(`\nPASS: the console end-to-end test passed in ${elapsed().trim()} s`);
+} catch (e) {
+  exitCode = 1;
+  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
+  for (const c of children) console.error(`  ${c.name} log (${c.logPath}):\n${logTail(c.logPath)}`);
+} finally {
+  await cleanup();
+  clearTimeout(hardStop);
+  if (screenshots.length) {
+    console.log('screenshots:');
+    for (const s of screenshots) if (fs.existsSync(s)) console.log('  ' + s);
+  }
+  if (tmp) {
+    if (exitCode === 0 && process.env.SUNLIGHT_KEEP_TMP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
+    else console.log(`service logs and data kept in ${tmp}`);
+  }
+  console.log(exitCode === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed');
+}
+process.exit(exitCode);
