@@ -20,6 +20,7 @@
 #include "sunlight/base/mask.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/eventlog/event_log.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
@@ -250,7 +251,11 @@ void MaskPersonalData(pb::Message* message) {
 }
 
 std::vector<std::string> GatewayColumnFamilies() {
-  return {kUsersFamily, kSessionsFamily, kGatewayMetaFamily, kAuditFamily, kAuditHeadFamily};
+  std::vector<std::string> families = {kUsersFamily, kSessionsFamily, kGatewayMetaFamily,
+                                       kAuditFamily, kAuditHeadFamily};
+  // The provincial exchange's log and its stream cursors.
+  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  return families;
 }
 
 // ---------------------------------------------------------------- routes

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 
 #include "audit_log.h"
+#include "exchange.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
@@ -25,6 +26,7 @@
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
+#include "sunlight/testing/test_support.h"
 #include "supervision.h"
 #include "supervision_grpc_service.h"
 #include "workflow.h"
@@ -777,6 +779,59 @@ TEST_CASE_METHOD(GatewayFixture,
   REQUIRE(events.stream(&chunk));
   CHECK(chunk.rfind("event: end", 0) == 0);
   CHECK_FALSE(events.stream(&chunk));
+}
+
+TEST_CASE("the exchange relays three streams in one order, once each, masked, across reopens") {
+  testing::ScratchDir dir("exchange");
+  auto store = storage::Store::Open({.path = dir.Sub("gateway"),
+                                     .column_families = GatewayColumnFamilies(),
+                                     .sync_writes = false})
+                   .value();
+  auto event = [](uint64_t sequence, const std::string& id_number) {
+    events::v1::CaseEvent e;
+    e.set_sequence(sequence);
+    e.set_case_id("c1");
+    e.set_case_version(sequence);
+    e.set_type("intake.case.submitted");
+    intake::v1::CaseSubmitted submitted;
+    submitted.mutable_case_()->mutable_applicant()->set_id_number(id_number);
+    e.mutable_payload()->PackFrom(submitted);
+    return e;
+  };
+  {
+    auto relay = ExchangeRelay::Open(store.get(), {}).value();
+    REQUIRE(relay->Relay("intake", {event(1, "110101199003071234"), event(2, "x"), event(3, "x")})
+                .ok());
+    // A reconnect re-sends 2 and 3: only 4 is new.
+    REQUIRE(relay->Relay("intake", {event(2, "x"), event(3, "x"), event(4, "x")}).ok());
+    // A gap is refused, and nothing of it is kept.
+    CHECK(relay->Relay("workflow", {event(2, "x")}).code() == absl::StatusCode::kDataLoss);
+    REQUIRE(relay->Relay("supervision", {event(1, "x")}).ok());
+    CHECK(relay->log().last_sequence() == 5);
+  }
+  // Reopened (a gateway restart): the order and the cursors are where they were.
+  auto relay = ExchangeRelay::Open(store.get(), {}).value();
+  CHECK(relay->log().last_sequence() == 5);
+  CHECK(*relay->Cursor("intake") == 4);
+  CHECK(*relay->Cursor("workflow") == 0);
+  CHECK(*relay->Cursor("supervision") == 1);
+  std::vector<events::v1::CaseEvent> stored;
+  REQUIRE(relay->log().Read(1, 100, &stored).ok());
+  REQUIRE(stored.size() == 5);
+  std::vector<std::string> ids;
+  for (const auto& wrapper : stored) {
+    exchange::v1::ExchangeRecord record;
+    REQUIRE(wrapper.payload().UnpackTo(&record));
+    ids.push_back(record.record_id());
+    CHECK(record.version() == record.source_sequence());
+  }
+  CHECK(ids ==
+        std::vector<std::string>{"intake/1", "intake/2", "intake/3", "intake/4", "supervision/1"});
+  exchange::v1::ExchangeRecord first;
+  REQUIRE(stored[0].payload().UnpackTo(&first));
+  intake::v1::CaseSubmitted submitted;
+  REQUIRE(first.event().payload().UnpackTo(&submitted));
+  CHECK(submitted.case_().applicant().id_number() == "110101********1234");
 }
 
 TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {

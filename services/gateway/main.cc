@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "exchange.h"
 #include "gateway.h"
 #include "gateway_grpc_service.h"
 #include "google/protobuf/util/json_util.h"
@@ -52,6 +53,17 @@ int main(int argc, char** argv) {
   flags.push_back({"supervision", "127.0.0.1:7003", "supervision service address"});
   flags.push_back({"console_dir", "services/gateway/console",
                    "the web console's files, served at /console/ (empty: no console)"});
+  flags.push_back({"exchange_listen", "",
+                   "mutual-TLS address of the provincial exchange, e.g. 127.0.0.1:7010 "
+                   "(empty: no exchange)"});
+  flags.push_back({"exchange_port_file", "", "file to write the bound exchange port to"});
+  flags.push_back({"exchange_cert_file", "", "the exchange's server certificate (PEM)"});
+  flags.push_back({"exchange_key_file", "", "the exchange's private key (PEM)"});
+  flags.push_back({"exchange_ca_file", "",
+                   "CA (PEM) whose certificates identify platforms; a client certificate is "
+                   "required"});
+  flags.push_back({"platforms_file", "",
+                   "registered platforms: {\"platform_id\":..,\"certificate_cn\":..} per line"});
   flags.push_back({"users_file", "",
                    "users to create on start when missing (CreateUserRequest JSON per line)"});
   flags.push_back({"token_ttl", "30m", "how long a login token is valid"});
@@ -136,6 +148,54 @@ int main(int argc, char** argv) {
        .idle_timeout = *idle},
       [g](const sunlight::gateway::HttpRequest& request) { return g->Handle(request); });
   if (!http.ok()) return Fail(http.status());
+
+  // The provincial exchange: relayed streams in the gateway's store, served over mutual TLS.
+  std::unique_ptr<sunlight::gateway::ExchangeRelay> relay;
+  std::unique_ptr<sunlight::gateway::ExchangeService> exchange_service;
+  std::unique_ptr<sunlight::server::ServiceHost> exchange_host;
+  if (!config->Get("exchange_listen").empty()) {
+    auto read = [](const std::string& flag,
+                   const std::string& path) -> absl::StatusOr<std::string> {
+      std::ifstream in(path);
+      if (path.empty() || !in) {
+        return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read '", path, "'"));
+      }
+      return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    auto cert = read("exchange_cert_file", config->Get("exchange_cert_file"));
+    auto key = read("exchange_key_file", config->Get("exchange_key_file"));
+    auto ca = read("exchange_ca_file", config->Get("exchange_ca_file"));
+    if (!cert.ok()) return Fail(cert.status());
+    if (!key.ok()) return Fail(key.status());
+    if (!ca.ok()) return Fail(ca.status());
+    auto platforms = sunlight::gateway::LoadPlatforms(config->Get("platforms_file"));
+    if (!platforms.ok()) return Fail(platforms.status());
+    auto opened = sunlight::gateway::ExchangeRelay::Open(
+        store->get(), {.intake_target = options.intake_target,
+                       .workflow_target = options.workflow_target,
+                       .supervision_target = options.supervision_target,
+                       .signer = options.principal_signer});
+    if (!opened.ok()) return Fail(opened.status());
+    relay = *std::move(opened);
+    exchange_service = std::make_unique<sunlight::gateway::ExchangeService>(relay.get(), *platforms,
+                                                                            &host.registry());
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = *ca;
+    tls.pem_key_cert_pairs.push_back({*key, *cert});
+    exchange_host = std::make_unique<sunlight::server::ServiceHost>(
+        sunlight::server::HostOptions{.service_name = "exchange",
+                                      .listen_address = config->Get("exchange_listen"),
+                                      .port_file = config->Get("exchange_port_file"),
+                                      .credentials = grpc::SslServerCredentials(tls)});
+    exchange_host->AddService(exchange_service.get());
+    exchange_host->OnShutdown([&] { exchange_service->Shutdown(); });
+    if (absl::Status s = exchange_host->Start(); !s.ok()) return Fail(s);
+    relay->Start();
+    sunlight::LogInfo(
+        "gateway", absl::StrCat("provincial exchange (mutual TLS) on port ", exchange_host->port(),
+                                "; ", platforms->size(), " registered platforms"));
+  }
   if (!config->Get("http_port_file").empty()) {
     std::string path = config->Get("http_port_file");
     std::string temporary = path + ".tmp";
@@ -145,6 +205,10 @@ int main(int argc, char** argv) {
   host.OnShutdown([&] {
     live.Stop();  // ends the event streams, so their connections close
     (*http)->Stop();
+    if (exchange_host != nullptr) {
+      exchange_host->Shutdown();
+      relay->Stop();
+    }
   });
   if (absl::Status s = host.Start(); !s.ok()) return Fail(s);
   sunlight::LogInfo(

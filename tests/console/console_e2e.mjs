@@ -35,6 +35,7 @@ const started = Date.now();
 const children = [];             // { name, proc, args, logPath }
 const screenshots = [];
 let browser = null;
+let currentPage = null;          // screenshot on failure
 let tmp = null;
 
 const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -137,6 +138,7 @@ async function main() {
   const consoleDir = path.join(SRC, 'services', 'gateway', 'console');
   check(fs.existsSync(path.join(consoleDir, 'index.html')), `${consoleDir}/index.html is missing`);
   fs.mkdirSync(SHOTS, { recursive: true });
+  fs.rmSync(path.join(SHOTS, 'failure.png'), { force: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sunlight-console-'));
   step(`work directory ${tmp}`);
 
@@ -224,6 +226,7 @@ async function main() {
   await browserReady;
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const page = await context.newPage();
+  currentPage = page;
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
   page.on('console', (m) => {
@@ -271,6 +274,18 @@ async function main() {
     fail(`${e.message}; the board shows ${JSON.stringify(await marketCounts())}`);
   });
   step(`the board turned yellow without a reload: ${JSON.stringify(yellow)}`);
+  // While the red instant approaches: a refusal at the window, which focused review flags as
+  // an anomaly; its count on the board and its alert must arrive live too.
+  const second = await rest('POST', '/v1/cases', {
+    token: clerk, expect: [201], body: {
+      idempotency_key: 'e2e-2', item_code: 'GT-001', subject: 'Zhang tea shop',
+      applicant: { kind: 'APPLICANT_KIND_PERSON', name: '张伟', id_number: '110101198501011234', phone: '13900000000' },
+      materials: [{ code: 'id-card', name: '身份证' }],
+    },
+  });
+  const refusedId = second.case && second.case.case_id;
+  await rest('POST', `/v1/cases/${encodeURIComponent(refusedId)}:refuse`, { token: clerk, body: { reason: '经营场所证明缺失 (e2e)' } });
+  step(`case ${refusedId} refused at the window (an anomaly for focused review)`);
   const red = await waitFor('market red >= 1 on the board', async () => {
     const c = await marketCounts();
     return c.red >= 1 ? c : null;
@@ -278,8 +293,27 @@ async function main() {
   check(await page.evaluate(() => window.__noReload) === 42, 'the page was reloaded (window.__noReload is gone)');
   check(navigations === 1, `the page navigated ${navigations} times (expected 1: no reload)`);
   step(`the board turned red live, no reload: ${JSON.stringify(red)}; red came ${((Date.now() - redInstantLocal) / 1000).toFixed(1)} s after the red instant`);
-  await waitFor('a live alert in the latest-alerts panel', () => page.$('#latest-alerts .alert-item'), 10_000).catch(() => {});
+  // The case's red alert arrives through the stream too (it was raised after the page loaded).
+  await page.waitForSelector(`#latest-alerts .alert-item.live[data-case-id="${caseId}"][data-light="LIGHT_RED"]`, { timeout: 10_000 })
+    .catch(() => fail('the red alert of the case did not arrive live in the latest-alerts panel'));
+  step('the case\'s red alert arrived live in the latest-alerts panel');
+  const anomalies = await waitFor('market anomalies >= 1 on the board', async () => (await marketCounts()).anomalies >= 1, 10_000)
+    .then(() => marketCounts()).catch(async (e) => fail(`${e.message}; the board shows ${JSON.stringify(await marketCounts())}`));
+  await page.waitForSelector(`#latest-alerts .alert-item.live[data-case-id="${refusedId}"][data-kind="ALERT_KIND_ANOMALY"]`, { timeout: 10_000 })
+    .catch(() => fail('the refusal anomaly did not arrive live in the latest-alerts panel'));
+  step(`the refusal anomaly arrived live: board ${JSON.stringify(anomalies)}, alert in the latest-alerts panel`);
+  await sleep(1700);  // let the count's highlight fade
   await page.screenshot({ path: shot('board.png') });
+
+  // ---- the alerts page: the list from GET /v1/alerts and the live ones
+  await page.click('[data-nav="alerts"]');
+  await page.waitForSelector(`#alert-list .alert-item[data-case-id="${caseId}"][data-light="LIGHT_RED"]`, { timeout: 10_000 });
+  const alertCount = await page.$$eval('#alert-list .alert-item', (els) => els.length);
+  step(`the alerts page lists ${alertCount} alerts, the case's red one among them`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('alerts.png') });
+  await page.goBack();
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 10_000 });
 
   // ---- 5c. the red list and the case page
   await page.click('#board-tiles [data-dept="market"] [data-count="red"]');
@@ -311,6 +345,7 @@ async function main() {
   const handling = buttons.filter((b) => /^(受理|不予受理|接收|拒绝)|accept case|refuse/i.test(b));
   check(handling.length === 0, `an inspector is offered case handling controls: ${handling.join(', ')}`);
   check(await page.$('#issue-notice') !== null, 'the inspector is not offered the supervision notice form');
+  await clearToasts(page);
   await page.screenshot({ path: shot('case.png'), fullPage: true });
 
   // ---- 5d. a supervision notice from the case page
@@ -327,6 +362,7 @@ async function main() {
   check(fromApi.notice && fromApi.notice.state === 'NOTICE_STATE_ISSUED' && fromApi.notice.case_id === caseId,
     `GET /v1/notices/${noticeId}: ${JSON.stringify(fromApi).slice(0, 300)}`);
   step(`supervision notice ${noticeId} issued from the case page; it shows as issued`);
+  await clearToasts(page);
   await page.screenshot({ path: shot('notice.png'), fullPage: true });
 
   // ---- 5e. English, remembered
@@ -334,6 +370,7 @@ async function main() {
   await waitFor('English labels', () => page.$eval('#case-clocks h2', (el) => el.textContent === 'Time limits and lights'), 5_000);
   check(await page.$eval('[data-nav="board"]', (el) => el.textContent.trim()) === 'Board', 'the navigation is not in English');
   check(await page.evaluate(() => localStorage.getItem('sunlight.console.lang')) === 'en', 'the language is not remembered');
+  await clearToasts(page);
   await page.screenshot({ path: shot('case-en.png'), fullPage: true });
   step('the language switch turns every label English and is remembered in localStorage');
 
@@ -372,8 +409,65 @@ async function main() {
   step('logged out: the login form is back');
   await page.screenshot({ path: shot('login.png') });
 
+  // ---- 5h. the department answers the notice, the inspector accepts the answer
+  const loginForm = async (user, password) => {
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#board-tiles .tile', { timeout: 15_000 });
+  };
+  const openCase = async () => {
+    await page.fill('#search-input', caseNumber);
+    await page.press('#search-input', 'Enter');
+    await page.waitForSelector(`#case-head[data-case-id="${caseId}"]`, { timeout: 10_000 });
+    await page.waitForSelector(`#notices .notice[data-notice-id="${noticeId}"]`, { timeout: 10_000 });
+  };
+  await loginForm('clerk', passwords.clerk);
+  const clerkTiles = await page.$$eval('#board-tiles .tile', (els) => els.map((el) => el.dataset.dept));
+  check(clerkTiles.length === 1 && clerkTiles[0] === 'market', `a market clerk sees the board tiles ${clerkTiles.join(', ')}`);
+  await openCase();
+  check(await page.$('#issue-notice') === null, 'a clerk is offered the notice form');
+  await page.fill(`#notices .notice[data-notice-id="${noticeId}"] .respond-form textarea`, '材料已补齐，今日办结。(e2e answer)');
+  await page.click(`#notices .notice[data-notice-id="${noticeId}"] .respond-form button[type="submit"]`);
+  await page.waitForSelector(`#notices .notice[data-notice-id="${noticeId}"][data-state="NOTICE_STATE_ANSWERED"]`, { timeout: 10_000 });
+  step(`a market clerk sees only market on the board and answers notice ${noticeId} on the case page`);
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+
+  await loginForm('insp', passwords.insp);
+  await openCase();
+  const decide = `#notices .notice[data-notice-id="${noticeId}"] .decide-form`;
+  await page.fill(`${decide} textarea`, '理由成立，予以采纳。(e2e)');
+  await page.click(`${decide} button[data-decision="accept"]`);
+  await page.waitForSelector(`#notices .notice[data-notice-id="${noticeId}"][data-state="NOTICE_STATE_ACCEPTED"]`, { timeout: 10_000 });
+  const decided = await rest('GET', `/v1/notices/${encodeURIComponent(noticeId)}`, { token: insp });
+  check(decided.notice.state === 'NOTICE_STATE_ACCEPTED' && /e2e answer/.test(decided.notice.response || ''),
+    `the notice after answer and decision: ${JSON.stringify(decided).slice(0, 300)}`);
+  step(`the inspector follows the answer and accepts it: notice ${noticeId} is accepted`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('notice-accepted.png'), fullPage: true });
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+
+  // ---- 5i. an administrator: the same views, read-only
+  await loginForm('admin', passwords.admin);
+  check(await page.$('#view .note') !== null, 'the administrator is not told the views are read-only');
+  await openCase();
+  check(await page.$('#issue-notice') === null && await page.$('.decide-form') === null, 'an administrator is offered supervision actions');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+  step('an administrator sees the board and the case read-only');
+
   check(pageErrors.length === 0, `the page logged errors:\n  ${pageErrors.join('\n  ')}`);
   await context.close();
+}
+
+// Transient notifications would sit in the middle of full-page screenshots.
+async function clearToasts(page) {
+  await page.evaluate(() => {
+    document.querySelectorAll('#toasts .toast').forEach((el) => el.remove());
+    window.scrollTo(0, 0);  // the sticky top bar belongs at the top of a full-page shot
+  });
 }
 
 function shot(name) {
@@ -404,7 +498,14 @@ try {
 } catch (e) {
   exitCode = 1;
   console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  for (const c of children) console.error(`  ${c.name} log (${c.logPath}):\n${logTail(c.logPath)}`);
+  const logs = new Map(children.map((c) => [c.logPath, c.name]));
+  for (const [logPath, name] of logs) console.error(`  ${name} log (${logPath}):\n${logTail(logPath)}`);
+  if (currentPage) {
+    try {
+      console.error(`  page: ${currentPage.url()}`);
+      await currentPage.screenshot({ path: shot('failure.png'), fullPage: true, timeout: 5000 });
+    } catch (e2) { /* no page to show */ }
+  }
 } finally {
   await cleanup();
   clearTimeout(hardStop);

@@ -97,6 +97,8 @@
       'alerts.kind': '类别', 'alerts.all': '全部', 'alerts.light': '变灯', 'alerts.anomaly': '异常',
       'alerts.none': '暂无预警。', 'alerts.new': '新预警', 'alerts.live': '实时到达',
       'alerts.ALERT_KIND_LIGHT': '变灯', 'alerts.ALERT_KIND_ANOMALY': '异常',
+      'alerts.text.red': '{what}已超期，亮红灯', 'alerts.text.yellow': '{what}临近到期，亮黄灯',
+      'alerts.text.green': '{what}恢复绿灯', 'alerts.anomaly.text': '重点监察异常：{what}', 'alerts.clock': '时限',
       'anomaly.refusal': '不予受理', 'anomaly.denial': '不予许可',
       'anomaly.supplement_requested': '补正告知', 'anomaly.steps_out_of_order': '环节顺序异常',
       'anomaly.completed_with_steps_missing': '缺环节办结',
@@ -120,7 +122,7 @@
       'by': '经办', 'at': '于', 'yes': '是', 'no': '否',
     },
     en: {
-      'app.name': 'Sunlight e-Supervision', 'app.sub': 'Inspectors\u2019 console',
+      'app.name': 'Sunlight e-Supervision', 'app.sub': 'Inspectors\' console',
       'nav.board': 'Board', 'nav.cases': 'Cases', 'nav.alerts': 'Alerts',
       'search.placeholder': 'Find by case number', 'search.go': 'Find',
       'search.notfound': 'No case numbered {n} (or not visible to you).',
@@ -141,7 +143,7 @@
       'light.LIGHT_GREEN': 'Green', 'light.LIGHT_YELLOW': 'Yellow', 'light.LIGHT_RED': 'Red',
       'light.LIGHT_UNSPECIFIED': 'Unknown',
       'board.title': 'Light board',
-      'board.sub': 'Time-limit status of every department\u2019s open cases, worst first, live.',
+      'board.sub': 'Time-limit status of every department\'s open cases, worst first, live.',
       'board.green': 'Green', 'board.yellow': 'Yellow', 'board.red': 'Red',
       'board.anomalies': 'Anomalies', 'board.total': 'All departments',
       'board.updated': 'Updated {t}', 'board.empty': 'No clocks yet.',
@@ -211,8 +213,8 @@
       'notice.NOTICE_STATE_ISSUED': 'Issued', 'notice.NOTICE_STATE_ANSWERED': 'Answered',
       'notice.NOTICE_STATE_ACCEPTED': 'Accepted', 'notice.NOTICE_STATE_ESCALATED': 'Escalated',
       'notice.issued_by': 'Issued', 'notice.response_due': 'Answer due',
-      'notice.response': 'Department\u2019s answer', 'notice.decision': 'Inspector\u2019s decision',
-      'notice.awaiting': 'Waiting for the department\u2019s answer.',
+      'notice.response': 'Department\'s answer', 'notice.decision': 'Inspector\'s decision',
+      'notice.awaiting': 'Waiting for the department\'s answer.',
       'notice.decide.text': 'Decision text', 'notice.accept': 'Accept the explanation',
       'notice.escalate': 'Escalate (supervision recommendation)',
       'notice.decide.hint': 'The department did not answer in time: the notice can be escalated.',
@@ -223,6 +225,8 @@
       'alerts.kind': 'Kind', 'alerts.all': 'All', 'alerts.light': 'Light', 'alerts.anomaly': 'Anomaly',
       'alerts.none': 'No alerts.', 'alerts.new': 'New alert', 'alerts.live': 'Arrived live',
       'alerts.ALERT_KIND_LIGHT': 'Light', 'alerts.ALERT_KIND_ANOMALY': 'Anomaly',
+      'alerts.text.red': '{what} overdue: red', 'alerts.text.yellow': '{what} near its limit: yellow',
+      'alerts.text.green': '{what} back to green', 'alerts.anomaly.text': 'Focused-review anomaly: {what}', 'alerts.clock': 'Clock',
       'anomaly.refusal': 'Refusal', 'anomaly.denial': 'Denial',
       'anomaly.supplement_requested': 'Supplement requested',
       'anomaly.steps_out_of_order': 'Steps out of order',
@@ -239,7 +243,7 @@
       'ev.workflow.process.started': 'Routing started', 'ev.workflow.step.activated': 'Step activated',
       'ev.workflow.step.claimed': 'Step claimed', 'ev.workflow.step.completed': 'Step completed',
       'ev.workflow.step.transferred': 'Step transferred', 'ev.workflow.step.cancelled': 'Step cancelled',
-      'ev.workflow.step.reported_externally': 'Reported by the department\u2019s own system',
+      'ev.workflow.step.reported_externally': 'Reported by the department\'s own system',
       'ev.workflow.procedure.started': 'Special procedure started',
       'ev.workflow.procedure.ended': 'Special procedure ended',
       'ev.workflow.extension.approved': 'Extension approved', 'ev.workflow.case.decided': 'Decided',
@@ -514,6 +518,8 @@
       try { await post('/v1/logout'); } catch (e) { /* the session is dropped either way */ }
     }
     clearSession();
+    // The next person starts at the board (after an expired session one returns to the page).
+    history.replaceState(null, '', location.pathname + location.search + '#/board');
     showLogin(t('login.loggedout'), false);
   }
 
@@ -677,25 +683,37 @@
 
   // ------------------------------------------------------------------ alerts store
 
+  // S.alerts keeps the order in which supervision raised them (GET /v1/alerts order, then live
+  // arrivals); pages show them newest first. occurred_at is the threshold instant, which need
+  // not follow that order.
   function addAlert(alert, live) {
     if (!alert.alert_id || S.alertIds.has(alert.alert_id)) return false;
     S.alertIds.add(alert.alert_id);
     alert.__live = !!live;
     S.alerts.push(alert);
-    S.alerts.sort((a, b) => (ms(b.occurred_at) || 0) - (ms(a.occurred_at) || 0));
     return true;
   }
+  const newestAlerts = () => S.alerts.slice().reverse();
 
   async function loadAlerts() {
     S.alertsError = '';
+    const session = S.token;
     try {
+      const fetched = [];
       let token = '';
       for (let page = 0; page < 20; page++) {
         const data = await get('/v1/alerts' + qs({ page_size: 500, page_token: token }));
-        for (const a of data.alerts || []) addAlert(a, false);
+        fetched.push(...(data.alerts || []));
         token = data.next_page_token || '';
         if (!token) break;
       }
+      if (S.token !== session) return;
+      const known = new Map(S.alerts.map((a) => [a.alert_id, a]));
+      const ids = new Set(fetched.map((a) => a.alert_id));
+      const merged = fetched.map((a) => Object.assign(a, { __live: !!(known.get(a.alert_id) || {}).__live }));
+      for (const a of S.alerts) if (!ids.has(a.alert_id)) merged.push(a);
+      S.alerts = merged;
+      S.alertIds = new Set(merged.map((a) => a.alert_id));
     } catch (e) {
       if (e.status === 401) return;
       S.alertsError = e.message;
@@ -711,11 +729,22 @@
 
   function onAlertArrived(alert) {
     if (S.route.name !== 'alerts') { S.unseen++; updateBadge(); }
-    toast(alertToastTitle(alert), alert.message || '', alert.case_id ? '#/case/' + encodeURIComponent(alert.case_id) : null,
+    toast(alertToastTitle(alert), alertText(alert), alert.case_id ? '#/case/' + encodeURIComponent(alert.case_id) : null,
       alert.kind === 'ALERT_KIND_ANOMALY' ? 'anomaly' : lightClass(alert.light));
     if (S.route.name === 'alerts') renderAlertsList();
     if (S.route.name === 'board') renderLatestAlerts();
     if (S.route.name === 'case' && S.route.params.id === alert.case_id) scheduleCaseRefresh();
+  }
+
+  // The alert in words of the current language (the service's own message is English; it
+  // stays available as the tooltip).
+  function alertText(a) {
+    if (a.kind === 'ALERT_KIND_ANOMALY') return t('alerts.anomaly.text', { what: tv('anomaly.', a.anomaly) });
+    const prefix = (a.clock_id || '').split('/')[0];
+    const kind = { case: 'CLOCK_KIND_CASE', step: 'CLOCK_KIND_STEP', procedure: 'CLOCK_KIND_PROCEDURE', notice: 'CLOCK_KIND_NOTICE' }[prefix];
+    const what = kind ? t('kind.' + kind) : t('alerts.clock');
+    const key = { LIGHT_RED: 'alerts.text.red', LIGHT_YELLOW: 'alerts.text.yellow', LIGHT_GREEN: 'alerts.text.green' }[a.light];
+    return key ? t(key, { what }) : a.message || '';
   }
 
   function alertToastTitle(a) {
@@ -888,7 +917,7 @@
     const list = $('#latest-alerts');
     if (!list) return;
     list.textContent = '';
-    const latest = S.alerts.slice(0, 8);
+    const latest = newestAlerts().slice(0, 8);
     if (!latest.length) {
       list.appendChild(h('li', { class: 'muted empty' }, isStaff() ? t('board.noalerts') : S.alertsError || t('board.noalerts')));
       return;
@@ -898,14 +927,18 @@
 
   function alertItem(a) {
     const tone = a.kind === 'ALERT_KIND_ANOMALY' ? 'anomaly' : lightClass(a.light);
-    return h('li', { class: 'alert-item tone-' + tone + (a.__live ? ' live' : ''), dataset: { alertId: a.alert_id } },
+    return h('li', {
+      class: 'alert-item tone-' + tone + (a.__live ? ' live' : ''),
+      dataset: { alertId: a.alert_id, caseId: a.case_id || '', light: a.light || '', kind: a.kind || '' },
+    },
       h('span', { class: 'alert-mark' }),
       h('div', { class: 'alert-body' },
         h('div', { class: 'alert-title' },
           a.case_id ? caseLink(a.case_id, a.case_number || a.case_id) : null,
           h('span', { class: 'alert-what' }, a.kind === 'ALERT_KIND_ANOMALY' ? tv('anomaly.', a.anomaly) : tv('light.', a.light)),
           h('span', { class: 'alert-dept' }, deptName(a.department_id))),
-        h('div', { class: 'alert-msg' }, a.message || ''),
+        h('div', { class: 'alert-msg', title: a.message || '' }, alertText(a),
+          a.responsible_person ? h('span', { class: 'muted' }, ' · ' + a.responsible_person) : null),
         h('time', { class: 'alert-time', datetime: a.occurred_at || '' }, fmtTime(a.occurred_at))));
   }
 
@@ -1059,7 +1092,7 @@
     const p = S.route.params;
     list.textContent = '';
     if (S.alertsError) list.appendChild(h('li', null, errorBox(S.alertsError)));
-    const shown = S.alerts.filter((a) => (!p.kind || a.kind === p.kind) && (!p.department_id || a.department_id === p.department_id));
+    const shown = newestAlerts().filter((a) => (!p.kind || a.kind === p.kind) && (!p.department_id || a.department_id === p.department_id));
     if (!shown.length && !S.alertsError) list.appendChild(h('li', { class: 'muted empty' }, t('alerts.none')));
     for (const a of shown.slice(0, 500)) list.appendChild(alertItem(a));
   }
@@ -1117,7 +1150,7 @@
 
   // A light changed or an alert arrived for the case shown: redraw its clocks, alerts and
   // notices without touching forms being filled in.
-  async function refreshCaseLive(seq, caseId) {
+  async function refreshCaseLive(seq, caseId, force) {
     try {
       const [clk, al] = await Promise.all([
         get('/v1/cases/' + encodeURIComponent(caseId) + '/clocks'),
@@ -1132,7 +1165,7 @@
       if (badge) badge.replaceWith(Object.assign(lightBadge(light), { id: 'case-light' }));
       if (al) renderCaseAlerts($('#case-alerts'), al.alerts || []);
       const typing = document.activeElement && document.activeElement.closest && document.activeElement.closest('#case-notices');
-      if (!typing && S.caseShown) await renderNotices($('#case-notices'), seq, S.caseShown, explained);
+      if ((force || !typing) && S.caseShown) await renderNotices($('#case-notices'), seq, S.caseShown, explained);
     } catch (e) { /* the next change tries again */ }
   }
 
@@ -1442,7 +1475,7 @@
     section.textContent = '';
     section.appendChild(sectionHead(t('case.alerts')));
     if (error) { section.appendChild(errorBox(error.message)); return; }
-    const list = (alerts || []).slice().sort((a, b) => (ms(b.occurred_at) || 0) - (ms(a.occurred_at) || 0));
+    const list = (alerts || []).slice().reverse();  // raised order, newest first
     if (!list.length) { section.appendChild(h('p', { class: 'muted empty' }, t('case.noalerts'))); return; }
     section.appendChild(h('ol', { class: 'alert-list compact' }, list.map(alertItem)));
   }
@@ -1562,7 +1595,7 @@
       try {
         const data = await post('/v1/notices/' + encodeURIComponent(n.notice_id) + ':decide', { decision, text: text.value.trim() });
         toast(t('notice.decided.ok', { id: n.notice_id, state: tv('notice.', (data.notice || {}).state || decision) }), '', null, 'info');
-        scheduleCaseRefresh();
+        await refreshCaseLive(S.renderSeq, c.case_id, true);
       } catch (e) {
         error.textContent = e.message;
         error.hidden = false;
@@ -1591,7 +1624,7 @@
       try {
         await post('/v1/notices/' + encodeURIComponent(n.notice_id) + ':respond', { response: text.value.trim() });
         toast(t('notice.responded.ok', { id: n.notice_id }), '', null, 'info');
-        scheduleCaseRefresh();
+        await refreshCaseLive(S.renderSeq, n.case_id, true);
       } catch (e) {
         error.textContent = e.message;
         error.hidden = false;
@@ -1687,7 +1720,7 @@
         button.textContent = t('login.submit');
       }
     });
-    window.addEventListener('hashchange', () => render());
+    window.addEventListener('hashchange', () => { render(); window.scrollTo(0, 0); });
     // Another tab changed the language.
     window.addEventListener('storage', (ev) => {
       if (ev.key === LANG_KEY && ev.newValue && ev.newValue !== S.lang) setLang(ev.newValue);
