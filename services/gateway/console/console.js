@@ -1588,7 +1588,7 @@
     const form = h('form', { class: 'decide-form' },
       overdueOnly ? h('p', { class: 'note' }, t('notice.decide.hint')) : null,
       h('label', null, h('span', null, t('notice.decide.text')), text));
-    const decide = async (decision, button) => {
+    const decide = async (decision) => {
       if (!text.value.trim()) { text.reportValidity(); return; }
       error.hidden = true;
       for (const b of $$('button', form)) b.disabled = true;
@@ -1601,17 +1601,16 @@
         error.hidden = false;
         for (const b of $$('button', form)) b.disabled = false;
       }
-      void button;
     };
     const buttons = h('div', { class: 'row end' },
-      overdueOnly ? null : h('button', { type: 'button', class: 'primary', dataset: { decision: 'accept' }, onclick: (ev) => decide('NOTICE_STATE_ACCEPTED', ev.target) }, t('notice.accept')),
-      h('button', { type: 'button', class: 'primary danger', dataset: { decision: 'escalate' }, onclick: (ev) => decide('NOTICE_STATE_ESCALATED', ev.target) }, t('notice.escalate')));
+      overdueOnly ? null : h('button', { type: 'button', class: 'primary', dataset: { decision: 'accept' }, onclick: () => decide('NOTICE_STATE_ACCEPTED') }, t('notice.accept')),
+      h('button', { type: 'button', class: 'primary danger', dataset: { decision: 'escalate' }, onclick: () => decide('NOTICE_STATE_ESCALATED') }, t('notice.escalate')));
     form.addEventListener('submit', (ev) => ev.preventDefault());
     append(form, [buttons, error]);
     return form;
   }
 
-  function respondForm(n) {
+  function respondForm(n) {  // n: the notice
     const text = h('textarea', { name: 'response', rows: '3', required: true });
     const error = h('p', { class: 'error', hidden: true, role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'primary' }, t('notice.respond'));
