@@ -969,6 +969,7 @@ HttpResponse Gateway::StreamEvents(const Call& call) {
     std::string client;
     Principal principal;
     absl::Time last_board = absl::InfinitePast();
+    absl::Time last_sent = absl::Now();
     bool ended = false;
   };
   auto state = std::make_shared<State>();
@@ -981,7 +982,8 @@ HttpResponse Gateway::StreamEvents(const Call& call) {
   response.stream = [this, state](std::string* chunk) -> bool {
     LiveEvents& live = *options_.live_events;
     if (state->ended || live.stopped()) return false;
-    LiveEvents::Changes changes = live.Wait(&state->listener, absl::Seconds(15));
+    // Wakes at least every 5 s to notice a session that ended.
+    LiveEvents::Changes changes = live.Wait(&state->listener, absl::Seconds(5));
     if (live.stopped()) return false;
     // The stream lives only as long as the session.
     if (!accounts_->Authenticate(state->authorization.substr(7)).ok()) {
@@ -1018,8 +1020,11 @@ HttpResponse Gateway::StreamEvents(const Call& call) {
         absl::StrAppend(chunk, "event: alert\ndata: ", text, "\n\n");
       }
     }
-    if (chunk->empty()) *chunk = ": keep-alive\n\n";
-    return true;
+    if (chunk->empty() && absl::Now() - state->last_sent >= absl::Seconds(15)) {
+      *chunk = ": keep-alive\n\n";
+    }
+    if (!chunk->empty()) state->last_sent = absl::Now();
+    return true;  // (nothing to send: called again)
   };
   return response;
 }

@@ -18,7 +18,7 @@
 #     services take unsigned calls, so the load tool talks to intake directly);
 #  3. catalogue push-down (PushItem twice: versions reach intake) and refusals (no client
 #     certificate, untrusted CA, unregistered CN: every call fails fast, no record leaks, no
-#     item is pushed);
+#     item is pushed; the client gives up with exit 3 on the unregistered certificate);
 #  4. sunlight_load --mode=intake for 20 s while exchange_client.py follows the exchange; the
 #     client is SIGKILLed and restarted (it resumes from its stored position), then the gateway
 #     is SIGKILLed and restarted on the same port (the client reconnects by itself);
@@ -69,6 +69,7 @@ STREAMS = ("intake", "workflow", "supervision")
 # The applicant of every case sunlight_load submits (tools/loadgen/load_generator.cc).
 ID_NUMBER = "110101199003071234"
 PHONE = "13812345678"
+BIRTH_DATE = ID_NUMBER[6:14]  # the part of an ID number that masking must hide
 PLATFORM_CN, PLATFORM_ID = "zj-province", "zj-province"
 SECOND_CN, SECOND_ID = "hz-exchange-client", "hangzhou"
 PUSHED_CODE = "ZJ-001"
@@ -473,6 +474,20 @@ class Test:
                         self.problem(f"{label}: Subscribe returned {received} records")
             if self.intake_item(code_for_push) is not None:
                 self.problem(f"{label}: the refused PushItem of {code_for_push} reached intake")
+        # The client itself gives up at once on a refused certificate (exit 3), storing nothing.
+        state = self.p("refused-client-state")
+        pem, key = self.pki["unregistered"]
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, os.path.join(HERE, "exchange_client.py"),
+             f"--target=127.0.0.1:{self.exchange_port}", f"--ca={self.pki['ca'][0]}",
+             f"--cert={pem}", f"--key={key}", f"--state={state}", f"--stubs={self.stub_dir}"],
+            capture_output=True, text=True, timeout=30)
+        results.append(f"exchange_client.py with the unregistered certificate: exit "
+                       f"{result.returncode} in {time.monotonic() - started:.1f}s")
+        if result.returncode != 3 or read_journal(os.path.join(state, "records.jsonl")):
+            self.problem(f"exchange_client.py with an unregistered certificate: exit "
+                         f"{result.returncode}, want 3 and nothing stored:\n{result.stdout}")
         for line in results:
             log(f"  refused: {line}")
         self.summary["refusals"] = results
@@ -537,11 +552,13 @@ class Test:
             if len(examples[kind]) < 5:
                 examples[kind].append(message)
 
-        leaks = 0
+        leaks = masked_applicants = 0
         for text, record in entries:
             raw = base64.b64decode(record["raw"])
             decoded = ex.ExchangeRecord.FromString(raw)
-            for secret in (ID_NUMBER, PHONE):
+            if '"id_number"' in text:
+                masked_applicants += 1
+            for secret in (ID_NUMBER, PHONE, BIRTH_DATE):
                 if secret in text or secret.encode() in raw:
                     leaks += 1
                     bad("unmasked", f"position {record['position']} contains {secret}")
@@ -610,11 +627,15 @@ class Test:
                    for r in by_position.values() if r["source_stream"] == "intake"):
             bad("push", f"no intake record mentions the pushed item {PUSHED_CODE}")
 
+        if masked_applicants == 0:
+            bad("unmasked", "no record carries an applicant's id_number at all (payloads not "
+                            "relayed or not decodable?)")
         self.summary.update({
             "journal_lines": lines, "distinct_positions": len(positions),
             "last_position": last_position, "records_per_stream": per_stream,
             "service_last_sequence": streams, "replacements": replacements,
-            "resent_same_position": resent, "unmasked_leaks": leaks})
+            "resent_same_position": resent, "records_with_masked_id_number": masked_applicants,
+            "unmasked_leaks": leaks})
         for kind, messages in examples.items():
             for message in messages:
                 self.problem(f"{kind}: {message}")
@@ -710,12 +731,11 @@ class Test:
             self.problem(f"the restarted gateway serves the exchange on {port}, not "
                          f"{self.exchange_port}")
         log(f"gateway restarted on the same exchange port {port}")
-        up_at = time.monotonic()
         reconnected = None
         while load.alive() or reconnected is None:
             if reconnected is None and read_position(self.state) > position_at_gateway_kill:
-                reconnected = time.monotonic() - up_at
-                log(f"client reconnected by itself {reconnected:.1f}s after the restart")
+                reconnected = time.monotonic() - restarted
+                log(f"client reconnected by itself {reconnected:.1f}s after the gateway was relaunched")
             if time.monotonic() - load_started > LOAD_SECONDS + 60:
                 break
             if not client.alive():

@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
     if (s.ok()) last = info.last_position();
     if (s.ok() && last >= static_cast<uint64_t>(*min_records)) break;
     if (absl::Now() > give_up) {
-      std::cerr << "exchange: " << (s.ok() ? "only " + std::to_string(last) + " records"
-                                           : s.error_message())
+      std::cerr << "exchange: "
+                << (s.ok() ? "only " + std::to_string(last) + " records" : s.error_message())
                 << "\n";
       return 1;
     }
