@@ -23,6 +23,7 @@
 #include "live_events.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/clock.h"
+#include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/storage/store.h"
 
 namespace sunlight::gateway {
@@ -81,6 +82,8 @@ class Gateway {
   std::string BackendToken(const auth::v1::Principal& principal) const;
   // Whether the caller may see a case (404 with one message when not).
   absl::Status RequireCaseVisible(const Call& call, const std::string& case_id,
+                                  bool owning_department_only);
+  absl::Status RequireCaseVisible(const Call& call, const intake::v1::Case& record,
                                   bool owning_department_only);
   absl::Status RequireNoticeVisible(const Call& call, const std::string& notice_id);
   absl::Status ThrottleWrongQueryCodes(const std::string& case_number, const std::string& client,

@@ -60,6 +60,7 @@ import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import exchange_client as xc  # noqa: E402
 
 SRC = os.environ.get("SUNLIGHT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
