@@ -135,9 +135,32 @@ ExchangeService::ExchangeService(ExchangeRelay* relay, std::vector<Platform> pla
     lag_ = &prometheus::BuildGauge()
                 .Name("sunlight_exchange_platform_lag_records")
                 .Help(
-                    "Records relayed to the exchange that a platform's open stream has not "
-                    "received yet")
+                    "Records relayed to the exchange that a platform has not been sent yet "
+                    "(since the gateway started)")
                 .Register(*registry);
+    lag_thread_ = std::thread([this] {
+      std::unique_lock lock(lag_mu_);
+      while (!lag_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_lag_; })) {
+        UpdateLag();
+      }
+    });
+  }
+}
+
+ExchangeService::~ExchangeService() {
+  {
+    std::lock_guard lock(lag_mu_);
+    stop_lag_ = true;
+  }
+  lag_cv_.notify_all();
+  if (lag_thread_.joinable()) lag_thread_.join();
+}
+
+void ExchangeService::UpdateLag() {
+  uint64_t last = relay_->log().last_sequence();
+  std::lock_guard lock(sent_mu_);
+  for (const auto& [platform, sent] : last_sent_) {
+    lag_->Add({{"platform", platform}}).Set(static_cast<double>(last - std::min(last, sent)));
   }
 }
 
@@ -164,14 +187,16 @@ grpc::Status ExchangeService::Subscribe(grpc::ServerContext* context,
                         absl::StrCat("after_position: ", request->after_position(),
                                      " is beyond the last position ", log.last_sequence()));
   }
-  prometheus::Gauge* lag = lag_ == nullptr ? nullptr : &lag_->Add({{"platform", *platform}});
+  {
+    std::lock_guard lock(sent_mu_);
+    last_sent_[*platform] = request->after_position();
+  }
   LogInfo("exchange", absl::StrCat(*platform, " subscribes after ", request->after_position()));
   uint64_t next = request->after_position() + 1;
   std::vector<CaseEvent> page;
   while (!context->IsCancelled() && !shutting_down_) {
     page.clear();
     if (absl::Status s = log.Read(next, 256, &page); !s.ok()) return Grpc(s);
-    if (lag != nullptr) lag->Set(static_cast<double>(log.last_sequence() - (next - 1)));
     if (page.empty()) {
       log.WaitForSequence(next, absl::Now() + absl::Milliseconds(200));
       continue;
@@ -186,6 +211,8 @@ grpc::Status ExchangeService::Subscribe(grpc::ServerContext* context,
       if (!writer->Write(record)) return grpc::Status::OK;  // the platform went away
       next = wrapper.sequence() + 1;
     }
+    std::lock_guard lock(sent_mu_);
+    last_sent_[*platform] = next - 1;
   }
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "exchange closing");
 }

@@ -10,10 +10,12 @@
 #define SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -84,6 +86,7 @@ class ExchangeService final : public exchange::v1::Exchange::Service {
  public:
   ExchangeService(ExchangeRelay* relay, std::vector<Platform> platforms,
                   prometheus::Registry* registry);
+  ~ExchangeService();
 
   // Ends open Subscribe streams promptly (before server shutdown).
   void Shutdown() { shutting_down_ = true; }
@@ -101,11 +104,21 @@ class ExchangeService final : public exchange::v1::Exchange::Service {
   // The registered platform of the caller's client certificate.
   absl::StatusOr<std::string> PlatformOf(const grpc::ServerContext* context) const;
 
+  // Sets every platform's lag gauge from the last position it was sent (also while it is
+  // disconnected, so a platform that stays away shows a growing lag).
+  void UpdateLag();
+
   ExchangeRelay* relay_;
   std::shared_ptr<grpc::Channel> intake_channel_;
   absl::flat_hash_map<std::string, std::string> platform_by_cn_;
   prometheus::Family<prometheus::Gauge>* lag_ = nullptr;
   std::atomic<bool> shutting_down_{false};
+  std::mutex sent_mu_;
+  absl::flat_hash_map<std::string, uint64_t> last_sent_;  // platform -> position
+  std::mutex lag_mu_;
+  std::condition_variable lag_cv_;
+  bool stop_lag_ = false;
+  std::thread lag_thread_;
 };
 
 }  // namespace sunlight::gateway
