@@ -150,7 +150,12 @@ int main(int argc, char** argv) {
         sunlight::LogError("supervision", absl::StrCat("firing: ", fired.status().ToString()));
         return;
       }
-      if (*fired < 4096) return;  // drained
+      if (*fired < 4096) break;  // drained
+    }
+    // Clocks falling due in the next seconds are loaded now, not at their instant.
+    if (auto prepared = sv->PrepareDue(absl::Seconds(10)); !prepared.ok()) {
+      sunlight::LogWarning("supervision",
+                           absl::StrCat("preparing: ", prepared.status().ToString()));
     }
   });
   sunlight::supervision::AlertSink* alert_sink = sink->get();

@@ -186,6 +186,14 @@ class Supervision::Mutation {
     return it->second.second.has_value() ? &*it->second.second : nullptr;
   }
 
+  // Takes `clock` as the stored state of `id` (a clock loaded ahead by PrepareDue), unless
+  // this mutation has it already.
+  void Preload(const std::string& id, v1::Clock clock) {
+    if (clocks.contains(id)) return;
+    std::optional<v1::Clock> stored(std::move(clock));
+    clocks.emplace(id, std::make_pair(stored, stored));
+  }
+
   v1::Clock* NewClock(const std::string& id) {
     auto& entry = clocks[id];
     entry.second.emplace();
@@ -503,6 +511,7 @@ absl::Status Supervision::ReplanCase(Mutation& m, const std::string& case_id) {
 absl::Status Supervision::Commit(Mutation& m) {
   for (auto& [id, entry] : m.clocks) {
     const auto& [before, after] = entry;
+    prepared_.erase(id);  // may be about to change: load it afresh when next needed
     if (!after.has_value()) continue;
     if (before.has_value()) {
       if (before->SerializeAsString() == after->SerializeAsString()) continue;
@@ -875,6 +884,10 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   const std::string rule_version = rules().version();
   for (const auto& [key, id] : due) {
     if (!seen.insert(id).second) continue;
+    if (auto p = prepared_.find(id); p != prepared_.end()) {
+      m.Preload(id, std::move(p->second));
+      prepared_.erase(p);
+    }
     SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
     if (clock == nullptr) {
       m.batch.Delete(kSchedule, key);  // an entry whose clock is gone
@@ -929,6 +942,38 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
     return status;
   }
   return changed;
+}
+
+absl::StatusOr<size_t> Supervision::PrepareDue(absl::Duration horizon, size_t max_loads) {
+  std::lock_guard lock(write_mu_);
+  std::string upper = KeyBuilder().AddI64(absl::ToUnixMicros(clock_->Now() + horizon) + 1).Build();
+  std::vector<std::string> ids;
+  absl::Status error;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(kSchedule, schedule_floor_, upper, [&](std::string_view key, std::string_view) {
+        if (ids.size() >= max_loads || prepared_.size() + ids.size() >= kMaxPrepared) {
+          return false;
+        }
+        storage::KeyReader reader(key);
+        int64_t micros = 0;
+        std::string id;
+        if (!reader.ReadI64(&micros) || !reader.ReadString(&id)) {
+          error = absl::DataLossError("malformed schedule key");
+          return false;
+        }
+        if (!prepared_.contains(id) && (ids.empty() || ids.back() != id)) ids.push_back(id);
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(error);
+  size_t loaded = 0;
+  for (const auto& id : ids) {
+    if (prepared_.contains(id)) continue;
+    SUNLIGHT_ASSIGN_OR_RETURN(auto stored, LoadMessage<v1::Clock>(*store_, kClocks, id));
+    if (!stored.has_value()) continue;
+    prepared_.emplace(id, *std::move(stored));
+    ++loaded;
+  }
+  return loaded;
 }
 
 absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {

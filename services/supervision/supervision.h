@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
@@ -85,6 +86,12 @@ class Supervision {
   // Fires every planned transition whose instant has come (up to `max` of them); returns how
   // many lights changed.
   absl::StatusOr<size_t> FireDue(size_t max = 4096);
+  // Loads, ahead of their instants, the clocks whose schedule entries fall due within
+  // `horizon`, so that firing a burst at one instant does not first wait for the store:
+  // what is left at the instant is mostly the commit. At most `max_loads` clocks per call
+  // (the scheduler calls it every tick) and kMaxPrepared held. Returns how many it loaded.
+  absl::StatusOr<size_t> PrepareDue(absl::Duration horizon, size_t max_loads = 512);
+  static constexpr size_t kMaxPrepared = 16384;
   // Delivers queued alerts to `sink`, oldest first; returns how many were delivered. Stops
   // at the first failure (and returns it), to be retried later.
   absl::StatusOr<size_t> DeliverAlerts(AlertSink& sink, size_t max = 1000);
@@ -152,6 +159,9 @@ class Supervision {
   // compaction; scanning from here instead of from the start keeps a firing pass from
   // stepping over all of them. Empty: scan from the start (after start-up or a failed write).
   std::string schedule_floor_;
+  // Clocks loaded by PrepareDue, as stored (guarded by write_mu_). Commit drops every clock
+  // it writes, so what is here is never older than the store; FireDue takes from here.
+  absl::flat_hash_map<std::string, v1::Clock> prepared_;
   // Every queued alert sorts at or after this key (outbox keys only grow); same reason.
   std::mutex delivery_mu_;
   std::string outbox_floor_;  // guarded by delivery_mu_

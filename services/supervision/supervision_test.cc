@@ -111,6 +111,68 @@ struct SupervisionFixture : intake::IntakeFixture {
 };
 
 TEST_CASE_METHOD(SupervisionFixture,
+                 "clocks loaded ahead of their instant fire as stored, even if they changed "
+                 "after loading") {
+  std::string kept = AcceptCase("kept");
+  std::string withdrawn = AcceptCase("withdrawn");
+  absl::Time yellow = FromProto(CaseClock(kept).yellow_at());
+  clock.Set(yellow - absl::Seconds(5));
+  auto prepared = sv->PrepareDue(absl::Seconds(10));
+  REQUIRE(prepared.ok());
+  CHECK(*prepared >= 2);
+  CHECK(*sv->PrepareDue(absl::Seconds(10)) == 0);  // nothing new to load
+  // One case is withdrawn after its clock was loaded: firing must see the finished clock.
+  intake::v1::WithdrawCaseRequest withdraw;
+  *withdraw.mutable_actor() = intake::Clerk();
+  withdraw.set_case_id(withdrawn);
+  withdraw.set_reason("changed mind");
+  REQUIRE(intake->WithdrawCase(withdraw).ok());
+  Pump();
+  Fire(yellow);
+  CHECK(CaseClock(kept).light() == v1::LIGHT_YELLOW);
+  CHECK(CaseClock(withdrawn).light() == v1::LIGHT_GREEN);
+  CHECK(CaseClock(withdrawn).has_finished_at());
+  auto case_light_alerts = [&](const std::string& case_id) {
+    int n = 0;
+    for (const auto& alert : Alerts(case_id)) {
+      if (alert.kind() == v1::ALERT_KIND_LIGHT && alert.clock_id() == "case/" + case_id) ++n;
+    }
+    return n;
+  };
+  CHECK(case_light_alerts(withdrawn) == 0);
+  CHECK(case_light_alerts(kept) == 1);
+
+  // A step clock loaded ahead, then claimed (its responsible person changes, its instants do
+  // not): firing it must keep the claim, not write back the copy loaded before it.
+  std::string claimed = AcceptCase("claimed");
+  std::string step_clock = "step/" + claimed + "/1";
+  v1::GetCaseClocksRequest request;
+  request.set_case_id(claimed);
+  auto step_of = [&]() {
+    auto clocks = sv->GetCaseClocks(request);
+    REQUIRE(clocks.ok());
+    for (const auto& c : clocks->clocks()) {
+      if (c.clock().clock_id() == step_clock) return c.clock();
+    }
+    FAIL("no step clock");
+    return v1::Clock();
+  };
+  absl::Time step_yellow = FromProto(step_of().yellow_at());
+  clock.Set(step_yellow - absl::Seconds(5));
+  REQUIRE(*sv->PrepareDue(absl::Seconds(10)) >= 1);
+  workflow::v1::ClaimStepRequest claim;
+  claim.mutable_actor()->set_id("appr-9");
+  claim.mutable_actor()->set_role("approver");
+  claim.mutable_actor()->set_department_id("market");
+  claim.set_step_id(claimed + "/1");
+  REQUIRE(wf->ClaimStep(claim).ok());
+  Pump();
+  Fire(step_yellow);
+  CHECK(step_of().light() == v1::LIGHT_YELLOW);
+  CHECK(step_of().responsible_person() == "appr-9");
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
                  "a clock planned late, with instants before the last firing, still fires") {
   std::string first = AcceptCase("first");
   // A second case accepted at the same time, but supervision hears of it only after it
