@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   flags.push_back(
       {"alert_file", "./data/alerts.jsonl", "file sink for alerts (one JSON line per alert)"});
   flags.push_back({"tick", "100ms", "how often due transitions are fired"});
+  flags.push_back({"prepare_ahead", "10s",
+                   "load clocks falling due within this much ahead of their instants (0s: off)"});
   auto config = sunlight::server::Config::Parse(argc, argv, flags);
   if (!config.ok()) {
     if (absl::IsCancelled(config.status())) {
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
   if (!offset.ok()) return Fail(offset.status());
   auto tick = config->GetDuration("tick");
   if (!tick.ok()) return Fail(tick.status());
+  auto prepare_ahead = config->GetDuration("prepare_ahead");
+  if (!prepare_ahead.ok()) return Fail(prepare_ahead.status());
   auto provisional = sunlight::calendar::ParseProvisionalYears(config->Get("provisional_years"));
   if (!provisional.ok()) return Fail(provisional.status());
   auto calendar =
@@ -143,7 +147,7 @@ int main(int argc, char** argv) {
   intake_events->Start();
   workflow_events->Start();
   // Transitions missed while the service was down fire on the first tick.
-  scheduler = std::make_unique<Periodic>(*tick, [sv] {
+  scheduler = std::make_unique<Periodic>(*tick, [sv, ahead = *prepare_ahead] {
     while (true) {
       auto fired = sv->FireDue();
       if (!fired.ok()) {
@@ -153,7 +157,8 @@ int main(int argc, char** argv) {
       if (*fired < 4096) break;  // drained
     }
     // Clocks falling due in the next seconds are loaded now, not at their instant.
-    if (auto prepared = sv->PrepareDue(absl::Seconds(10)); !prepared.ok()) {
+    if (ahead <= absl::ZeroDuration()) return;
+    if (auto prepared = sv->PrepareDue(ahead); !prepared.ok()) {
       sunlight::LogWarning("supervision",
                            absl::StrCat("preparing: ", prepared.status().ToString()));
     }
