@@ -596,7 +596,7 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
   std::string clerk = Login("clerk-1", "clerk-password");
   std::string approver = Login("appr-1", "approver-password");
   succeeded.insert("POST /v1/login");
-  ok("GET", "/v1/me", clerk);
+  CHECK(ok("GET", "/v1/me", clerk).find("Wang Fang") != std::string::npos);
 
   // Administrators: users, departments, windows, items, rule set, calendar.
   ok("POST", "/v1/users", admin,
