@@ -21,8 +21,6 @@ using exchange::v1::ExchangeRecord;
 
 std::string CursorName(const std::string& stream) { return absl::StrCat("exchange/", stream); }
 
-grpc::Status Grpc(const absl::Status& status) { return server::ToGrpcStatus(status); }
-
 }  // namespace
 
 const std::vector<std::string>& ExchangeRelay::SourceStreams() {
@@ -180,7 +178,7 @@ grpc::Status ExchangeService::Subscribe(grpc::ServerContext* context,
                                         const exchange::v1::SubscribeRequest* request,
                                         grpc::ServerWriter<ExchangeRecord>* writer) {
   auto platform = PlatformOf(context);
-  if (!platform.ok()) return Grpc(platform.status());
+  if (!platform.ok()) return server::ToGrpcStatus(platform.status());
   const eventlog::EventLog& log = relay_->log();
   if (request->after_position() > log.last_sequence()) {
     return grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
@@ -196,7 +194,7 @@ grpc::Status ExchangeService::Subscribe(grpc::ServerContext* context,
   std::vector<CaseEvent> page;
   while (!context->IsCancelled() && !shutting_down_) {
     page.clear();
-    if (absl::Status s = log.Read(next, 256, &page); !s.ok()) return Grpc(s);
+    if (absl::Status s = log.Read(next, 256, &page); !s.ok()) return server::ToGrpcStatus(s);
     if (page.empty()) {
       log.WaitForSequence(next, absl::Now() + absl::Milliseconds(200));
       continue;
@@ -221,7 +219,7 @@ grpc::Status ExchangeService::GetExchangeInfo(grpc::ServerContext* context,
                                               const exchange::v1::GetExchangeInfoRequest*,
                                               exchange::v1::ExchangeInfo* response) {
   auto platform = PlatformOf(context);
-  if (!platform.ok()) return Grpc(platform.status());
+  if (!platform.ok()) return server::ToGrpcStatus(platform.status());
   response->set_platform_id(*platform);
   response->set_last_position(relay_->log().last_sequence());
   return grpc::Status::OK;
@@ -231,7 +229,7 @@ grpc::Status ExchangeService::PushItem(grpc::ServerContext* context,
                                        const exchange::v1::PushItemRequest* request,
                                        exchange::v1::PushItemResponse* response) {
   auto platform = PlatformOf(context);
-  if (!platform.ok()) return Grpc(platform.status());
+  if (!platform.ok()) return server::ToGrpcStatus(platform.status());
   if (request->definition().item_code().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "definition.item_code: required");
   }

@@ -104,14 +104,18 @@ absl::StatusOr<HttpReply> HttpClient::Exchange(const std::string& request) {
         std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
   }
   // Body.
-  bool close_after = reply.headers["connection"] == "close";
+  auto header = [&reply](const std::string& name) {
+    auto it = reply.headers.find(name);
+    return it == reply.headers.end() ? std::string() : it->second;
+  };
+  bool close_after = header("connection") == "close";
   if (auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
     size_t length = 0;
     if (!absl::SimpleAtoi(it->second, &length)) return absl::DataLossError("bad Content-Length");
     if (!Fill(length)) return absl::UnavailableError("connection closed inside a body");
     reply.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
-  } else if (reply.headers["transfer-encoding"] == "chunked") {
+  } else if (header("transfer-encoding") == "chunked") {
     while (true) {
       size_t line_end;
       while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
