@@ -2,25 +2,79 @@
 
 #include <openssl/sha.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "sunlight/base/message_text.h"
+#include "sunlight/base/proto_time.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/storage/key_encoding.h"
 
 namespace sunlight::gateway {
 namespace {
 
-constexpr char kHeadKey[] = "head";
+namespace pb = ::google::protobuf;
 
-std::string Deterministic(const google::protobuf::Message& message) {
+constexpr char kHeadKey[] = "head";
+constexpr char kRepairHint[] =
+    "stop the gateway and repair the log, keeping every entry: gateway "
+    "--data_dir=<its data directory> --repair_audit_log=true (docs/security.md)";
+
+std::string Deterministic(const pb::Message& message) {
   std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
+  pb::io::StringOutputStream stream(&bytes);
+  pb::io::CodedOutputStream coded(&stream);
   coded.SetSerializationDeterministic(true);
   message.SerializeToCodedStream(&coded);
   coded.Trim();
   return bytes;
+}
+
+std::string Sha256(const std::string& bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+// The bytes of an entry that cannot be read (a text field that is not UTF-8), as a readable
+// entry that keeps them in `unreadable_original`; DATA_LOSS when they are not even protobuf
+// wire data.
+absl::StatusOr<v1::AuditEntry> Readable(absl::string_view stored) {
+  pb::UnknownFieldSet fields;
+  if (!fields.ParseFromArray(stored.data(), static_cast<int>(stored.size()))) {
+    return absl::DataLossError("audit entry is not protobuf wire data");
+  }
+  const pb::Descriptor* d = v1::AuditEntry::descriptor();
+  for (int i = 0; i < fields.field_count(); ++i) {
+    pb::UnknownField* field = fields.mutable_field(i);
+    const pb::FieldDescriptor* known = d->FindFieldByNumber(field->number());
+    if (known != nullptr && known->type() == pb::FieldDescriptor::TYPE_STRING &&
+        field->type() == pb::UnknownField::TYPE_LENGTH_DELIMITED) {
+      *field->mutable_length_delimited() =
+          PrintableText(field->length_delimited(), AuditLog::kMaxTextBytes);
+    }
+  }
+  std::string bytes;
+  v1::AuditEntry entry;
+  if (!fields.SerializeToString(&bytes) || !entry.ParseFromString(bytes)) {
+    return absl::DataLossError("audit entry cannot be made readable");
+  }
+  entry.set_unreadable_original(std::string(stored));
+  return entry;
+}
+
+// The hash an entry stored as `stored` was written with: over the bytes without the hash.
+std::string OriginalHash(absl::string_view stored) {
+  pb::UnknownFieldSet fields;
+  if (!fields.ParseFromArray(stored.data(), static_cast<int>(stored.size()))) return "";
+  fields.DeleteByNumber(v1::AuditEntry::kHashFieldNumber);
+  std::string bytes;
+  if (!fields.SerializeToString(&bytes)) return "";
+  return Sha256(bytes);
 }
 
 }  // namespace
@@ -28,10 +82,7 @@ std::string Deterministic(const google::protobuf::Message& message) {
 std::string AuditLog::Hash(const v1::AuditEntry& entry) {
   v1::AuditEntry content = entry;
   content.clear_hash();
-  std::string bytes = Deterministic(content);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+  return Sha256(Deterministic(content));
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store) {
@@ -39,19 +90,76 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store) 
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store->Get(kAuditHeadFamily, kHeadKey));
   if (head.has_value()) {
     v1::AuditEntry last;
-    if (!last.ParseFromString(*head)) return absl::DataLossError("unreadable audit head");
+    if (!last.ParseFromString(*head)) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit log's head (its last entry) cannot be read: an entry written before the "
+          "gateway checked request text holds bytes that are not UTF-8. The gateway does not "
+          "start over an audit log it cannot read; ",
+          kRepairHint));
+    }
     log->last_sequence_ = last.sequence();
     log->last_hash_ = last.hash();
   }
   return log;
 }
 
+absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store, absl::Time now) {
+  std::vector<uint64_t> repaired;
+  storage::WriteBatch batch;
+  std::optional<v1::AuditEntry> last;
+  absl::Status error;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store->Scan(kAuditFamily, "", "", [&](std::string_view key, std::string_view value) {
+        v1::AuditEntry entry;
+        if (entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          last = std::move(entry);
+          return true;
+        }
+        auto readable = Readable(absl::string_view(value.data(), value.size()));
+        if (!readable.ok()) {
+          error = absl::DataLossError(absl::StrCat(
+              "audit entry under key ",
+              PrintableText(absl::BytesToHexString(absl::string_view(key.data(), key.size()))),
+              ": ", readable.status().message()));
+          return false;
+        }
+        batch.Put(kAuditFamily, key, readable->SerializeAsString());
+        repaired.push_back(readable->sequence());
+        last = *std::move(readable);
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(error);
+  SUNLIGHT_ASSIGN_OR_RETURN(auto head, store->Get(kAuditHeadFamily, kHeadKey));
+  v1::AuditEntry stored_head;
+  bool head_readable = !head.has_value() || stored_head.ParseFromString(*head);
+  if (repaired.empty() && head_readable) return repaired;
+  if (last.has_value()) batch.Put(kAuditHeadFamily, kHeadKey, last->SerializeAsString());
+  SUNLIGHT_RETURN_IF_ERROR(store->Write(batch));
+
+  // The repair is itself in the chain.
+  SUNLIGHT_ASSIGN_OR_RETURN(auto log, Open(store));
+  v1::AuditEntry record;
+  *record.mutable_at() = ToProto(now);
+  record.set_user_id("system:repair_audit_log");
+  record.set_action("repair_audit_log");
+  record.set_target(repaired.empty() ? "head"
+                                     : absl::StrCat("entries ", absl::StrJoin(repaired, ", ")));
+  SUNLIGHT_RETURN_IF_ERROR(log->Append(std::move(record)).status());
+  return repaired;
+}
+
 absl::StatusOr<v1::AuditEntry> AuditLog::Append(v1::AuditEntry entry) {
+  SanitizeMessageText(&entry, kMaxTextBytes);
   std::lock_guard lock(mu_);
   entry.set_sequence(last_sequence_ + 1);
   entry.set_previous_hash(last_hash_);
   entry.set_hash(Hash(entry));
   std::string bytes = entry.SerializeAsString();
+  // Never commit what cannot be read back: it would break the chain for good.
+  v1::AuditEntry check;
+  if (!check.ParseFromString(bytes) || check.hash() != entry.hash()) {
+    return absl::InternalError("audit entry would not read back; not written");
+  }
   storage::WriteBatch batch;
   batch.Put(kAuditFamily, storage::EncodeU64(entry.sequence()), bytes);
   batch.Put(kAuditHeadFamily, kHeadKey, bytes);
@@ -75,7 +183,7 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
       store_->Scan(kAuditFamily, "", "", [&](std::string_view key, std::string_view value) {
         v1::AuditEntry entry;
         if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          fail(expected, "entry cannot be read");
+          fail(expected, absl::StrCat("entry cannot be read; ", kRepairHint));
           return false;
         }
         if (key != storage::EncodeU64(entry.sequence())) {
@@ -91,10 +199,20 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
           fail(expected, "link to the previous entry does not match");
           return false;
         }
-        if (entry.hash() != Hash(entry)) {
+        const bool repaired = !entry.unreadable_original().empty();
+        if (repaired) {
+          // A repaired entry is checked against the bytes it was written as.
+          auto again = Readable(entry.unreadable_original());
+          if (!again.ok() || again->SerializeAsString() != entry.SerializeAsString()) {
+            fail(expected, "repaired entry does not match the bytes it was stored as");
+            return false;
+          }
+        }
+        if (entry.hash() != (repaired ? OriginalHash(entry.unreadable_original()) : Hash(entry))) {
           fail(expected, "content does not match its hash");
           return false;
         }
+        if (repaired) result.add_repaired_sequences(entry.sequence());
         previous = entry.hash();
         result.set_entries(expected);
         ++expected;
@@ -104,7 +222,7 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store_->Get(kAuditHeadFamily, kHeadKey));
   v1::AuditEntry last;
   if (head.has_value() && !last.ParseFromString(*head)) {
-    fail(expected, "head cannot be read");
+    fail(expected, absl::StrCat("head cannot be read; ", kRepairHint));
   } else if (last.sequence() != result.entries() || last.hash() != previous) {
     fail(result.entries() + 1, absl::StrCat("the log ends at entry ", result.entries(),
                                             " but its head is entry ", last.sequence()));
@@ -119,15 +237,21 @@ absl::StatusOr<v1::ListAuditEntriesResponse> AuditLog::List(
   if (limit > 1000) return absl::InvalidArgumentError("page_size: must be at most 1000");
   v1::ListAuditEntriesResponse response;
   absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      kAuditFamily, storage::EncodeU64(std::max<uint64_t>(1, request.from_sequence())), "",
-      [&](std::string_view, std::string_view value) {
-        if (!response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError("unreadable audit entry");
-          return false;
-        }
-        return static_cast<uint32_t>(response.entries_size()) < limit;
-      }));
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(kAuditFamily, storage::EncodeU64(std::max<uint64_t>(1, request.from_sequence())),
+                   "", [&](std::string_view, std::string_view value) {
+                     v1::AuditEntry* entry = response.add_entries();
+                     if (!entry->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       // Not repaired yet: shown readable and marked, as the repair will store it.
+                       auto readable = Readable(absl::string_view(value.data(), value.size()));
+                       if (!readable.ok()) {
+                         error = readable.status();
+                         return false;
+                       }
+                       *entry = *std::move(readable);
+                     }
+                     return static_cast<uint32_t>(response.entries_size()) < limit;
+                   }));
   SUNLIGHT_RETURN_IF_ERROR(error);
   return response;
 }

@@ -5,6 +5,11 @@
 // and hash) is kept beside the entries, so deleting entries at the end is detected too,
 // unless the head is rewritten with them; VerifyAuditChain returns the head hash for
 // keeping elsewhere.
+//
+// Text in an entry comes from requests; it is made well-formed UTF-8 before it is hashed,
+// and an entry that could not be read back is refused before it is committed, so the log
+// never holds an entry it cannot read. Logs written before that check may: Open then fails
+// with DATA_LOSS saying how to repair (Repair, `gateway --repair_audit_log=true`).
 #ifndef SUNLIGHT_SERVICES_GATEWAY_AUDIT_LOG_H_
 #define SUNLIGHT_SERVICES_GATEWAY_AUDIT_LOG_H_
 
@@ -14,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "sunlight/gateway/v1/gateway.pb.h"
 #include "sunlight/storage/store.h"
 
@@ -24,9 +30,21 @@ inline constexpr char kAuditHeadFamily[] = "audit_head";  // "head" -> AuditEntr
 
 class AuditLog {
  public:
+  // On error (the head or the last entry cannot be read) returns DATA_LOSS naming the entry
+  // and the repair command.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(storage::Store* store);
 
-  // Numbers, links and durably writes one entry; returns it as written.
+  // Makes every entry that cannot be read readable again, keeping it: its text is rewritten
+  // readable, the bytes it was stored as are kept in `unreadable_original` (its hash is over
+  // them, so Verify still checks it), the head is rewritten, and the repair is itself
+  // recorded as a new entry ("repair_audit_log", target: the repaired sequences). Entries
+  // that do not even parse as protobuf wire data are left alone (Verify reports them).
+  // Returns the repaired sequences (none: nothing written). Run with the gateway stopped.
+  static absl::StatusOr<std::vector<uint64_t>> Repair(storage::Store* store, absl::Time now);
+
+  // Numbers, links and durably writes one entry; returns it as written. Text fields are
+  // made readable first (at most 1024 bytes each); INTERNAL, and nothing written, when the
+  // entry would not read back.
   absl::StatusOr<v1::AuditEntry> Append(v1::AuditEntry entry);
   // Walks the whole chain.
   absl::StatusOr<v1::VerifyAuditChainResponse> Verify() const;
@@ -35,6 +53,8 @@ class AuditLog {
 
   // The hash an entry must carry given its previous_hash and content.
   static std::string Hash(const v1::AuditEntry& entry);
+  // Longest text field kept in an entry.
+  static constexpr size_t kMaxTextBytes = 1024;
 
  private:
   explicit AuditLog(storage::Store* store) : store_(store) {}

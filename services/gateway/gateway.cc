@@ -18,8 +18,11 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/mask.h"
+#include "sunlight/base/message_text.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/server/service_host.h"
@@ -55,6 +58,7 @@ std::string FieldOf(const absl::Status& status) {
 }
 
 HttpResponse ErrorFor(const absl::Status& status, std::string field = "") {
+  // (ErrorResponse makes message and field printable: they may quote request text.)
   if (field.empty()) field = FieldOf(status);
   return ErrorResponse(HttpStatusFor(status.code()),
                        server::StatusCodeName(static_cast<grpc::StatusCode>(status.code())),
@@ -156,6 +160,90 @@ absl::Status SetScalar(pb::Message* message, const pb::FieldDescriptor* field,
     default:
       return bad("cannot be set from the query");
   }
+}
+
+// Longest path parameter (an identifier or a code) and query argument.
+constexpr size_t kMaxPathParamBytes = 256;
+constexpr size_t kMaxQueryArgumentBytes = 1024;
+constexpr size_t kMaxQueryNameBytes = 128;
+
+// The JSON member path ("materials[1].name") at byte `offset` of a JSON text, "" at its top.
+// Used to name the field whose text holds a byte that is not UTF-8: everything before the
+// offset is well-formed, so the names on the path are too.
+std::string JsonPathAt(absl::string_view json, size_t offset) {
+  struct Frame {
+    bool object;
+    std::string key;
+    int index = 0;
+    bool expecting_key = true;
+  };
+  std::vector<Frame> stack;
+  auto path = [&] {
+    std::string out;
+    for (const Frame& f : stack) {
+      if (!f.object) {
+        absl::StrAppend(&out, "[", f.index, "]");
+      } else if (!f.key.empty() && !f.expecting_key) {
+        absl::StrAppend(&out, out.empty() ? "" : ".", f.key);
+      }
+    }
+    return out;
+  };
+  size_t i = 0;
+  while (i < offset && i < json.size()) {
+    const char c = json[i];
+    if (c == '"') {
+      const size_t start = ++i;
+      while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+      const bool is_key = !stack.empty() && stack.back().object && stack.back().expecting_key;
+      if (offset <= i) return path();  // inside this string (a member name: its object)
+      if (is_key) {
+        stack.back().key = std::string(json.substr(start, i - start));
+        stack.back().expecting_key = false;
+      }
+    } else if (c == '{' || c == '[') {
+      stack.push_back({.object = c == '{'});
+    } else if ((c == '}' || c == ']') && !stack.empty()) {
+      stack.pop_back();
+    } else if (c == ',' && !stack.empty()) {
+      if (stack.back().object) {
+        stack.back().expecting_key = true;
+      } else {
+        ++stack.back().index;
+      }
+    }
+    ++i;
+  }
+  return path();
+}
+
+// Every byte string of a request is checked where it enters: well-formed UTF-8 within its
+// length, or 400 naming the field (the message never repeats the bytes).
+absl::Status ValidateRequestText(const HttpRequest& http,
+                                 const absl::flat_hash_map<std::string, std::string>& params,
+                                 std::string* field) {
+  for (const auto& [name, value] : params) {
+    if (absl::Status s = RequireUtf8(value, name, kMaxPathParamBytes); !s.ok()) {
+      *field = name;
+      return s;
+    }
+  }
+  for (const auto& [name, value] : http.query) {
+    if (!IsValidUtf8(name) || name.size() > kMaxQueryNameBytes) {
+      *field = "query";
+      return InvalidField("query", "a parameter name is not valid UTF-8 or too long");
+    }
+    if (absl::Status s = RequireUtf8(value, name, kMaxQueryArgumentBytes); !s.ok()) {
+      *field = name;
+      return s;
+    }
+  }
+  if (size_t bad = FindInvalidUtf8(http.body); bad != absl::string_view::npos) {
+    *field = JsonPathAt(http.body, bad);
+    if (field->empty()) *field = "body";
+    return InvalidField(*field, absl::StrCat("not valid UTF-8 (byte ", bad, " of the body)"));
+  }
+  return absl::OkStatus();
 }
 
 // Sets "a.b.c" in a message from text (query arguments).
@@ -825,6 +913,12 @@ HttpResponse Gateway::Serve(Call& call) {
     call.principal.set_user_id(absl::StrCat("applicant:", http.client));
     call.principal.set_role(auth::kApplicant);
   } else {
+    // A token is printable ASCII (base64url and dots); anything else is refused unread.
+    if (authorization.size() > 8192 || !std::all_of(authorization.begin(), authorization.end(),
+                                                    [](char c) { return c >= 0x20 && c < 0x7F; })) {
+      return ErrorResponse(400, "INVALID_ARGUMENT",
+                           "Authorization: not a printable ASCII header value", "Authorization");
+    }
     if (!absl::StartsWith(authorization, "Bearer ")) {
       HttpResponse response =
           ErrorResponse(401, "UNAUTHENTICATED", "log in and send Authorization: Bearer <token>");
@@ -843,6 +937,12 @@ HttpResponse Gateway::Serve(Call& call) {
           absl::StrCat("role ", call.principal.role(), " may not ", action)));
     }
   }
+  {
+    std::string field;
+    if (absl::Status s = ValidateRequestText(http, call.path_params, &field); !s.ok()) {
+      return fail(s, field);
+    }
+  }
   call.token = BackendToken(call.principal);
   if (route.stream) return route.stream(call);
 
@@ -857,6 +957,10 @@ HttpResponse Gateway::Serve(Call& call) {
       std::string message(parsed.message());
       return fail(absl::InvalidArgumentError(absl::StrCat("malformed JSON body: ", message)),
                   FieldOfJsonError(message));
+    }
+    // JSON escapes (a lone "\\ud800") can still spell text that is not UTF-8.
+    if (absl::Status s = ValidateMessageText(*request, kMaxAnyTextLength); !s.ok()) {
+      return fail(s);
     }
   }
   for (const auto& [name, value] : http.query) {

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "sunlight/base/utf8.h"
 
 namespace sunlight::gateway {
 
@@ -179,9 +180,10 @@ HttpResponse ErrorResponse(int http_status, const std::string& code, const std::
   };
   HttpResponse response;
   response.status = http_status;
-  response.body =
-      absl::StrCat("{\"error\":{\"code\":", quote(code), ",\"message\":", quote(message),
-                   field.empty() ? "" : absl::StrCat(",\"field\":", quote(field)), "}}");
+  // Message and field may quote request text: always valid JSON text, never raw bytes.
+  response.body = absl::StrCat(
+      "{\"error\":{\"code\":", quote(code), ",\"message\":", quote(PrintableText(message, 1024)),
+      field.empty() ? "" : absl::StrCat(",\"field\":", quote(PrintableText(field, 256))), "}}");
   return response;
 }
 

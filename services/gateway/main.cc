@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "exchange.h"
 #include "gateway.h"
 #include "gateway_grpc_service.h"
@@ -71,6 +73,9 @@ int main(int argc, char** argv) {
   flags.push_back({"idle_timeout", "30s", "idle time after which a connection is closed"});
   flags.push_back({"public_rate", "5", "public requests per second per client address"});
   flags.push_back({"public_burst", "20", "public request burst per client address"});
+  flags.push_back({"repair_audit_log", "false",
+                   "true: repair audit entries that cannot be read (kept, marked, the repair "
+                   "recorded), print what was done and exit; run with the gateway stopped"});
   auto config = sunlight::server::Config::Parse(argc, argv, flags);
   if (!config.ok()) {
     if (absl::IsCancelled(config.status())) {
@@ -117,6 +122,17 @@ int main(int argc, char** argv) {
                                       .sync_writes = *sync_writes});
   if (!store.ok()) return Fail(store.status());
   sunlight::SystemClock clock(*offset);
+  auto repair = config->GetBool("repair_audit_log");
+  if (!repair.ok()) return Fail(repair.status());
+  if (*repair) {
+    auto repaired = sunlight::gateway::AuditLog::Repair(store->get(), absl::Now());
+    if (!repaired.ok()) return Fail(repaired.status());
+    std::cout << (repaired->empty()
+                      ? std::string("audit log: every entry is readable; nothing repaired\n")
+                      : absl::StrCat("audit log: repaired entries ", absl::StrJoin(*repaired, ", "),
+                                     "; the repair is recorded as the last entry\n"));
+    return 0;
+  }
   // The console's live board and alerts follow supervision's event stream.
   sunlight::gateway::LiveEvents live(
       {.supervision_target = options.supervision_target,

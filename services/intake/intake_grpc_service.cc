@@ -1,6 +1,8 @@
 #include "intake_grpc_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "sunlight/base/message_text.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/server/service_host.h"
 
 namespace sunlight::intake {
@@ -51,6 +53,10 @@ auth::MethodPolicy IntakeMethodPolicy() {
 grpc::Status IntakeGrpcService::Authorize(const grpc::ServerContext* context,
                                           const google::protobuf::Message& request,
                                           const std::string& owned_case_id) const {
+  // Text the store keeps must read back (the generated parser checks UTF-8; this, length).
+  if (absl::Status s = ValidateMessageText(request, kMaxAnyTextLength); !s.ok()) {
+    return server::ToGrpcStatus(s);
+  }
   if (authorizer_ == nullptr) return grpc::Status::OK;
   auto principal = authorizer_->Authorize(context, request);
   if (!principal.ok()) return server::ToGrpcStatus(principal.status());

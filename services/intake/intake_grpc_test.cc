@@ -55,6 +55,37 @@ TEST_CASE_METHOD(GrpcFixture, "submit and accept over gRPC, and errors keep thei
   CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_CASE_METHOD(GrpcFixture, "a direct gRPC call with bad bytes or huge text stores nothing") {
+  v1::Case first = Submit("text-1");
+  // Not UTF-8 in a string field: the generated parser refuses the request before any handler.
+  for (const char* bad : {"\xFF\xFE", "\xED\xA0\x80", "\xC0\xAF"}) {
+    grpc::ClientContext context;
+    v1::SubmitCaseRequest request = SubmitRequest(absl::StrCat("text-bad-", bad));
+    request.mutable_applicant()->set_name(bad);
+    v1::SubmitCaseResponse response;
+    CHECK_FALSE(stub->SubmitCase(&context, request, &response).ok());
+  }
+  // Well-formed but huge: INVALID_ARGUMENT naming the field.
+  grpc::ClientContext context;
+  v1::SubmitCaseRequest request = SubmitRequest("text-huge");
+  request.mutable_applicant()->set_name(std::string(70 * 1024, 'n'));
+  v1::SubmitCaseResponse response;
+  grpc::Status status = stub->SubmitCase(&context, request, &response);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "applicant.name: too long (at most 65536 bytes)");
+  // Only the first case was stored, and everything stored reads back.
+  v1::ListCasesRequest list;
+  list.set_department_id(first.department_id());
+  auto cases = intake->ListCases(list);
+  REQUIRE(cases.ok());
+  CHECK(cases->cases_size() == 1);
+  std::vector<events::v1::CaseEvent> events;
+  REQUIRE(intake->event_log().Read(1, 1000, &events).ok());
+  for (const auto& event : events) {
+    if (!event.case_id().empty()) CHECK(event.case_id() == first.case_id());  // (catalogue)
+  }
+}
+
 TEST_CASE_METHOD(GrpcFixture, "the intake event stream replays history and follows new cases") {
   v1::Case first = Submit("s1");
   auto events_stub = events::v1::EventStream::NewStub(channel);

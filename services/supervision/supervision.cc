@@ -1522,7 +1522,13 @@ absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetR
 
 absl::StatusOr<v1::SetCalendarResponse> Supervision::SetCalendar(
     const v1::SetCalendarRequest& request) {
-  if (request.actor().id().empty()) return InvalidField("actor.id", "required");
+  SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
+  // A calendar in force must say something about some year (a file may be weekends-only).
+  if (request.calendar().years().empty() && request.calendar().provisional_years().empty()) {
+    return InvalidField("calendar.years",
+                        "required: at least one year's published arrangement (or "
+                        "provisional_years)");
+  }
   auto parsed = calendar::WorkingCalendar::FromProto(request.calendar());
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("calendar.", parsed.status().message()));

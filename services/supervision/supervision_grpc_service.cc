@@ -1,5 +1,7 @@
 #include "supervision_grpc_service.h"
 
+#include "sunlight/base/message_text.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/server/service_host.h"
 
 namespace sunlight::supervision {
@@ -42,6 +44,10 @@ auth::MethodPolicy SupervisionMethodPolicy() {
 
 grpc::Status SupervisionGrpcService::Authorize(const grpc::ServerContext* context,
                                                const google::protobuf::Message& request) const {
+  // Text the store keeps must read back (the generated parser checks UTF-8; this, length).
+  if (absl::Status s = ValidateMessageText(request, kMaxAnyTextLength); !s.ok()) {
+    return server::ToGrpcStatus(s);
+  }
   if (authorizer_ == nullptr) return grpc::Status::OK;
   return authorizer_->Check(context, request);
 }

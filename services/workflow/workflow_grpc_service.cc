@@ -1,5 +1,7 @@
 #include "workflow_grpc_service.h"
 
+#include "sunlight/base/message_text.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/server/service_host.h"
 
 namespace sunlight::workflow {
@@ -41,6 +43,10 @@ auth::MethodPolicy WorkflowMethodPolicy() {
 
 grpc::Status WorkflowGrpcService::Authorize(const grpc::ServerContext* context,
                                             const google::protobuf::Message& request) const {
+  // Text the store keeps must read back (the generated parser checks UTF-8; this, length).
+  if (absl::Status s = ValidateMessageText(request, kMaxAnyTextLength); !s.ok()) {
+    return server::ToGrpcStatus(s);
+  }
   if (authorizer_ == nullptr) return grpc::Status::OK;
   return authorizer_->Check(context, request);
 }

@@ -4,6 +4,8 @@
 //
 // Supervision runs with --clock_offset=720h: it sees every clock thirty days later than the
 // others do, so the case accepted here is red when supervision ingests it.
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -94,13 +96,33 @@ struct Suite {
         start("supervision", SUNLIGHT_SUPERVISION_BINARY,
               {calendar, provisional, "--intake=" + intake_target, "--workflow=" + workflow_target,
                "--alert_file=" + dir.Sub("alerts.jsonl"), "--clock_offset=720h"});
-    start("gateway", SUNLIGHT_GATEWAY_BINARY,
-          {"--http_listen=127.0.0.1:0", "--http_port_file=" + dir.Sub("http.port"),
-           "--intake=" + intake_target, "--workflow=" + workflow_target,
-           absl::StrCat("--supervision=127.0.0.1:", supervision),
-           "--users_file=" + dir.Sub("users.jsonl")});
+    gateway_args = {SUNLIGHT_GATEWAY_BINARY};
+    for (auto& a : common("gateway")) gateway_args.push_back(a);
+    for (const std::string& a : std::vector<std::string>{
+             "--http_listen=127.0.0.1:0", "--http_port_file=" + dir.Sub("http.port"),
+             "--intake=" + intake_target, "--workflow=" + workflow_target,
+             absl::StrCat("--supervision=127.0.0.1:", supervision),
+             "--users_file=" + dir.Sub("users.jsonl")}) {
+      gateway_args.push_back(a);
+    }
+    StartGateway();
+  }
+
+  // Starts the gateway (last of the processes) on its own store; waits for its REST port.
+  void StartGateway() {
+    std::remove(dir.Sub("http.port").c_str());
+    processes.push_back(std::make_unique<ChildProcess>(gateway_args));
+    REQUIRE(processes.back()->WaitForPortFile(dir.Sub("gateway.port")) > 0);
     http_port = processes.back()->WaitForPortFile(dir.Sub("http.port"));
     REQUIRE(http_port > 0);
+    http.reset();
+  }
+  // Stops the gateway as an operator would (SIGTERM) and starts it again.
+  void RestartGateway() {
+    processes.back()->Kill(SIGTERM);
+    processes.pop_back();
+    std::remove(dir.Sub("gateway.port").c_str());
+    StartGateway();
   }
 
   // Sends and expects `status`; returns the parsed body.
@@ -126,6 +148,7 @@ struct Suite {
   }
 
   testing::ScratchDir dir;
+  std::vector<std::string> gateway_args;
   std::vector<std::unique_ptr<ChildProcess>> processes;
   int http_port = 0;
   std::unique_ptr<HttpClient> http;
@@ -230,6 +253,35 @@ TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspect
       200, "GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code));
   CHECK(Field(progress, "state").string_value() == "CASE_STATE_ACCEPTED");
   pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", admin);
+  CHECK(Field(verified, "intact").bool_value());
+}
+
+TEST_CASE(
+    "over real sockets a bad path parameter is refused and the audit chain holds across a "
+    "restart") {
+  Suite suite;
+  const std::string clerk = suite.Login("clerk", "clerk-e2e-pass");
+  // Invalid UTF-8, an encoded surrogate and an overlong '/' in the case id.
+  for (const char* bad : {"%FF%FE", "%ED%A0%80", "%C0%AF"}) {
+    auto reply = suite.client().Send("POST", absl::StrCat("/v1/cases/", bad, ":accept"),
+                                     R"({"window_id":"W01"})", clerk);
+    REQUIRE(reply.ok());
+    INFO(bad << " -> " << reply->status << " " << reply->body);
+    CHECK(reply->status == 400);
+    pb::Struct body = ParseJson(reply->body);  // well-formed JSON, no raw bytes
+    const pb::Struct& error = Field(body, "error").struct_value();
+    CHECK(Field(error, "code").string_value() == "INVALID_ARGUMENT");
+    CHECK(Field(error, "field").string_value() == "case_id");
+  }
+  const std::string admin = suite.Login("admin", "admin-e2e-pass");
+  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", admin);
+  CHECK(Field(verified, "intact").bool_value());
+  pb::Struct entries = suite.Expect(200, "GET", "/v1/audit", "", admin);
+  CHECK(Field(entries, "entries").list_value().values_size() >= 3);  // the refusals are audited
+
+  suite.RestartGateway();
+  const std::string again = suite.Login("admin", "admin-e2e-pass");
+  verified = suite.Expect(200, "GET", "/v1/audit:verify", "", again);
   CHECK(Field(verified, "intact").bool_value());
 }
 

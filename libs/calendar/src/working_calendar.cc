@@ -15,13 +15,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "sunlight/base/message_text.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/base/utf8.h"
 
 namespace sunlight::calendar {
 namespace {
 
 constexpr int kMinYear = 1000;
 constexpr int kMaxYear = 9999;
+// Longest calendar name, time zone or version, and most years in one calendar.
+constexpr size_t kMaxNameBytes = 128;
+constexpr int kMaxYears = 200;
 
 bool IsWeekend(absl::CivilDay day) {
   const absl::Weekday weekday = absl::GetWeekday(day);
@@ -184,6 +190,17 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::FromProt
     const v1::HolidayCalendarFile& file) {
   if (file.name().empty()) return absl::InvalidArgumentError("name: must not be empty");
   if (file.timezone().empty()) return absl::InvalidArgumentError("timezone: must not be empty");
+  // Text is checked before anything is read from it (files and requests alike).
+  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(file.name(), "name", kMaxNameBytes));
+  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(file.timezone(), "timezone", kMaxNameBytes));
+  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(file.version(), "version", kMaxNameBytes));
+  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(file.source(), "source", kMaxTextLength));
+  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(file.rule(), "rule", kMaxTextLength));
+  SUNLIGHT_RETURN_IF_ERROR(ValidateMessageText(file, kMaxTextLength));
+  if (file.years_size() > kMaxYears || file.provisional_years_size() > kMaxYears) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("years: at most ", kMaxYears, " years in one calendar"));
+  }
   absl::TimeZone time_zone;
   if (!absl::LoadTimeZone(file.timezone(), &time_zone)) {
     return absl::InvalidArgumentError(

@@ -1,4 +1,6 @@
-// Masking of personal data for lists and logs (DOMAIN.md section 9).
+// Masking of personal data for lists and logs (DOMAIN.md section 9). Masking counts
+// characters, not bytes, so that masking a value never cuts a character in two (a cut one
+// would make the record unreadable); a byte that is not well-formed UTF-8 is masked too.
 //
 //   MaskIdNumber("110101199003071234") == "110101********1234"
 //   MaskPhone("13812345678")           == "138****5678"
@@ -6,29 +8,37 @@
 #define SUNLIGHT_BASE_MASK_H_
 
 #include <string>
-#include <string_view>
+#include <vector>
+#include "absl/strings/string_view.h"
+
+#include "sunlight/base/utf8.h"
 
 namespace sunlight {
 
+// Keeps the first `head` and last `tail` characters of `value`; every other one is '*'.
+inline std::string MaskKeeping(absl::string_view value, size_t head, size_t tail) {
+  std::vector<absl::string_view> characters = SplitUtf8Characters(value);
+  std::string out;
+  for (size_t i = 0; i < characters.size(); ++i) {
+    bool kept = i < head || i + tail >= characters.size();
+    out += kept && IsValidUtf8(characters[i]) ? std::string(characters[i]) : std::string("*");
+  }
+  return out;
+}
+
 // Keeps the first 6 and last 4 characters of an ID number (region code and check digits);
-// shorter values keep only the last character.
-inline std::string MaskIdNumber(std::string_view id) {
-  if (id.empty()) return std::string();
-  if (id.size() <= 10)
-    return std::string(id.size() - 1, '*') + std::string(id.substr(id.size() - 1));
-  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') +
-         std::string(id.substr(id.size() - 4));
+// values of 10 characters or fewer keep only the last character.
+inline std::string MaskIdNumber(absl::string_view id) {
+  size_t length = SplitUtf8Characters(id).size();
+  if (length <= 10) return MaskKeeping(id, 0, length == 0 ? 0 : 1);
+  return MaskKeeping(id, 6, 4);
 }
 
 // Keeps the first 3 and last 4 digits of a phone number; shorter values keep the last 2.
-inline std::string MaskPhone(std::string_view phone) {
-  if (phone.empty()) return std::string();
-  if (phone.size() <= 7) {
-    size_t keep = phone.size() > 2 ? 2 : 0;
-    return std::string(phone.size() - keep, '*') + std::string(phone.substr(phone.size() - keep));
-  }
-  return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') +
-         std::string(phone.substr(phone.size() - 4));
+inline std::string MaskPhone(absl::string_view phone) {
+  size_t length = SplitUtf8Characters(phone).size();
+  if (length <= 7) return MaskKeeping(phone, 0, length > 2 ? 2 : 0);
+  return MaskKeeping(phone, 3, 4);
 }
 
 }  // namespace sunlight

@@ -10,12 +10,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/common/v1/common.pb.h"
 
 namespace sunlight {
 
 // Longest free text accepted in a request field.
 inline constexpr size_t kMaxTextLength = 4096;
+// Longest text accepted in any one string field of any request (fields with a meaning of
+// their own have tighter limits, checked where they are used).
+inline constexpr size_t kMaxAnyTextLength = 64 * 1024;
 // Longest time limit accepted, in days (ten years).
 inline constexpr uint32_t kMaxLimitDays = 3660;
 
@@ -24,18 +28,16 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view what
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-// A required, bounded text field.
+// A required, bounded text field of well-formed UTF-8.
 inline absl::Status RequireText(absl::string_view value, absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
-  if (value.size() > kMaxTextLength) return InvalidField(field, "too long");
-  return absl::OkStatus();
+  return RequireUtf8(value, field, kMaxTextLength);
 }
 
 // Every mutating call names its actor.
 inline absl::Status ValidateActor(const common::v1::Actor& actor) {
   if (actor.id().empty()) return InvalidField("actor.id", "required: every change names its actor");
-  if (actor.id().size() > 256) return InvalidField("actor.id", "too long");
-  return absl::OkStatus();
+  return RequireUtf8(actor.id(), "actor.id", 256);
 }
 
 // A time limit: working or natural days between 1 and kMaxLimitDays, or same day (0 or 1).

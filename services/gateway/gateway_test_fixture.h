@@ -1,0 +1,246 @@
+// The gateway test fixture: the three backends (real libraries) over gRPC on port 0, and a
+// gateway in front of them; helpers to list the routes and to talk HTTP over a real socket.
+#ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
+#define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+#include <set>
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "audit_log.h"
+#include "exchange.h"
+#include "gateway.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "http_server.h"
+#include "intake_grpc_service.h"
+#include "intake_test_fixture.h"
+#include "sunlight/base/proto_time.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/server/service_host.h"
+#include "sunlight/storage/key_encoding.h"
+#include "sunlight/testing/test_support.h"
+#include "supervision.h"
+#include "supervision_grpc_service.h"
+#include "workflow.h"
+#include "workflow_grpc_service.h"
+
+namespace sunlight::gateway {
+inline namespace testing_fixture {
+
+namespace pb = ::google::protobuf;
+
+inline std::unique_ptr<storage::Store> OpenStore(const std::string& path,
+                                                 std::vector<std::string> families) {
+  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  auto s = storage::Store::Open({.path = path, .column_families = families, .sync_writes = false});
+  REQUIRE(s.ok());
+  return *std::move(s);
+}
+
+// The three backends (real libraries) over gRPC on port 0, and a gateway in front of them.
+struct GatewayFixture : intake::IntakeFixture {
+  GatewayFixture() {
+    workflow_store = OpenStore(dir.Sub("workflow"), workflow::WorkflowColumnFamilies());
+    wf = *workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
+    sv_store = OpenStore(dir.Sub("supervision"), supervision::SupervisionColumnFamilies());
+    sv = *supervision::Supervision::Open(sv_store.get(), calendar, &clock);
+    // Not started: tests hand it supervision's events (LiveEventsFrom).
+    live = std::make_unique<LiveEvents>(LiveEventsOptions{});
+    // The backends verify the principals the gateway signs, as in production.
+    signer = auth::Signer::FromKey(std::string(32, 'k')).value();
+    auth::MethodPolicy policy = intake::IntakeMethodPolicy();
+    policy.merge(workflow::WorkflowMethodPolicy());
+    policy.merge(supervision::SupervisionMethodPolicy());
+    policy.merge(eventlog::StreamMethodPolicy());
+    authorizer = std::make_unique<auth::Authorizer>(signer, &clock, std::move(policy));
+    intake_service = std::make_unique<intake::IntakeGrpcService>(intake.get(), authorizer.get());
+    workflow_service = std::make_unique<workflow::WorkflowGrpcService>(wf.get(), authorizer.get());
+    supervision_service =
+        std::make_unique<supervision::SupervisionGrpcService>(sv.get(), authorizer.get());
+    stream_service =
+        std::make_unique<eventlog::EventStreamService>(&intake->event_log(), authorizer.get());
+    host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
+    host->AddService(intake_service.get());
+    host->AddService(workflow_service.get());
+    host->AddService(supervision_service.get());
+    host->AddService(stream_service.get());
+    REQUIRE(host->Start().ok());
+    std::string target = absl::StrCat("127.0.0.1:", host->port());
+    gateway_store = storage::Store::Open({.path = dir.Sub("gateway"),
+                                          .column_families = GatewayColumnFamilies(),
+                                          .sync_writes = false})
+                        .value();
+    OpenGateway(target);
+    for (
+        const char* line :
+        {R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-password"})",
+         R"({"user":{"user_id":"insp","role":"inspector"},"password":"inspector-password"})",
+         R"({"user":{"user_id":"clerk-1","name":"Wang Fang","role":"window_clerk","department_id":"market"},"password":"clerk-password"})",
+         R"({"user":{"user_id":"appr-1","role":"approver","department_id":"market"},"password":"approver-password"})",
+         R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})"}) {
+      v1::CreateUserRequest request;
+      REQUIRE(pb::util::JsonStringToMessage(line, &request).ok());
+      REQUIRE(gateway->accounts().CreateUser(request).ok());
+    }
+  }
+  ~GatewayFixture() { host->Shutdown(); }
+
+  void OpenGateway(const std::string& target) {
+    gateway.reset();
+    gateway = Gateway::Open(gateway_store.get(), &clock,
+                            {.intake_target = target,
+                             .workflow_target = target,
+                             .supervision_target = target,
+                             .principal_signer = signer,
+                             .max_wrong_query_codes = 3,
+                             .live_events = live.get()})
+                  .value();
+  }
+
+  static std::vector<events::v1::CaseEvent> After(eventlog::EventLog& log, uint64_t cursor) {
+    std::vector<events::v1::CaseEvent> events;
+    REQUIRE(log.Read(cursor + 1, 1000000, &events).ok());
+    return events;
+  }
+  void Pump() {
+    REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
+    REQUIRE(sv->ApplyEvents(supervision::kIntakeStream,
+                            After(intake->event_log(), *sv->Cursor(supervision::kIntakeStream)))
+                .ok());
+    REQUIRE(sv->ApplyEvents(supervision::kWorkflowStream,
+                            After(wf->event_log(), *sv->Cursor(supervision::kWorkflowStream)))
+                .ok());
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& target,
+                    const std::string& token = "", const std::string& body = "",
+                    const std::string& client = "10.0.0.1") {
+    HttpRequest request;
+    request.method = method;
+    std::string path = target;
+    if (size_t q = target.find('?'); q != std::string::npos) {
+      path = target.substr(0, q);
+      for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&')) {
+        size_t eq = pair.find('=');
+        request.query[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+      }
+    }
+    request.path = path;
+    request.body = body;
+    request.client = client;
+    if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
+    return gateway->Handle(request);
+  }
+
+  std::string Login(const std::string& user, const std::string& password) {
+    HttpResponse r =
+        Call("POST", "/v1/login", "",
+             absl::StrCat(R"({"user_id":")", user, R"(","password":")", password, R"("})"));
+    REQUIRE(r.status == 200);
+    v1::LoginResponse login;
+    REQUIRE(pb::util::JsonStringToMessage(r.body, &login).ok());
+    return login.token();
+  }
+
+  static pb::Struct Json(const std::string& body) {
+    pb::Struct out;
+    REQUIRE(pb::util::JsonStringToMessage(body, &out).ok());
+    return out;
+  }
+  static std::string ErrorField(const HttpResponse& r) {
+    pb::Struct body = Json(r.body);
+    const auto& error = body.fields().at("error").struct_value().fields();
+    auto it = error.find("field");
+    return it == error.end() ? "" : it->second.string_value();
+  }
+
+  std::string SubmitBody(const std::string& key) {
+    std::string json;
+    auto request = SubmitRequest(key);
+    request.clear_actor();
+    pb::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    REQUIRE(pb::util::MessageToJsonString(request, &json, o).ok());
+    return json;
+  }
+
+  std::unique_ptr<storage::Store> workflow_store;
+  std::unique_ptr<workflow::Workflow> wf;
+  std::unique_ptr<storage::Store> sv_store;
+  std::unique_ptr<supervision::Supervision> sv;
+  std::unique_ptr<LiveEvents> live;
+  std::shared_ptr<const auth::Signer> signer;
+  std::unique_ptr<auth::Authorizer> authorizer;
+  std::unique_ptr<intake::IntakeGrpcService> intake_service;
+  std::unique_ptr<eventlog::EventStreamService> stream_service;
+  std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;
+  std::unique_ptr<supervision::SupervisionGrpcService> supervision_service;
+  std::unique_ptr<server::ServiceHost> host;
+  std::unique_ptr<storage::Store> gateway_store;
+  std::unique_ptr<Gateway> gateway;
+};
+
+// Every route of the OpenAPI document, with "x" for each path parameter.
+inline std::vector<std::pair<std::string, std::string>> Routes(
+    const Gateway& gateway, std::map<std::string, bool>* is_public) {
+  pb::Struct doc;
+  REQUIRE(pb::util::JsonStringToMessage(gateway.OpenApiJson(), &doc).ok());
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const auto& [pattern, item] : doc.fields().at("paths").struct_value().fields()) {
+    for (const auto& [method, op] : item.struct_value().fields()) {
+      std::string path;
+      bool in_brace = false;
+      for (char c : pattern) {
+        if (c == '{') {
+          in_brace = true;
+          path += "x";
+        } else if (c == '}') {
+          in_brace = false;
+        } else if (!in_brace) {
+          path += c;
+        }
+      }
+      std::string upper = absl::AsciiStrToUpper(method);
+      routes.emplace_back(upper, path);
+      (*is_public)[upper + " " + path] = !op.struct_value().fields().contains("security");
+    }
+  }
+  return routes;
+}
+
+// A raw HTTP/1.1 exchange over a real socket.
+inline std::string Exchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0)
+    response.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return response;
+}
+
+}  // namespace testing_fixture
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
