@@ -36,6 +36,8 @@ namespace sunlight::supervision {
 
 namespace v1 = ::sunlight::supervision::v1;
 
+struct Anomaly;
+
 inline constexpr char kIntakeStream[] = "intake";
 inline constexpr char kWorkflowStream[] = "workflow";
 
@@ -85,7 +87,8 @@ class Supervision {
 
   // Fires every planned transition whose instant has come (up to `max` of them); returns how
   // many lights changed.
-  absl::StatusOr<size_t> FireDue(size_t max = 4096);
+  absl::StatusOr<size_t> FireDue(size_t max = kFireBatch);
+  static constexpr size_t kFireBatch = 4096;
   // Loads, ahead of their instants, the clocks whose schedule entries fall due within
   // `horizon`, so that firing a burst at one instant does not first wait for the store:
   // what is left at the instant is mostly the commit. At most `max_loads` clocks per call
@@ -95,6 +98,13 @@ class Supervision {
   // Delivers queued alerts to `sink`, oldest first; returns how many were delivered. Stops
   // at the first failure (and returns it), to be retried later.
   absl::StatusOr<size_t> DeliverAlerts(AlertSink& sink, size_t max = 1000);
+
+  // One tick of the scheduler (every --tick): fires until drained, then loads ahead the
+  // clocks falling due within `prepare_ahead` (0: not). Errors are logged; the next tick
+  // tries again.
+  void RunScheduler(absl::Duration prepare_ahead);
+  // One round of the notifier: delivers queued alerts; a failure is logged and retried.
+  void RunAlertDelivery(AlertSink& sink);
 
   // Queries.
   absl::StatusOr<v1::GetLightBoardResponse> GetLightBoard(
@@ -138,8 +148,9 @@ class Supervision {
   absl::Status ReplanCase(Mutation& m, const std::string& case_id);
   // Raises the alert of one transition unless the clock already has it.
   void RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light, absl::Time at);
-  void RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const std::string& rule,
-                    const std::string& discriminator, absl::Time at, const std::string& text);
+  // Raises the alert of an anomaly rule's finding (supervision_anomaly_rules.h), once per
+  // case, rule and discriminator.
+  void RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const Anomaly& anomaly, absl::Time at);
   absl::Status Commit(Mutation& m);
   absl::StatusOr<size_t> ReplanAll(const std::string& reason);
 

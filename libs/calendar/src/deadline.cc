@@ -432,4 +432,20 @@ absl::StatusOr<DeadlineRequest> DeadlineRequestFromProto(
   return req;
 }
 
+std::vector<PauseInterval> PausesFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Pause>& pauses) {
+  std::vector<PauseInterval> out;
+  out.reserve(pauses.size());
+  for (const auto& p : pauses) {
+    PauseInterval interval{
+        absl::FromUnixSeconds(p.start().seconds()) + absl::Nanoseconds(p.start().nanos()),
+        std::nullopt, p.reason()};
+    if (p.has_end()) {
+      interval.end = absl::FromUnixSeconds(p.end().seconds()) + absl::Nanoseconds(p.end().nanos());
+    }
+    out.push_back(std::move(interval));
+  }
+  return out;
+}
+
 }  // namespace sunlight::calendar

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "sunlight/base/log.h"
 
 namespace sunlight::eventlog {
 
@@ -129,6 +130,26 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
   if (!result.ok()) return result;
   return absl::UnavailableError(
       absl::StrCat("stream ", options_.stream, " ended: ", finish.error_message()));
+}
+
+std::unique_ptr<EventSubscriber> Follow(const std::string& service,
+                                        std::shared_ptr<const auth::Signer> signer,
+                                        const std::string& target, const std::string& stream,
+                                        EventSubscriber::CursorFn cursor,
+                                        EventSubscriber::Handler apply) {
+  return std::make_unique<EventSubscriber>(
+      SubscriberOptions{.target = target,
+                        .stream = stream,
+                        .prepare_context = auth::ServiceCallHook(std::move(signer), service)},
+      std::move(cursor),
+      [service, stream, apply = std::move(apply)](const std::vector<events::v1::CaseEvent>& batch) {
+        absl::Status s = apply(batch);
+        if (!s.ok()) {
+          LogError(service, absl::StrCat(stream, " events ", batch.front().sequence(), "..",
+                                         batch.back().sequence(), ": ", s.ToString()));
+        }
+        return s;
+      });
 }
 
 }  // namespace sunlight::eventlog

@@ -120,6 +120,10 @@ absl::StatusOr<DeadlineRequest> DeadlineRequestFromProto(
     const google::protobuf::RepeatedPtrField<v1::Pause>& pauses,
     const google::protobuf::Timestamp& as_of);
 
+// The pauses of stored records (trusted: no validation): an unset end is a pause still open.
+std::vector<PauseInterval> PausesFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Pause>& pauses);
+
 }  // namespace sunlight::calendar
 
 #endif  // SUNLIGHT_CALENDAR_DEADLINE_H_

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "sunlight/auth/principal.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 
 namespace sunlight::eventlog {
@@ -92,6 +93,15 @@ class EventSubscriber {
   grpc::ClientContext* active_context_ = nullptr;  // guarded by mu_
   std::condition_variable stop_cv_;
 };
+
+// The one way a service follows another's stream: a subscriber (not started) whose calls
+// carry `service`'s signed principal (none without a signer) and whose handler errors are
+// logged, with the batch's sequences, before it reconnects from the cursor.
+std::unique_ptr<EventSubscriber> Follow(const std::string& service,
+                                        std::shared_ptr<const auth::Signer> signer,
+                                        const std::string& target, const std::string& stream,
+                                        EventSubscriber::CursorFn cursor,
+                                        EventSubscriber::Handler apply);
 
 }  // namespace sunlight::eventlog
 

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
+#include "sunlight/server/grpc_status.h"
 
 namespace prometheus {
 class Exposer;
@@ -84,12 +85,9 @@ class ServiceHost {
   bool shut_down_ = false;
 };
 
-// The canonical name of a status code, e.g. "FAILED_PRECONDITION".
-std::string StatusCodeName(grpc::StatusCode code);
-
-// Converts between absl::Status and grpc::Status at the RPC boundary (same code numbers).
-grpc::Status ToGrpcStatus(const absl::Status& status);
-absl::Status FromGrpcStatus(const grpc::Status& status);
+// Writes `port` to `path` atomically (a temporary file renamed), for tests and scripts that
+// wait for a service started on port 0.
+absl::Status WritePortFile(const std::string& path, int port);
 
 }  // namespace sunlight::server
 

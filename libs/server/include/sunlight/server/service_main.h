@@ -1,0 +1,119 @@
+// The start-up every service shares, so that a service's main.cc is only its own wiring:
+// common flags (and --help), the store with the event log's column families, the working
+// calendar, the clock, the principal verifier, the gRPC host with the event stream, the
+// streams it follows, periodic work and a graceful stop on SIGTERM.
+//
+//   int main(int argc, char** argv) {
+//     server::ServiceMain main({.name = "workflow", .default_port = 7002,
+//                               .column_families = WorkflowColumnFamilies(),
+//                               .method_policy = WorkflowMethodPolicy(), .calendar = true});
+//     main.AddFlag({"intake", "127.0.0.1:7001", "intake service address"});
+//     if (!main.Init(argc, argv)) return main.exit_code();
+//     auto workflow = Workflow::Open(main.store(), main.calendar(), main.clock());
+//     if (!workflow.ok()) return main.Fail(workflow.status());
+//     WorkflowGrpcService service((*workflow).get(), main.authorizer());
+//     main.AddService(&service);
+//     main.ServeEventLog(&(*workflow)->event_log());
+//     main.Follow(kIntakeStream, main.flag("intake"), cursor, apply);
+//     return main.Run("following intake");
+//   }
+#ifndef SUNLIGHT_SERVER_SERVICE_MAIN_H_
+#define SUNLIGHT_SERVER_SERVICE_MAIN_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "sunlight/auth/principal.h"
+#include "sunlight/base/clock.h"
+#include "sunlight/calendar/working_calendar.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/eventlog/subscriber.h"
+#include "sunlight/server/config.h"
+#include "sunlight/server/periodic.h"
+#include "sunlight/server/service_host.h"
+#include "sunlight/storage/store.h"
+
+namespace sunlight::server {
+
+struct ServiceMainOptions {
+  // Name in logs, metrics, the data directory and the principal of its own calls.
+  std::string name;
+  // Default gRPC port (metrics: + 1000).
+  int default_port = 0;
+  // The service's own column families; the event log's are added.
+  std::vector<std::string> column_families;
+  // Which audiences may call which method; the event stream's methods are added. Empty:
+  // the service checks callers itself (no Authorizer is made).
+  auth::MethodPolicy method_policy;
+  // Whether the service counts working days: adds --calendar and --provisional_years.
+  bool calendar = false;
+};
+
+class ServiceMain {
+ public:
+  explicit ServiceMain(ServiceMainOptions options);
+  ~ServiceMain();
+
+  // A flag of the service's own; call before Init.
+  void AddFlag(FlagSpec flag);
+
+  // Parses the flags and opens what every service needs. False when main should return
+  // exit_code(): after --help (0) or an error, logged (1).
+  bool Init(int argc, char** argv);
+  int exit_code() const { return exit_code_; }
+  // Logs `status` as the service's and returns the exit code for main.
+  int Fail(const absl::Status& status);
+
+  const Config& config() const { return *config_; }
+  std::string flag(const std::string& name) const { return config_->Get(name); }
+  storage::Store* store() const { return store_.get(); }
+  const Clock* clock() const { return clock_.get(); }
+  std::shared_ptr<const calendar::WorkingCalendar> calendar() const { return calendar_; }
+  // Null when the options have no method policy, or when not enforcing (no key file).
+  const auth::Authorizer* authorizer() const { return authorizer_.get(); }
+  // Null without --principal_key_file.
+  std::shared_ptr<const auth::Signer> signer() const { return signer_; }
+  ServiceHost& host() { return *host_; }
+
+  // Registers a gRPC service; it must outlive Run.
+  void AddService(grpc::Service* service);
+  // Serves `log` as the service's event stream (sunlight.events.v1.EventStream).
+  void ServeEventLog(eventlog::EventLog* log);
+  // Follows another service's stream from Run until the stop (see eventlog::Follow).
+  void Follow(const std::string& stream, const std::string& target,
+              eventlog::EventSubscriber::CursorFn cursor, eventlog::EventSubscriber::Handler apply);
+  // Runs `work` every `period` from Run until the stop.
+  void Every(absl::Duration period, std::function<void()> work);
+  // Called at the start of the stop, before the server stops (after followers and periodic
+  // work have stopped).
+  void OnShutdown(std::function<void()> hook);
+
+  // Starts serving, the followers and the periodic work; logs `started` and waits for
+  // SIGTERM or SIGINT, then stops everything gracefully. Returns main's exit code.
+  int Run(const std::string& started);
+
+ private:
+  ServiceMainOptions options_;
+  std::vector<FlagSpec> flags_;
+  int exit_code_ = 0;
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Clock> clock_;
+  std::shared_ptr<const calendar::WorkingCalendar> calendar_;
+  std::shared_ptr<const auth::Signer> signer_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  std::unique_ptr<ServiceHost> host_;
+  std::unique_ptr<eventlog::EventStreamService> stream_service_;
+  std::vector<std::unique_ptr<eventlog::EventSubscriber>> followers_;
+  std::vector<std::pair<absl::Duration, std::function<void()>>> periodic_work_;
+  std::vector<std::unique_ptr<Periodic>> periodic_;
+  std::vector<std::function<void()>> shutdown_hooks_;
+};
+
+}  // namespace sunlight::server
+
+#endif  // SUNLIGHT_SERVER_SERVICE_MAIN_H_

@@ -1,0 +1,63 @@
+// What Workflow's files share (private to workflow_lib): one case's Change, and IsActive.
+#ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_INTERNAL_H_
+#define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_INTERNAL_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "sunlight/base/proto_time.h"
+#include "sunlight/events/v1/events.pb.h"
+#include "sunlight/storage/store.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
+#include "workflow.h"
+
+namespace sunlight::workflow {
+
+// An open or claimed step: one somebody still has to handle, listed in the work queues.
+inline bool IsActive(const v1::Step& step) {
+  return step.state() == v1::STEP_STATE_OPEN || step.state() == v1::STEP_STATE_CLAIMED;
+}
+
+// One change to one case: the process before and after, the workflow events it produces and
+// the extra writes, committed together by Workflow::Commit.
+class Workflow::Change {
+ public:
+  Change(std::optional<v1::Process> before, absl::Time now)
+      : before_(std::move(before)), now_(now) {
+    if (before_.has_value()) process = *before_;
+  }
+
+  void Emit(std::string type, const common::v1::Actor& actor,
+            const google::protobuf::Message& payload) {
+    process.set_version(process.version() + 1);
+    ::sunlight::events::v1::CaseEvent event;
+    event.set_case_id(process.case_id());
+    event.set_case_version(process.version());
+    event.set_type(std::move(type));
+    *event.mutable_actor() = actor;
+    *event.mutable_occurred_at() = ToProto(now_);
+    event.mutable_payload()->PackFrom(payload);
+    events.push_back(std::move(event));
+  }
+
+  bool exists() const { return !process.case_id().empty(); }
+  const std::optional<v1::Process>& before() const { return before_; }
+  absl::Time now() const { return now_; }
+
+  v1::Process process;
+  common::v1::Actor actor;
+  storage::WriteBatch batch;
+  std::vector<::sunlight::events::v1::CaseEvent> events;
+
+ private:
+  std::optional<v1::Process> before_;
+  absl::Time now_;
+};
+
+}  // namespace sunlight::workflow
+
+#endif  // SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_INTERNAL_H_
