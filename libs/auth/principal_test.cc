@@ -1,4 +1,4 @@
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 
 #include <catch2/catch.hpp>
 

@@ -12,6 +12,7 @@
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/eventlog/case_event.h"
 #include "sunlight/storage/proto_record.h"
 
 namespace sunlight::intake {
@@ -63,11 +64,7 @@ std::mutex& Intake::CaseLock(std::string_view key) {
 
 absl::Status Intake::CommitCatalogue(storage::WriteBatch batch, std::string type,
                                      const Actor& actor, const google::protobuf::Message& payload) {
-  events::v1::CaseEvent event;
-  event.set_type(std::move(type));
-  *event.mutable_actor() = actor;
-  *event.mutable_occurred_at() = ToProto(clock_->Now());
-  event.mutable_payload()->PackFrom(payload);
+  events::v1::CaseEvent event = eventlog::NewEvent(type, "", actor, clock_->Now(), payload);
   return log_->Commit(std::move(batch), {std::move(event)}).status();
 }
 
@@ -75,13 +72,9 @@ absl::StatusOr<v1::Case> Intake::CommitCase(v1::Case record, std::string type, c
                                             const google::protobuf::Message& payload,
                                             storage::WriteBatch batch) {
   record.set_version(record.version() + 1);
-  events::v1::CaseEvent event;
-  event.set_case_id(record.case_id());
+  events::v1::CaseEvent event =
+      eventlog::NewEvent(type, record.case_id(), actor, clock_->Now(), payload);
   event.set_case_version(record.version());
-  event.set_type(std::move(type));
-  *event.mutable_actor() = actor;
-  *event.mutable_occurred_at() = ToProto(clock_->Now());
-  event.mutable_payload()->PackFrom(payload);
   batch.Put(store::kCases, store::CaseKey(record.case_id()), record.SerializeAsString());
   SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(batch), {std::move(event)}).status());
   return record;

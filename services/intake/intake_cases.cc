@@ -33,16 +33,6 @@ std::string NewQueryCode() {
   return absl::StrFormat("%06d", static_cast<int>(rng() % 1000000));
 }
 
-std::vector<calendar::PauseInterval> PausesOf(const v1::Case& record) {
-  std::vector<calendar::PauseInterval> pauses;
-  for (const auto& p : record.pauses()) {
-    calendar::PauseInterval interval{FromProto(p.start()), std::nullopt, p.reason()};
-    if (p.has_end()) interval.end = FromProto(p.end());
-    pauses.push_back(std::move(interval));
-  }
-  return pauses;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRequest& request) {
@@ -267,7 +257,7 @@ absl::StatusOr<v1::Case> Intake::ReceiveSupplement(const v1::ReceiveSupplementRe
                               }()));
     calendar::DeadlineRequest deadline{.accepted_at = FromProto(record.receipt().accepted_at()),
                                        .limit = item.definition().promised_limit(),
-                                       .pauses = PausesOf(record),
+                                       .pauses = calendar::PausesFromProto(record.pauses()),
                                        .as_of = now};
     SUNLIGHT_ASSIGN_OR_RETURN(calendar::Deadline due,
                               calendar::ComputeDeadline(*calendar_, deadline));

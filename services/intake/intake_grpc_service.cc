@@ -1,27 +1,9 @@
 #include "intake_grpc_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "sunlight/base/message_text.h"
-#include "sunlight/base/request_validation.h"
-#include "sunlight/server/service_host.h"
+#include "sunlight/server/grpc_status.h"
 
 namespace sunlight::intake {
-namespace {
-
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return server::ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-grpc::Status ReplyCase(absl::StatusOr<v1::Case> result, v1::CaseResponse* response) {
-  if (!result.ok()) return server::ToGrpcStatus(result.status());
-  *response->mutable_case_() = *std::move(result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
 
 auth::MethodPolicy IntakeMethodPolicy() {
   constexpr uint32_t kSignedIn = auth::kStaff | auth::kInspectors | auth::kAdministrators;
@@ -53,12 +35,7 @@ auth::MethodPolicy IntakeMethodPolicy() {
 grpc::Status IntakeGrpcService::Authorize(const grpc::ServerContext* context,
                                           const google::protobuf::Message& request,
                                           const std::string& owned_case_id) const {
-  // Text the store keeps must read back (the generated parser checks UTF-8; this, length).
-  if (absl::Status s = ValidateMessageText(request, kMaxAnyTextLength); !s.ok()) {
-    return server::ToGrpcStatus(s);
-  }
-  if (authorizer_ == nullptr) return grpc::Status::OK;
-  auto principal = authorizer_->Authorize(context, request);
+  auto principal = auth::AuthorizeCall(authorizer_, context, request);
   if (!principal.ok()) return server::ToGrpcStatus(principal.status());
   if (owned_case_id.empty() || auth::AudienceOf(*principal) != auth::kStaff) {
     return grpc::Status::OK;
@@ -77,103 +54,103 @@ grpc::Status IntakeGrpcService::UpsertDepartment(grpc::ServerContext* context,
                                                  const v1::UpsertDepartmentRequest* request,
                                                  v1::Department* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->UpsertDepartment(*request), response);
+  return server::Reply(intake_->UpsertDepartment(*request), response);
 }
 grpc::Status IntakeGrpcService::ListDepartments(grpc::ServerContext* context,
                                                 const v1::ListDepartmentsRequest* request,
                                                 v1::ListDepartmentsResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->ListDepartments(), response);
+  return server::Reply(intake_->ListDepartments(), response);
 }
 grpc::Status IntakeGrpcService::UpsertWindow(grpc::ServerContext* context,
                                              const v1::UpsertWindowRequest* request,
                                              v1::Window* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->UpsertWindow(*request), response);
+  return server::Reply(intake_->UpsertWindow(*request), response);
 }
 grpc::Status IntakeGrpcService::ListWindows(grpc::ServerContext* context,
                                             const v1::ListWindowsRequest* request,
                                             v1::ListWindowsResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->ListWindows(*request), response);
+  return server::Reply(intake_->ListWindows(*request), response);
 }
 grpc::Status IntakeGrpcService::PublishItemVersion(grpc::ServerContext* context,
                                                    const v1::PublishItemVersionRequest* request,
                                                    v1::ItemVersion* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->PublishItemVersion(*request), response);
+  return server::Reply(intake_->PublishItemVersion(*request), response);
 }
 grpc::Status IntakeGrpcService::GetItem(grpc::ServerContext* context,
                                         const v1::GetItemRequest* request,
                                         v1::ItemVersion* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->GetItem(*request), response);
+  return server::Reply(intake_->GetItem(*request), response);
 }
 grpc::Status IntakeGrpcService::ListItems(grpc::ServerContext* context,
                                           const v1::ListItemsRequest* request,
                                           v1::ListItemsResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->ListItems(*request), response);
+  return server::Reply(intake_->ListItems(*request), response);
 }
 grpc::Status IntakeGrpcService::SubmitCase(grpc::ServerContext* context,
                                            const v1::SubmitCaseRequest* request,
                                            v1::SubmitCaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->SubmitCase(*request), response);
+  return server::Reply(intake_->SubmitCase(*request), response);
 }
 grpc::Status IntakeGrpcService::AcceptCase(grpc::ServerContext* context,
                                            const v1::AcceptCaseRequest* request,
                                            v1::CaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request, request->case_id()); !s.ok()) return s;
-  return ReplyCase(intake_->AcceptCase(*request), response);
+  return server::Reply(intake_->AcceptCase(*request), response->mutable_case_());
 }
 grpc::Status IntakeGrpcService::RefuseCase(grpc::ServerContext* context,
                                            const v1::RefuseCaseRequest* request,
                                            v1::CaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request, request->case_id()); !s.ok()) return s;
-  return ReplyCase(intake_->RefuseCase(*request), response);
+  return server::Reply(intake_->RefuseCase(*request), response->mutable_case_());
 }
 grpc::Status IntakeGrpcService::RequestSupplement(grpc::ServerContext* context,
                                                   const v1::RequestSupplementRequest* request,
                                                   v1::CaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request, request->case_id()); !s.ok()) return s;
-  return ReplyCase(intake_->RequestSupplement(*request), response);
+  return server::Reply(intake_->RequestSupplement(*request), response->mutable_case_());
 }
 grpc::Status IntakeGrpcService::ReceiveSupplement(grpc::ServerContext* context,
                                                   const v1::ReceiveSupplementRequest* request,
                                                   v1::CaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request, request->case_id()); !s.ok()) return s;
-  return ReplyCase(intake_->ReceiveSupplement(*request), response);
+  return server::Reply(intake_->ReceiveSupplement(*request), response->mutable_case_());
 }
 grpc::Status IntakeGrpcService::WithdrawCase(grpc::ServerContext* context,
                                              const v1::WithdrawCaseRequest* request,
                                              v1::CaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request, request->case_id()); !s.ok()) return s;
-  return ReplyCase(intake_->WithdrawCase(*request), response);
+  return server::Reply(intake_->WithdrawCase(*request), response->mutable_case_());
 }
 grpc::Status IntakeGrpcService::GetCase(grpc::ServerContext* context,
                                         const v1::GetCaseRequest* request,
                                         v1::GetCaseResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->GetCase(*request), response);
+  return server::Reply(intake_->GetCase(*request), response);
 }
 grpc::Status IntakeGrpcService::ListCases(grpc::ServerContext* context,
                                           const v1::ListCasesRequest* request,
                                           v1::ListCasesResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->ListCases(*request), response);
+  return server::Reply(intake_->ListCases(*request), response);
 }
 grpc::Status IntakeGrpcService::QueryProgress(grpc::ServerContext* context,
                                               const v1::QueryProgressRequest* request,
                                               v1::QueryProgressResponse* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->QueryProgress(*request), response);
+  return server::Reply(intake_->QueryProgress(*request), response);
 }
 grpc::Status IntakeGrpcService::ComputeDeadline(grpc::ServerContext* context,
                                                 const v1::ComputeDeadlineRequest* request,
                                                 calendar::v1::DeadlineExplanation* response) {
   if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(intake_->ComputeDeadline(*request), response);
+  return server::Reply(intake_->ComputeDeadline(*request), response);
 }
 
 }  // namespace sunlight::intake

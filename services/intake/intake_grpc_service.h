@@ -3,7 +3,7 @@
 #define SUNLIGHT_SERVICES_INTAKE_INTAKE_GRPC_SERVICE_H_
 
 #include "intake.h"
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 
 namespace sunlight::intake {

@@ -1,26 +1,8 @@
 #include "supervision_grpc_service.h"
 
-#include "sunlight/base/message_text.h"
-#include "sunlight/base/request_validation.h"
-#include "sunlight/server/service_host.h"
+#include "sunlight/server/grpc_status.h"
 
 namespace sunlight::supervision {
-namespace {
-
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return server::ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-grpc::Status ReplyNotice(absl::StatusOr<v1::Notice> result, v1::NoticeResponse* response) {
-  if (!result.ok()) return server::ToGrpcStatus(result.status());
-  *response->mutable_notice() = *std::move(result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
 
 auth::MethodPolicy SupervisionMethodPolicy() {
   constexpr uint32_t kSignedIn = auth::kStaff | auth::kInspectors | auth::kAdministrators;
@@ -42,82 +24,72 @@ auth::MethodPolicy SupervisionMethodPolicy() {
   };
 }
 
-grpc::Status SupervisionGrpcService::Authorize(const grpc::ServerContext* context,
-                                               const google::protobuf::Message& request) const {
-  // Text the store keeps must read back (the generated parser checks UTF-8; this, length).
-  if (absl::Status s = ValidateMessageText(request, kMaxAnyTextLength); !s.ok()) {
-    return server::ToGrpcStatus(s);
-  }
-  if (authorizer_ == nullptr) return grpc::Status::OK;
-  return authorizer_->Check(context, request);
-}
-
 grpc::Status SupervisionGrpcService::GetLightBoard(grpc::ServerContext* context,
                                                    const v1::GetLightBoardRequest* request,
                                                    v1::GetLightBoardResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->GetLightBoard(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->GetLightBoard(*request), response);
 }
 grpc::Status SupervisionGrpcService::ListClocks(grpc::ServerContext* context,
                                                 const v1::ListClocksRequest* request,
                                                 v1::ListClocksResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->ListClocks(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->ListClocks(*request), response);
 }
 grpc::Status SupervisionGrpcService::GetCaseClocks(grpc::ServerContext* context,
                                                    const v1::GetCaseClocksRequest* request,
                                                    v1::GetCaseClocksResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->GetCaseClocks(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->GetCaseClocks(*request), response);
 }
 grpc::Status SupervisionGrpcService::ListAlerts(grpc::ServerContext* context,
                                                 const v1::ListAlertsRequest* request,
                                                 v1::ListAlertsResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->ListAlerts(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->ListAlerts(*request), response);
 }
 grpc::Status SupervisionGrpcService::IssueNotice(grpc::ServerContext* context,
                                                  const v1::IssueNoticeRequest* request,
                                                  v1::NoticeResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return ReplyNotice(supervision_->IssueNotice(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->IssueNotice(*request), response->mutable_notice());
 }
 grpc::Status SupervisionGrpcService::RespondToNotice(grpc::ServerContext* context,
                                                      const v1::RespondToNoticeRequest* request,
                                                      v1::NoticeResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return ReplyNotice(supervision_->RespondToNotice(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->RespondToNotice(*request), response->mutable_notice());
 }
 grpc::Status SupervisionGrpcService::DecideNotice(grpc::ServerContext* context,
                                                   const v1::DecideNoticeRequest* request,
                                                   v1::NoticeResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return ReplyNotice(supervision_->DecideNotice(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->DecideNotice(*request), response->mutable_notice());
 }
 grpc::Status SupervisionGrpcService::GetNotice(grpc::ServerContext* context,
                                                const v1::GetNoticeRequest* request,
                                                v1::NoticeResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return ReplyNotice(supervision_->GetNotice(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->GetNotice(*request), response->mutable_notice());
 }
 grpc::Status SupervisionGrpcService::SetRuleSet(grpc::ServerContext* context,
                                                 const v1::SetRuleSetRequest* request,
                                                 v1::ReplanResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->SetRuleSet(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->SetRuleSet(*request), response);
 }
 grpc::Status SupervisionGrpcService::GetRuleSet(grpc::ServerContext* context,
                                                 const v1::GetRuleSetRequest* request,
                                                 v1::RuleSet* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   *response = supervision_->GetRuleSet();
   return grpc::Status::OK;
 }
 grpc::Status SupervisionGrpcService::SetCalendar(grpc::ServerContext* context,
                                                  const v1::SetCalendarRequest* request,
                                                  v1::SetCalendarResponse* response) {
-  if (grpc::Status s = Authorize(context, *request); !s.ok()) return s;
-  return Reply(supervision_->SetCalendar(*request), response);
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  return server::Reply(supervision_->SetCalendar(*request), response);
 }
 
 }  // namespace sunlight::supervision

@@ -2,7 +2,7 @@
 #ifndef SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_GRPC_SERVICE_H_
 
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
 #include "supervision.h"
 
@@ -42,9 +42,6 @@ class SupervisionGrpcService final : public v1::Supervision::Service {
                            v1::SetCalendarResponse* response) override;
 
  private:
-  grpc::Status Authorize(const grpc::ServerContext* context,
-                         const google::protobuf::Message& request) const;
-
   Supervision* supervision_;
   const auth::Authorizer* authorizer_;
 };

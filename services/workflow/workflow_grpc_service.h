@@ -2,7 +2,7 @@
 #ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 #include "workflow.h"
 
@@ -40,9 +40,6 @@ class WorkflowGrpcService final : public v1::Workflow::Service {
                              v1::ListWorkQueueResponse* response) override;
 
  private:
-  grpc::Status Authorize(const grpc::ServerContext* context,
-                         const google::protobuf::Message& request) const;
-
   Workflow* workflow_;
   const auth::Authorizer* authorizer_;
 };

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/eventlog/case_event.h"
 #include "sunlight/events/v1/events.pb.h"
 #include "sunlight/storage/store.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
@@ -34,14 +35,8 @@ class Workflow::Change {
   void Emit(std::string type, const common::v1::Actor& actor,
             const google::protobuf::Message& payload) {
     process.set_version(process.version() + 1);
-    ::sunlight::events::v1::CaseEvent event;
-    event.set_case_id(process.case_id());
-    event.set_case_version(process.version());
-    event.set_type(std::move(type));
-    *event.mutable_actor() = actor;
-    *event.mutable_occurred_at() = ToProto(now_);
-    event.mutable_payload()->PackFrom(payload);
-    events.push_back(std::move(event));
+    events.push_back(eventlog::NewEvent(type, process.case_id(), actor, now_, payload));
+    events.back().set_case_version(process.version());
   }
 
   bool exists() const { return !process.case_id().empty(); }

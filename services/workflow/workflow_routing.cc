@@ -21,12 +21,8 @@ namespace {
 namespace iv1 = ::sunlight::intake::v1;
 
 std::vector<calendar::PauseInterval> CasePauses(const v1::Process& process) {
-  std::vector<calendar::PauseInterval> pauses;
-  for (const auto& p : process.supplement_pauses()) {
-    calendar::PauseInterval interval{FromProto(p.start()), std::nullopt, p.reason()};
-    if (p.has_end()) interval.end = FromProto(p.end());
-    pauses.push_back(std::move(interval));
-  }
+  std::vector<calendar::PauseInterval> pauses =
+      calendar::PausesFromProto(process.supplement_pauses());
   for (const auto& p : process.procedures()) {
     calendar::PauseInterval interval{FromProto(p.started_at()), std::nullopt,
                                      v1::ProcedureType_Name(p.type())};

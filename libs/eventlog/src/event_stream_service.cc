@@ -10,7 +10,7 @@ grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
                                            const events::v1::SubscribeRequest* request,
                                            grpc::ServerWriter<CaseEvent>* writer) {
   if (authorizer_ != nullptr) {
-    if (grpc::Status s = authorizer_->Check(context, *request); !s.ok()) return s;
+    if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   }
   uint64_t next = std::max<uint64_t>(1, request->from_sequence());
   std::vector<CaseEvent> page;
@@ -35,7 +35,7 @@ grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext* context,
                                                const events::v1::GetStreamInfoRequest* request,
                                                events::v1::StreamInfo* response) {
   if (authorizer_ != nullptr) {
-    if (grpc::Status s = authorizer_->Check(context, *request); !s.ok()) return s;
+    if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   }
   response->set_stream(log_->stream());
   response->set_last_sequence(log_->last_sequence());

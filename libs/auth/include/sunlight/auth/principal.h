@@ -4,8 +4,7 @@
 //   std::string token = signer->SignPrincipal(principal);        // gateway, per request
 //   auth::AttachPrincipal(&client_context, token);               // into gRPC metadata
 //
-//   auth::Authorizer authorizer(signer, &clock, IntakePolicy());  // in the service
-//   if (grpc::Status s = authorizer.Check(context, *request); !s.ok()) return s;
+// The services check what they receive with an Authorizer (authorizer.h).
 //
 // A token is base64url(payload) "." base64url(HMAC-SHA256(key, payload)). The key is shared
 // by the gateway and the services (a file, 32 bytes or more); without one the services run
@@ -19,7 +18,6 @@
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
@@ -52,6 +50,11 @@ enum Audience : uint32_t {
 // without a department, say).
 uint32_t AudienceOf(const v1::Principal& principal);
 
+// The one way to require a role: OK when the principal belongs to one of `audiences`,
+// otherwise PERMISSION_DENIED "role <role> may not <what>".
+absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
+                             std::string_view what);
+
 class Signer {
  public:
   // Keys shorter than 32 bytes are refused. Surrounding whitespace in a file is ignored.
@@ -74,46 +77,8 @@ class Signer {
 // Puts a signed principal into a call's metadata.
 void AttachPrincipal(grpc::ClientContext* context, const std::string& token);
 
-// Which audiences may call each method, keyed by the full name of the method's request
-// message (each request type belongs to one method). A request type not listed is refused.
-using MethodPolicy = absl::flat_hash_map<std::string, uint32_t>;
-
-class Authorizer {
- public:
-  // `signer` null: every call is allowed (development and in-process tests).
-  Authorizer(std::shared_ptr<const Signer> signer, const Clock* clock, MethodPolicy policy);
-
-  // Checks a call: a principal is present and valid (UNAUTHENTICATED), its audience may call
-  // the method, and a request naming an `actor` names the principal itself, with its role
-  // and department, and a staff principal names no other department in a request's
-  // `department_id` (PERMISSION_DENIED).
-  grpc::Status Check(const grpc::ServerContext* context,
-                     const google::protobuf::Message& request) const;
-  // The same, returning the verified principal (an empty one when not enforcing).
-  absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContext* context,
-                                          const google::protobuf::Message& request) const;
-  // The same, from a token (for callers that are not gRPC handlers).
-  absl::StatusOr<v1::Principal> CheckToken(std::string_view token,
-                                           const google::protobuf::Message& request) const;
-
-  bool enforcing() const { return signer_ != nullptr; }
-  const std::shared_ptr<const Signer>& signer() const { return signer_; }
-
- private:
-  std::shared_ptr<const Signer> signer_;
-  const Clock* clock_;
-  MethodPolicy policy_;
-};
-
 // The signer of a --principal_key_file flag; null when the flag is empty.
 absl::StatusOr<std::shared_ptr<const Signer>> LoadSigner(const std::string& key_file);
-
-// For a service's main: the Authorizer of its --principal_key_file, checking expiry by real
-// time (whatever the service's own, possibly offset, clock says). Without a key file it lets
-// every call through and logs a warning for `service`.
-absl::StatusOr<std::unique_ptr<Authorizer>> ServiceAuthorizer(const std::string& service,
-                                                              const std::string& key_file,
-                                                              MethodPolicy policy);
 
 // A hook for a service's own outgoing calls (eventlog::SubscriberOptions::prepare_context):
 // attaches a freshly signed ServicePrincipal (expiring by real time); does nothing without a

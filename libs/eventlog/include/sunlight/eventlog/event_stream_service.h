@@ -12,7 +12,7 @@
 
 #include <atomic>
 
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "sunlight/auth/principal.h"
+#include "sunlight/auth/authorizer.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
