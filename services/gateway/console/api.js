@@ -1,0 +1,56 @@
+// The gateway's REST API (same origin, /v1/...): requests with the bearer token, errors as
+// ApiError, query strings. A 401 to a call made with a token goes to the handler main.js
+// registers with onUnauthorized (back to the login form).
+import { S } from './state.js';
+import { t } from './texts.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message || code || ('HTTP ' + status));
+    this.status = status;
+    this.code = code || '';
+    this.field = field || '';
+  }
+}
+
+let unauthorized = () => {};
+export function onUnauthorized(handler) { unauthorized = handler; }
+
+const apiBase = new URL('../', document.baseURI);
+export const apiUrl = (path) => new URL(path.replace(/^\//, ''), apiBase).toString();
+
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (S.token) headers.Authorization = 'Bearer ' + S.token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(apiUrl(path), {
+      method,
+      headers,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', t('error.network', { m: e.message }));
+  }
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : {}; } catch (e) { data = null; }
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    const e = new ApiError(res.status, err.code, err.message || text || res.statusText, err.field);
+    if (res.status === 401 && S.token && path !== '/v1/login') unauthorized();
+    throw e;
+  }
+  return data || {};
+}
+export const get = (path) => api('GET', path);
+export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, v);
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
