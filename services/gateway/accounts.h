@@ -10,7 +10,9 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -60,6 +62,14 @@ class Accounts {
   std::mutex failures_mu_;
   absl::flat_hash_map<std::string, std::vector<absl::Time>> failures_;  // by user id
 };
+
+// The token of an `Authorization: Bearer <token>` header value (or gRPC metadata); nullopt
+// when the value is not of that form. The one parser of the header.
+inline std::optional<std::string_view> BearerToken(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (authorization.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return authorization.substr(kPrefix.size());
+}
 
 }  // namespace sunlight::gateway
 

@@ -10,7 +10,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,9 +17,10 @@
 #include "absl/status/statusor.h"
 #include "accounts.h"
 #include "audit_log.h"
-#include "grpcpp/generic/generic_stub.h"
+#include "backend.h"
 #include "http_server.h"
 #include "live_events.h"
+#include "rate_limits.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/intake/v1/intake.pb.h"
@@ -34,16 +34,15 @@ struct GatewayOptions {
   std::string intake_target;
   std::string workflow_target;
   std::string supervision_target;
+  // The backends; when null, the three services over gRPC at the targets above. Tests give a
+  // fake to test routes and access rules without starting any backend.
+  std::shared_ptr<Backend> backend;
   // Signs the principal sent to the backends; null when the backends run open.
   std::shared_ptr<const auth::Signer> principal_signer;
   absl::Duration token_ttl = absl::Minutes(30);
   absl::Duration backend_deadline = absl::Seconds(10);
-  // Public endpoints: a token bucket per client address.
-  double public_requests_per_s = 5;
-  double public_burst = 20;
-  // Wrong query codes: this many per case number or client address in the window, then 429.
-  int max_wrong_query_codes = 5;
-  absl::Duration wrong_query_code_window = absl::Minutes(15);
+  // Public endpoints' token buckets and the wrong query code counts.
+  RateLimitOptions limits;
   // Live supervision events for GET /v1/events:stream; null: that route answers 503.
   LiveEvents* live_events = nullptr;
   // The web console's files, served at /console/; empty: no console.
@@ -65,20 +64,34 @@ class Gateway {
 
   struct Route;
   struct Call;
+  // Checks and fills a route's request for the caller (its scope).
+  using Prepare = std::function<absl::Status(Call&, google::protobuf::Message&)>;
 
  private:
   Gateway(storage::Store* store, const Clock* clock, GatewayOptions options);
-  void AddRoutes();
 
+  // The route table, by audience (gateway_routes_*.cc).
+  Route& AddRoute(std::string http_method, std::string pattern, uint32_t audience,
+                  std::string summary, const google::protobuf::MethodDescriptor* method);
+  void AddPublicRoutes();
+  void AddCatalogueRoutes();
+  void AddCaseRoutes();
+  void AddSupervisionRoutes();
+  void AddAccountRoutes();
+
+  // The request pipeline: who calls, may they, the request bound and scoped, the backend or
+  // the gateway's own answer, the response shaped, the audit (gateway.cc).
   HttpResponse Serve(Call& call);
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Invoke(
       const Call& call, const google::protobuf::MethodDescriptor* method,
       const google::protobuf::Message& request);
-  // A file of the web console (GET /console/...); "/" and "/console" redirect to it.
-  HttpResponse ServeConsoleFile(const std::string& path) const;
-  // The server-sent events of GET /v1/events:stream for one caller.
+  void Audit(const Call& call, const std::string& action, const std::string& target, int status);
+
+  // The server-sent events of GET /v1/events:stream for one caller (gateway_events.cc).
   HttpResponse StreamEvents(const Call& call);
-  // The principal signed for the backends, valid for one call; empty when not signing.
+
+  // Access (gateway_access.cc). The principal signed for the backends, valid for one call;
+  // empty when not signing.
   std::string BackendToken(const auth::v1::Principal& principal) const;
   // Whether the caller may see a case (404 with one message when not).
   absl::Status RequireCaseVisible(const Call& call, const std::string& case_id,
@@ -86,33 +99,23 @@ class Gateway {
   absl::Status RequireCaseVisible(const Call& call, const intake::v1::Case& record,
                                   bool owning_department_only);
   absl::Status RequireNoticeVisible(const Call& call, const std::string& notice_id);
-  absl::Status ThrottleWrongQueryCodes(const std::string& case_number, const std::string& client,
-                                       bool record_failure);
-  bool AllowPublic(const std::string& client, absl::Duration* retry_after);
-  void Audit(const Call& call, const std::string& action, const std::string& target, int status);
+  // Scopes of routes: the case in the path (of the caller's department when
+  // `owning_department_only`); a step or procedure of the case in the path; staff's own
+  // department in a request field; a case shown in full or masked.
+  Prepare CaseInPath(bool owning_department_only);
+  Prepare StepOfCase();
+  static Prepare OwnDepartmentField(const char* field);
+  static void ShowCase(Call& call, google::protobuf::Message& response);
 
   storage::Store* store_;
   const Clock* clock_;
   GatewayOptions options_;
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<AuditLog> audit_;
+  std::shared_ptr<Backend> backend_;
+  RateLimits limits_;
   std::vector<std::unique_ptr<Route>> routes_;
-  absl::flat_hash_map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;  // by service
-
-  std::mutex limits_mu_;
-  struct Bucket {
-    double tokens = 0;
-    absl::Time updated;
-  };
-  absl::flat_hash_map<std::string, Bucket> buckets_;                       // by client
-  absl::flat_hash_map<std::string, std::vector<absl::Time>> wrong_codes_;  // by number/client
 };
-
-// The HTTP status for a gRPC status code (Google's mapping).
-int HttpStatusFor(absl::StatusCode code);
-// Masks ID numbers and phone numbers and removes query codes in a message and everything
-// it holds (packed event payloads included).
-void MaskPersonalData(google::protobuf::Message* message);
 
 }  // namespace sunlight::gateway
 

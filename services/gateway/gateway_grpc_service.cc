@@ -1,24 +1,22 @@
 #include "gateway_grpc_service.h"
 
-#include "absl/strings/match.h"
-#include "sunlight/server/service_host.h"
+#include "sunlight/server/grpc_status.h"
 
 namespace sunlight::gateway {
 
 grpc::Status GatewayGrpcService::Authorize(const grpc::ServerContext* context) const {
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
-  std::string value = it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
-  if (!absl::StartsWith(value, "Bearer ")) {
+  std::optional<std::string_view> token =
+      it == metadata.end() ? std::nullopt
+                           : BearerToken(std::string_view(it->second.data(), it->second.size()));
+  if (!token.has_value()) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization: Bearer <token> needed");
   }
-  auto principal = gateway_->accounts().Authenticate(value.substr(7));
+  auto principal = gateway_->accounts().Authenticate(*token);
   if (!principal.ok()) return server::ToGrpcStatus(principal.status());
-  uint32_t audience = auth::AudienceOf(*principal);
-  if (audience != auth::kAdministrators && audience != auth::kInspectors) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "administrators and inspectors only");
-  }
-  return grpc::Status::OK;
+  return server::ToGrpcStatus(auth::RequireAudience(
+      *principal, auth::kAdministrators | auth::kInspectors, "read the audit log"));
 }
 
 grpc::Status GatewayGrpcService::VerifyAuditChain(grpc::ServerContext* context,

@@ -17,7 +17,7 @@
 #include "absl/strings/str_split.h"
 
 #include "audit_log.h"
-#include "exchange.h"
+#include "exchange/relay.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
@@ -26,6 +26,7 @@
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/exchange/v1/exchange.pb.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
 #include "sunlight/testing/test_support.h"

@@ -14,18 +14,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "audit_log.h"
-#include "exchange.h"
+#include "exchange/relay.h"
 #include "gateway.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
 #include "intake_grpc_service.h"
-#include "intake_test_fixture.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
+#include "sunlight/testing/intake_fixture.h"
 #include "sunlight/testing/test_support.h"
 #include "supervision.h"
 #include "supervision_grpc_service.h"
@@ -100,7 +100,7 @@ struct GatewayFixture : intake::IntakeFixture {
                              .workflow_target = target,
                              .supervision_target = target,
                              .principal_signer = signer,
-                             .max_wrong_query_codes = 3,
+                             .limits = {.max_wrong_query_codes = 3},
                              .live_events = live.get()})
                   .value();
   }

@@ -1,4 +1,5 @@
-// The route table's entries and a request on its way through (gateway.cc, openapi.cc).
+// The route table's entries and a request on its way through (gateway.cc, openapi.cc and
+// the gateway_routes_*.cc files that fill the table).
 #ifndef SUNLIGHT_SERVICES_GATEWAY_ROUTE_H_
 #define SUNLIGHT_SERVICES_GATEWAY_ROUTE_H_
 
@@ -39,15 +40,25 @@ struct Gateway::Route {
   bool is_public = false;
   bool has_body = false;
   std::string summary;
+  // The HTTP status of success (201 for what creates a resource).
+  int success_status = 200;
+  // The audit entry's action for a state change ("" : "<METHOD> <pattern>").
+  std::string audit_action;
+  // When set, a failed call is also audited under this action with 401 (failed logins).
+  std::string failure_audit_action;
+  // A NOT_FOUND answer counts as a wrong query code (RateLimits) for the case number in
+  // `Call::target` and the client.
+  bool counts_wrong_query_codes = false;
   const pb::MethodDescriptor* method = nullptr;  // backend method, or null
   const pb::Descriptor* input = nullptr;
   const pb::Descriptor* output = nullptr;
-  // Checks and fills the request for the caller (scope); may answer the call itself.
-  std::function<absl::Status(Call&, pb::Message&)> prepare;
+  // Checks and fills the request for the caller (scope).
+  Gateway::Prepare prepare;
   // The gateway's own routes.
   std::function<absl::StatusOr<std::unique_ptr<pb::Message>>(Call&, pb::Message&)> local;
   // Shapes the response for the caller (masking).
-  std::function<void(Call&, pb::Message&)> finish;
+  using Finish = std::function<void(Call&, pb::Message&)>;
+  Finish finish;
   // A streamed route (server-sent events): answers the call once the caller is known.
   std::function<HttpResponse(Call&)> stream;
 };

@@ -1,6 +1,10 @@
 #include "sunlight/eventlog/event_log.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sunlight/base/status_macros.h"
 #include "sunlight/storage/key_encoding.h"
 
 namespace sunlight::eventlog {
@@ -164,6 +168,29 @@ uint64_t EventLog::WaitForSequence(uint64_t sequence, absl::Time deadline) const
     cv_.wait_for(lock, absl::ToChronoNanoseconds(left));
   }
   return last_sequence_;
+}
+
+absl::Status TailLog(const EventLog& log, uint64_t from, const std::function<bool()>& stopped,
+                     const std::function<absl::Status(const events::v1::CaseEvent&)>& send) {
+  constexpr size_t kPage = 256;
+  uint64_t next = std::max<uint64_t>(1, from);
+  std::vector<events::v1::CaseEvent> page;
+  while (!stopped()) {
+    page.clear();
+    SUNLIGHT_RETURN_IF_ERROR(log.Read(next, kPage, &page));
+    if (page.empty()) {
+      // Wakes at least every 200 ms to notice a reader or a server going away.
+      log.WaitForSequence(next, absl::Now() + absl::Milliseconds(200));
+      continue;
+    }
+    for (const events::v1::CaseEvent& event : page) {
+      absl::Status sent = send(event);
+      if (absl::IsCancelled(sent)) return absl::OkStatus();
+      SUNLIGHT_RETURN_IF_ERROR(sent);
+      next = event.sequence() + 1;
+    }
+  }
+  return absl::UnavailableError("the stream is closing");
 }
 
 }  // namespace sunlight::eventlog

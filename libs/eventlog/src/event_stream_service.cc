@@ -12,23 +12,17 @@ grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
   if (authorizer_ != nullptr) {
     if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   }
-  uint64_t next = std::max<uint64_t>(1, request->from_sequence());
-  std::vector<CaseEvent> page;
-  while (!context->IsCancelled() && !shutting_down_) {
-    page.clear();
-    absl::Status s = log_->Read(next, kPageSize, &page);
-    if (!s.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(s.message()));
-    if (page.empty()) {
-      // Wake at least every 200 ms to notice cancellation and shutdown.
-      log_->WaitForSequence(next, absl::Now() + absl::Milliseconds(200));
-      continue;
-    }
-    for (const CaseEvent& event : page) {
-      if (!writer->Write(event)) return grpc::Status::OK;  // the client went away
-      next = event.sequence() + 1;
-    }
+  absl::Status s = TailLog(
+      *log_, request->from_sequence(), [&] { return context->IsCancelled() || shutting_down_; },
+      [&](const CaseEvent& event) {
+        // A failed write: the client went away.
+        return writer->Write(event) ? absl::OkStatus() : absl::CancelledError();
+      });
+  if (absl::IsUnavailable(s)) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "event stream closing");
   }
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "event stream closing");
+  if (!s.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(s.message()));
+  return grpc::Status::OK;
 }
 
 grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext* context,

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,6 +80,14 @@ class EventLog {
   bool leader_active_ = false;        // guarded by mu_
   std::deque<PendingCommit*> queue_;  // guarded by mu_
 };
+
+// The one loop that serves a log to a reader (the event stream, the provincial exchange):
+// hands every committed event from sequence `from` on to `send`, in order, waiting for new
+// ones, until `send` answers CANCELLED (the reader went away: returns OK), `stopped()` turns
+// true (checked at least every 200 ms: returns UNAVAILABLE), or a read or `send` fails
+// (returns that error).
+absl::Status TailLog(const EventLog& log, uint64_t from, const std::function<bool()>& stopped,
+                     const std::function<absl::Status(const events::v1::CaseEvent&)>& send);
 
 }  // namespace sunlight::eventlog
 

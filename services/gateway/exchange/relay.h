@@ -1,4 +1,4 @@
-// The provincial exchange (DOMAIN.md section 8), at the edge in the gateway.
+// The provincial exchange (DOMAIN.md section 8), at the edge in the gateway: the relay.
 //
 // The relay follows the intake, workflow and supervision event streams and appends every
 // event, with applicants' personal data masked, to its own event log ("exchange") in the
@@ -6,27 +6,18 @@
 // nothing lost or doubled across restarts of the gateway or of any service. Platforms read it
 // through sunlight.exchange.v1.Exchange over mutual TLS (ExchangeService), identified by the
 // common name of their client certificate; only registered platforms get in.
-#ifndef SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_H_
-#define SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_H_
+#ifndef SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_RELAY_H_
+#define SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_RELAY_H_
 
-#include <atomic>
-#include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/registry.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/subscriber.h"
-#include "sunlight/exchange/v1/exchange.grpc.pb.h"
 #include "sunlight/storage/store.h"
 
 namespace sunlight::gateway {
@@ -74,53 +65,6 @@ class ExchangeRelay {
   std::vector<std::unique_ptr<eventlog::EventSubscriber>> subscribers_;
 };
 
-// Registered platforms: the certificate common name each one presents.
-struct Platform {
-  std::string platform_id;
-  std::string certificate_cn;
-};
-// Reads a platforms file: one JSON object per line, {"platform_id":..,"certificate_cn":..}.
-absl::StatusOr<std::vector<Platform>> LoadPlatforms(const std::string& path);
-
-class ExchangeService final : public exchange::v1::Exchange::Service {
- public:
-  ExchangeService(ExchangeRelay* relay, std::vector<Platform> platforms,
-                  prometheus::Registry* registry);
-  ~ExchangeService();
-
-  // Ends open Subscribe streams promptly (before server shutdown).
-  void Shutdown() { shutting_down_ = true; }
-
-  grpc::Status Subscribe(grpc::ServerContext* context,
-                         const exchange::v1::SubscribeRequest* request,
-                         grpc::ServerWriter<exchange::v1::ExchangeRecord>* writer) override;
-  grpc::Status GetExchangeInfo(grpc::ServerContext* context,
-                               const exchange::v1::GetExchangeInfoRequest* request,
-                               exchange::v1::ExchangeInfo* response) override;
-  grpc::Status PushItem(grpc::ServerContext* context, const exchange::v1::PushItemRequest* request,
-                        exchange::v1::PushItemResponse* response) override;
-
- private:
-  // The registered platform of the caller's client certificate.
-  absl::StatusOr<std::string> PlatformOf(const grpc::ServerContext* context) const;
-
-  // Sets every platform's lag gauge from the last position it was sent (also while it is
-  // disconnected, so a platform that stays away shows a growing lag).
-  void UpdateLag();
-
-  ExchangeRelay* relay_;
-  std::shared_ptr<grpc::Channel> intake_channel_;
-  absl::flat_hash_map<std::string, std::string> platform_by_cn_;
-  prometheus::Family<prometheus::Gauge>* lag_ = nullptr;
-  std::atomic<bool> shutting_down_{false};
-  std::mutex sent_mu_;
-  absl::flat_hash_map<std::string, uint64_t> last_sent_;  // platform -> position
-  std::mutex lag_mu_;
-  std::condition_variable lag_cv_;
-  bool stop_lag_ = false;
-  std::thread lag_thread_;
-};
-
 }  // namespace sunlight::gateway
 
-#endif  // SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_H_
+#endif  // SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_RELAY_H_

@@ -1,0 +1,49 @@
+// The backends as the gateway calls them: one unary method, named by its descriptor, for a
+// signed principal. NewGrpcBackend reaches the real services; a test gives a fake, so that
+// routes and access rules are tested without starting any backend.
+//
+//   std::unique_ptr<Backend> backend = NewGrpcBackend({.intake_target = "127.0.0.1:7001", ...});
+//   auto response = backend->Call(IntakeMethod("GetCase"), request, token);
+#ifndef SUNLIGHT_SERVICES_GATEWAY_BACKEND_H_
+#define SUNLIGHT_SERVICES_GATEWAY_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace sunlight::gateway {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Calls `method` with `request` (of its input type) for the principal `token` ("" for
+  // none). Returns a new message of the method's output type, or the backend's error.
+  virtual absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Call(
+      const google::protobuf::MethodDescriptor* method, const google::protobuf::Message& request,
+      const std::string& token) = 0;
+};
+
+struct GrpcBackendOptions {
+  std::string intake_target;
+  std::string workflow_target;
+  std::string supervision_target;
+  // Each call's deadline, by real time (the gateway's clock may be offset or fake).
+  absl::Duration deadline = absl::Seconds(10);
+};
+
+// The three services over gRPC (one channel each, generic stubs); UNIMPLEMENTED for a
+// method of another service.
+std::unique_ptr<Backend> NewGrpcBackend(const GrpcBackendOptions& options);
+
+// The gateway's methods of the backends, by name (a bug to name one that does not exist).
+const google::protobuf::MethodDescriptor* IntakeMethod(const char* name);
+const google::protobuf::MethodDescriptor* WorkflowMethod(const char* name);
+const google::protobuf::MethodDescriptor* SupervisionMethod(const char* name);
+
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_BACKEND_H_

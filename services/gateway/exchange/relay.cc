@@ -1,0 +1,91 @@
+// The relay: three streams into the exchange log, masked, cursors in the same batch.
+#include "exchange/relay.h"
+
+#include "absl/strings/str_cat.h"
+#include "personal_data.h"
+#include "sunlight/base/log.h"
+#include "sunlight/eventlog/cursor.h"
+#include "sunlight/exchange/v1/exchange.pb.h"
+
+namespace sunlight::gateway {
+namespace {
+
+using events::v1::CaseEvent;
+using exchange::v1::ExchangeRecord;
+
+std::string CursorName(const std::string& stream) { return absl::StrCat("exchange/", stream); }
+
+}  // namespace
+
+const std::vector<std::string>& ExchangeRelay::SourceStreams() {
+  static const std::vector<std::string> kStreams = {"intake", "workflow", "supervision"};
+  return kStreams;
+}
+
+absl::StatusOr<std::unique_ptr<ExchangeRelay>> ExchangeRelay::Open(storage::Store* store,
+                                                                   ExchangeOptions options) {
+  auto log = eventlog::EventLog::Open(store, kLogName);
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<ExchangeRelay>(
+      new ExchangeRelay(store, std::move(options), *std::move(log)));
+}
+
+ExchangeRelay::~ExchangeRelay() { Stop(); }
+
+void ExchangeRelay::Start() {
+  const std::string* targets[] = {&options_.intake_target, &options_.workflow_target,
+                                  &options_.supervision_target};
+  for (size_t i = 0; i < SourceStreams().size(); ++i) {
+    const std::string stream = SourceStreams()[i];
+    auto subscriber = eventlog::Follow(
+        "exchange", options_.signer, *targets[i], stream, [this, stream] { return Cursor(stream); },
+        [this, stream](const std::vector<CaseEvent>& batch) { return Relay(stream, batch); });
+    subscriber->Start();
+    subscribers_.push_back(std::move(subscriber));
+  }
+}
+
+void ExchangeRelay::Stop() {
+  for (auto& subscriber : subscribers_) subscriber->Stop();
+  subscribers_.clear();
+}
+
+absl::StatusOr<uint64_t> ExchangeRelay::Cursor(const std::string& stream) const {
+  return eventlog::ReadCursor(*store_, CursorName(stream));
+}
+
+absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<CaseEvent>& events) {
+  std::lock_guard lock(relay_mu_);
+  auto cursor = Cursor(stream);
+  if (!cursor.ok()) return cursor.status();
+  uint64_t last = *cursor;
+  std::vector<CaseEvent> records;
+  for (const CaseEvent& event : events) {
+    if (event.sequence() <= last) continue;  // relayed before this reconnect
+    if (event.sequence() != last + 1) {
+      return absl::DataLossError(absl::StrCat(stream, " event ", event.sequence(),
+                                              " does not follow ", last, "; reconnecting"));
+    }
+    last = event.sequence();
+    ExchangeRecord record;
+    record.set_record_id(absl::StrCat(stream, "/", event.sequence()));
+    record.set_version(event.case_version() > 0 ? event.case_version() : 1);
+    record.set_source_stream(stream);
+    record.set_source_sequence(event.sequence());
+    *record.mutable_event() = event;
+    MaskPersonalData(record.mutable_event());
+    CaseEvent wrapper;
+    wrapper.set_case_id(event.case_id());
+    wrapper.set_type(event.type());
+    *wrapper.mutable_actor() = event.actor();
+    *wrapper.mutable_occurred_at() = event.occurred_at();
+    wrapper.mutable_payload()->PackFrom(record);
+    records.push_back(std::move(wrapper));
+  }
+  if (records.empty()) return absl::OkStatus();
+  storage::WriteBatch batch;
+  eventlog::PutCursor(batch, CursorName(stream), last);
+  return log_->Commit(std::move(batch), std::move(records)).status();
+}
+
+}  // namespace sunlight::gateway

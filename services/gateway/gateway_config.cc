@@ -1,0 +1,105 @@
+// The gateway binary's configuration (gateway_config.h).
+#include "gateway_config.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "sunlight/base/log.h"
+#include "sunlight/base/status_macros.h"
+
+namespace sunlight::gateway {
+
+std::vector<server::FlagSpec> GatewayFlags() {
+  return {
+      {"http_listen", "127.0.0.1:8080", "host:port of the REST/JSON API"},
+      {"http_port_file", "", "file to write the bound HTTP port to"},
+      {"intake", "127.0.0.1:7001", "intake service address"},
+      {"workflow", "127.0.0.1:7002", "workflow service address"},
+      {"supervision", "127.0.0.1:7003", "supervision service address"},
+      {"console_dir", "services/gateway/console",
+       "the web console's files, served at /console/ (empty: no console)"},
+      {"users_file", "", "users to create on start when missing (CreateUserRequest JSON per line)"},
+      {"token_ttl", "30m", "how long a login token is valid"},
+      {"max_body_bytes", "1048576", "largest request body (413 beyond)"},
+      {"idle_timeout", "30s", "idle time after which a connection is closed"},
+      {"public_rate", "5", "public requests per second per client address"},
+      {"public_burst", "20", "public request burst per client address"},
+      {"repair_audit_log", "false",
+       "true: repair audit entries that cannot be read (kept, marked, the repair recorded), "
+       "print what was done and exit; run with the gateway stopped"},
+  };
+}
+
+absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(const server::Config& config,
+                                                       std::shared_ptr<const auth::Signer> signer) {
+  SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration token_ttl, config.GetDuration("token_ttl"));
+  SUNLIGHT_ASSIGN_OR_RETURN(int64_t rate, config.GetInt("public_rate"));
+  SUNLIGHT_ASSIGN_OR_RETURN(int64_t burst, config.GetInt("public_burst"));
+  if (rate <= 0 || burst <= 0) {
+    return absl::InvalidArgumentError("--public_rate and --public_burst must be positive");
+  }
+  if (signer == nullptr) {
+    LogWarning("gateway", "no --principal_key_file: backends receive no signed principal");
+  }
+  return GatewayOptions{.intake_target = config.Get("intake"),
+                        .workflow_target = config.Get("workflow"),
+                        .supervision_target = config.Get("supervision"),
+                        .principal_signer = std::move(signer),
+                        .token_ttl = token_ttl,
+                        .limits = {.public_requests_per_s = static_cast<double>(rate),
+                                   .public_burst = static_cast<double>(burst)},
+                        .console_dir = config.Get("console_dir")};
+}
+
+absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config) {
+  SUNLIGHT_ASSIGN_OR_RETURN(int64_t max_body, config.GetInt("max_body_bytes"));
+  SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration idle, config.GetDuration("idle_timeout"));
+  if (max_body <= 0) return absl::InvalidArgumentError("--max_body_bytes must be positive");
+  return HttpServerOptions{.listen_address = config.Get("http_listen"),
+                           .max_body_bytes = static_cast<size_t>(max_body),
+                           .idle_timeout = idle};
+}
+
+absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path) {
+  if (path.empty()) {
+    if (!accounts.HasUsers()) {
+      LogWarning("gateway", "no users yet: start with --users_file to create some");
+    }
+    return absl::OkStatus();
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    v1::CreateUserRequest request;
+    if (auto s = google::protobuf::util::JsonStringToMessage(line, &request); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", s.ToString()));
+    }
+    auto created = accounts.CreateUser(request);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": ", created.status().ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store) {
+  SUNLIGHT_ASSIGN_OR_RETURN(bool repair, config.GetBool("repair_audit_log"));
+  if (!repair) return false;
+  SUNLIGHT_ASSIGN_OR_RETURN(auto repaired, AuditLog::Repair(store, absl::Now()));
+  std::cout << (repaired.empty()
+                    ? std::string("audit log: every entry is readable; nothing repaired\n")
+                    : absl::StrCat("audit log: repaired entries ", absl::StrJoin(repaired, ", "),
+                                   "; the repair is recorded as the last entry\n"));
+  return true;
+}
+
+}  // namespace sunlight::gateway

@@ -1,0 +1,38 @@
+// The gateway binary's configuration: its flags, the options they make, the users file, and
+// the audit repair mode (`--repair_audit_log=true`).
+#ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
+#define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "accounts.h"
+#include "gateway.h"
+#include "http_server.h"
+#include "sunlight/auth/principal.h"
+#include "sunlight/server/config.h"
+#include "sunlight/storage/store.h"
+
+namespace sunlight::gateway {
+
+// The gateway's own flags (the common ones and the exchange's aside).
+std::vector<server::FlagSpec> GatewayFlags();
+
+// Options from the flags; INVALID_ARGUMENT naming a malformed or non-positive one.
+absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(const server::Config& config,
+                                                       std::shared_ptr<const auth::Signer> signer);
+absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config);
+
+// Creates the users of a file (one CreateUserRequest as JSON per line; # comments) that do
+// not exist yet. An empty path does nothing.
+absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path);
+
+// With --repair_audit_log=true: repairs the audit log (AuditLog::Repair), prints what it
+// did and returns true (the binary then exits); false otherwise.
+absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store);
+
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_GATEWAY_CONFIG_H_

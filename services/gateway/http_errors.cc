@@ -1,0 +1,82 @@
+// Errors and JSON bodies (http_errors.h).
+#include "http_errors.h"
+
+#include "google/protobuf/util/json_util.h"
+#include "sunlight/server/grpc_status.h"
+
+namespace sunlight::gateway {
+
+namespace pb = ::google::protobuf;
+
+int HttpStatusFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kFailedPrecondition:
+      return 409;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+// "field: what" (request_validation.h) -> "field".
+std::string FieldOf(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return "";
+  std::string message(status.message());
+  size_t colon = message.find(": ");
+  if (colon == std::string::npos) return "";
+  std::string field = message.substr(0, colon);
+  if (field.empty() || field.find(' ') != std::string::npos) return "";
+  return field;
+}
+
+HttpResponse ErrorFor(const absl::Status& status, std::string field) {
+  // (ErrorResponse makes message and field printable: they may quote request text.)
+  if (field.empty()) field = FieldOf(status);
+  return ErrorResponse(HttpStatusFor(status.code()),
+                       server::StatusCodeName(static_cast<grpc::StatusCode>(status.code())),
+                       std::string(status.message()), field);
+}
+
+std::string ToJson(const pb::Message& message) {
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!pb::util::MessageToJsonString(message, &json, options).ok()) {
+    return "{}";  // only when a packed payload's type is unknown to the gateway
+  }
+  return json;
+}
+
+HttpResponse JsonResponse(const pb::Message& message, int status) {
+  HttpResponse response;
+  response.status = status;
+  response.body = ToJson(message);
+  return response;
+}
+
+}  // namespace sunlight::gateway
