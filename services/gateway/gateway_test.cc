@@ -22,7 +22,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
 #include "intake_grpc_service.h"
-#include "intake_test_fixture.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"

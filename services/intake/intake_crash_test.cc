@@ -1,76 +1,24 @@
 // Crash safety of the real intake binary: submissions are driven from several threads, the
 // process is killed with SIGKILL at a random moment, restarted on the same data, and every
 // acknowledged case must be there, with a gap-free event sequence. Several rounds.
-#include <signal.h>
-
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
-#include "intake_test_fixture.h"
-#include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
+#include "sunlight/testing/event_stream.h"
+#include "sunlight/testing/intake_fixture.h"
+#include "sunlight/testing/service_process.h"
 
 namespace sunlight::intake {
 namespace {
 
-class RunningIntake {
- public:
-  explicit RunningIntake(const testing::ScratchDir& dir) {
-    std::string port_file = dir.Sub("port");
-    std::remove(port_file.c_str());
-    process_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
-        SUNLIGHT_INTAKE_BINARY, "--listen=127.0.0.1:0",
-        "--metrics_listen=", "--data_dir=" + dir.Sub("data"), "--port_file=" + port_file,
-        std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE, ProvisionalYearsFlag()});
-    port_ = process_->WaitForPortFile(port_file);
-    REQUIRE(port_ > 0);
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials());
-  }
-  std::shared_ptr<grpc::Channel> channel() { return channel_; }
-  void Kill() { process_->Kill(SIGKILL); }
-
- private:
-  std::unique_ptr<testing::ChildProcess> process_;
-  int port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-};
-
-void SeedCatalogue(v1::Intake::Stub& stub) {
-  grpc::ClientContext c1, c2;
-  v1::UpsertDepartmentRequest department;
-  *department.mutable_actor() = Clerk();
-  department.mutable_department()->set_department_id("market");
-  department.mutable_department()->set_name("市场监督管理局");
-  v1::Department d;
-  REQUIRE(stub.UpsertDepartment(&c1, department, &d).ok());
-  v1::PublishItemVersionRequest publish;
-  *publish.mutable_actor() = Clerk();
-  *publish.mutable_definition() = BusinessLicence();
-  v1::ItemVersion item;
-  REQUIRE(stub.PublishItemVersion(&c2, publish, &item).ok());
-}
-
 v1::SubmitCaseRequest Submission(const std::string& key) {
-  v1::SubmitCaseRequest request;
-  *request.mutable_actor() = Clerk();
-  request.set_idempotency_key(key);
-  request.set_item_code("GT-001");
+  v1::SubmitCaseRequest request = IntakeFixture::SubmitRequest(key);
   request.set_channel(v1::CHANNEL_ONLINE);
-  request.mutable_applicant()->set_kind(v1::APPLICANT_KIND_PERSON);
-  request.mutable_applicant()->set_name("张三");
-  request.mutable_applicant()->set_id_number("110101199003071234");
-  auto* a = request.add_materials();
-  a->set_code("id-card");
-  a->set_name("身份证");
-  auto* b = request.add_materials();
-  b->set_code("application-form");
-  b->set_name("申请书");
   return request;
 }
 
@@ -79,17 +27,16 @@ TEST_CASE(
     "event sequence") {
   testing::ScratchDir dir("intake-crash");
   std::mt19937 rng(20261122);
-  {
-    RunningIntake intake(dir);
-    auto stub = v1::Intake::NewStub(intake.channel());
-    SeedCatalogue(*stub);
-  }  // SIGKILL here too: the catalogue was acknowledged, so it must survive.
+  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY, CalendarFlags());
+  REQUIRE(intake.Start().ok());
+  SeedCatalogue(*v1::Intake::NewStub(intake.channel()));
+  intake.Kill();  // SIGKILL here too: the catalogue was acknowledged, so it must survive.
 
   absl::Mutex mu;
   std::vector<std::pair<std::string, std::string>> acknowledged;  // (case id, state)
   constexpr int kRounds = 4;
   for (int round = 0; round < kRounds; ++round) {
-    RunningIntake intake(dir);
+    REQUIRE(intake.Start().ok());
     auto stub = v1::Intake::NewStub(intake.channel());
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
@@ -122,7 +69,7 @@ TEST_CASE(
     for (auto& c : clients) c.join();
   }
 
-  RunningIntake intake(dir);
+  REQUIRE(intake.Start().ok());
   auto stub = v1::Intake::NewStub(intake.channel());
   REQUIRE(acknowledged.size() > 10);
   for (const auto& [case_id, state] : acknowledged) {
@@ -135,23 +82,13 @@ TEST_CASE(
     if (state == "ACCEPTED") CHECK(response.case_().state() == v1::CASE_STATE_ACCEPTED);
   }
 
-  auto events = events::v1::EventStream::NewStub(intake.channel());
-  grpc::ClientContext info_context;
-  events::v1::StreamInfo info;
-  REQUIRE(events->GetStreamInfo(&info_context, events::v1::GetStreamInfoRequest(), &info).ok());
-  grpc::ClientContext context;
-  events::v1::SubscribeRequest request;
-  request.set_from_sequence(1);
-  auto reader = events->Subscribe(&context, request);
-  events::v1::CaseEvent event;
+  testing::StreamFromStart stream = testing::ReadStreamFromStart(intake.channel());
   uint64_t expected = 1;
-  while (expected <= info.last_sequence() && reader->Read(&event)) {
+  for (const events::v1::CaseEvent& event : stream.events) {
     REQUIRE(event.sequence() == expected);
     ++expected;
   }
-  CHECK(expected == info.last_sequence() + 1);
-  context.TryCancel();
-  (void)reader->Finish();
+  CHECK(expected == stream.last_sequence + 1);
 }
 
 }  // namespace

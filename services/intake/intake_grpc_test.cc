@@ -2,9 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include "intake_grpc_service.h"
-#include "intake_test_fixture.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/server/service_host.h"
+#include "sunlight/testing/intake_fixture.h"
 
 namespace sunlight::intake {
 namespace {

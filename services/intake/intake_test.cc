@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "intake_test_fixture.h"
+#include "sunlight/testing/intake_fixture.h"
 
 namespace sunlight::intake {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "google/protobuf/util/json_util.h"
 
-#include "intake_test_fixture.h"
 #include "sunlight/eventlog/event_log.h"
+#include "sunlight/testing/suite_fixture.h"
 #include "workflow.h"
 
 namespace sunlight::supervision {
@@ -17,70 +17,21 @@ namespace {
 namespace iv1 = ::sunlight::intake::v1;
 namespace wv1 = ::sunlight::workflow::v1;
 using intake::At;
+using intake::Person;
 using intake::WorkingDays;
+using testing::EventsAfter;
 
-common::v1::Actor Person(const std::string& id, const std::string& role,
-                         const std::string& department = "market") {
-  common::v1::Actor actor;
-  actor.set_id(id);
-  actor.set_role(role);
-  actor.set_department_id(department);
-  return actor;
-}
-
-std::unique_ptr<storage::Store> OpenStore(const std::string& path,
-                                          std::vector<std::string> families) {
-  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
-  auto s = storage::Store::Open({.path = path, .column_families = families, .sync_writes = false});
-  REQUIRE(s.ok());
-  return *std::move(s);
-}
-
-// Intake and workflow in process (the real libraries) feeding a supervision instance.
-struct SupervisionFixture : intake::IntakeFixture {
-  SupervisionFixture() {
-    workflow_store = OpenStore(dir.Sub("workflow"), workflow::WorkflowColumnFamilies());
-    auto w = workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
-    REQUIRE(w.ok());
-    wf = *std::move(w);
-    OpenSupervision();
-  }
-
-  void OpenSupervision() {
-    sv.reset();
-    sv_store.reset();
-    sv_store = OpenStore(dir.Sub("supervision"), SupervisionColumnFamilies());
-    auto s = Supervision::Open(sv_store.get(), calendar, &clock);
-    REQUIRE(s.ok());
-    sv = *std::move(s);
-  }
-
-  static std::vector<events::v1::CaseEvent> After(eventlog::EventLog& log, uint64_t cursor) {
-    std::vector<events::v1::CaseEvent> events;
-    REQUIRE(log.Read(cursor + 1, 1000000, &events).ok());
-    return events;
-  }
-
-  // Intake -> workflow -> supervision, everything pending.
-  void Pump() {
-    REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
-    REQUIRE(sv->ApplyEvents(kIntakeStream, After(intake->event_log(), *sv->Cursor(kIntakeStream)))
-                .ok());
-    REQUIRE(sv->ApplyEvents(kWorkflowStream, After(wf->event_log(), *sv->Cursor(kWorkflowStream)))
-                .ok());
-  }
-
+// The suite in process, and supervision's side of it: firing, clocks and alerts.
+struct SupervisionFixture : testing::SuiteFixture {
   void Fire(absl::Time at) {
     clock.Set(at);
     REQUIRE(sv->FireDue().ok());
   }
 
   std::string AcceptCase(const std::string& key) {
-    auto submitted = intake->SubmitCase(SubmitRequest(key));
-    REQUIRE(submitted.ok());
-    REQUIRE(Accept(submitted->case_().case_id()).ok());
+    std::string case_id = AcceptNew(key);
     Pump();
-    return submitted->case_().case_id();
+    return case_id;
   }
 
   v1::Clock CaseClock(const std::string& case_id) {
@@ -103,11 +54,6 @@ struct SupervisionFixture : intake::IntakeFixture {
     REQUIRE(response.ok());
     return {response->alerts().begin(), response->alerts().end()};
   }
-
-  std::unique_ptr<storage::Store> workflow_store;
-  std::unique_ptr<workflow::Workflow> wf;
-  std::unique_ptr<storage::Store> sv_store;
-  std::unique_ptr<Supervision> sv;
 };
 
 TEST_CASE_METHOD(SupervisionFixture,
@@ -498,15 +444,15 @@ TEST_CASE_METHOD(SupervisionFixture,
   withdraw.set_case_id(cases[1]);
   withdraw.set_reason("gave up");
   REQUIRE(intake->WithdrawCase(withdraw).ok());
-  REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
-  std::vector<events::v1::CaseEvent> intake_events = After(intake->event_log(), 0);
-  std::vector<events::v1::CaseEvent> workflow_events = After(wf->event_log(), 0);
+  REQUIRE(wf->ApplyIntakeEvents(EventsAfter(intake->event_log(), *wf->IntakeCursor())).ok());
+  std::vector<events::v1::CaseEvent> intake_events = EventsAfter(intake->event_log(), 0);
+  std::vector<events::v1::CaseEvent> workflow_events = EventsAfter(wf->event_log(), 0);
 
   const std::vector<absl::Time> ticks = {At(2026, 2, 26, 0), At(2026, 2, 28, 0), At(2026, 3, 3, 0),
                                          At(2026, 3, 10, 0)};
   auto run = [&](std::mt19937* rng) {
     testing::ScratchDir scratch("supervision-interleave");
-    auto store = OpenStore(scratch.Sub("db"), SupervisionColumnFamilies());
+    auto store = testing::OpenScratchStore(scratch.Sub("db"), SupervisionColumnFamilies());
     clock.Set(At(2026, 2, 25, 16));
     auto s = Supervision::Open(store.get(), calendar, &clock);
     REQUIRE(s.ok());

@@ -3,24 +3,16 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "intake_test_fixture.h"
 #include "sunlight/eventlog/event_log.h"
+#include "sunlight/testing/intake_fixture.h"
 
 namespace sunlight::workflow {
 namespace {
 
 namespace iv1 = ::sunlight::intake::v1;
 using intake::At;
+using intake::Person;
 using intake::WorkingDays;
-
-common::v1::Actor Person(const std::string& id, const std::string& role,
-                         const std::string& department = "market") {
-  common::v1::Actor actor;
-  actor.set_id(id);
-  actor.set_role(role);
-  actor.set_department_id(department);
-  return actor;
-}
 
 iv1::StepDefinition StepDef(const std::string& code, iv1::StepKind kind, const std::string& role,
                             uint32_t days) {
@@ -78,21 +70,13 @@ struct WorkflowFixture : intake::IntakeFixture {
   }
 
   void Publish(const iv1::ItemDefinition& definition) {
-    iv1::PublishItemVersionRequest publish;
-    *publish.mutable_actor() = intake::Clerk();
-    *publish.mutable_definition() = definition;
-    REQUIRE(intake->PublishItemVersion(publish).ok());
+    REQUIRE(intake->PublishItemVersion(intake::Publication(definition)).ok());
   }
 
   void OpenWorkflow() {
     workflow.reset();
     workflow_store.reset();
-    std::vector<std::string> families = WorkflowColumnFamilies();
-    for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
-    auto s = storage::Store::Open(
-        {.path = dir.Sub("workflow"), .column_families = families, .sync_writes = false});
-    REQUIRE(s.ok());
-    workflow_store = *std::move(s);
+    workflow_store = testing::OpenScratchStore(dir.Sub("workflow"), WorkflowColumnFamilies());
     auto w = Workflow::Open(workflow_store.get(), calendar, &clock);
     REQUIRE(w.ok());
     workflow = *std::move(w);
@@ -102,19 +86,15 @@ struct WorkflowFixture : intake::IntakeFixture {
   void Pump() {
     auto cursor = workflow->IntakeCursor();
     REQUIRE(cursor.ok());
-    std::vector<events::v1::CaseEvent> events;
-    REQUIRE(intake->event_log().Read(*cursor + 1, 100000, &events).ok());
-    for (const auto& e : events) REQUIRE(workflow->ApplyIntakeEvent(e).ok());
+    for (const auto& e : testing::EventsAfter(intake->event_log(), *cursor)) {
+      REQUIRE(workflow->ApplyIntakeEvent(e).ok());
+    }
   }
 
   std::string AcceptCase(const std::string& item_code, const std::string& key) {
-    auto request = SubmitRequest(key);
-    request.set_item_code(item_code);
-    auto submitted = intake->SubmitCase(request);
-    REQUIRE(submitted.ok());
-    REQUIRE(Accept(submitted->case_().case_id()).ok());
+    std::string case_id = AcceptNew(key, item_code);
     Pump();
-    return submitted->case_().case_id();
+    return case_id;
   }
 
   v1::Process Process(const std::string& case_id) {
@@ -404,12 +384,8 @@ TEST_CASE_METHOD(WorkflowFixture, "out-of-order and repeated intake events give 
     for (int i = 0; i < 6; ++i) shuffled.push_back(events[rng() % events.size()]);  // repeats
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
     testing::ScratchDir other("workflow-ooo");
-    std::vector<std::string> families = WorkflowColumnFamilies();
-    for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
-    auto store = storage::Store::Open(
-        {.path = other.Sub("db"), .column_families = families, .sync_writes = false});
-    REQUIRE(store.ok());
-    auto replay = Workflow::Open(store->get(), calendar, &clock);
+    auto store = testing::OpenScratchStore(other.Sub("db"), WorkflowColumnFamilies());
+    auto replay = Workflow::Open(store.get(), calendar, &clock);
     REQUIRE(replay.ok());
     for (const auto& e : shuffled) REQUIRE((*replay)->ApplyIntakeEvent(e).ok());
     for (const auto& [id, expected] : {std::pair{a, in_order_a}, std::pair{b, in_order_b}}) {

@@ -5,8 +5,8 @@
 // Supervision runs with --clock_offset=720h: it sees every clock thirty days later than the
 // others do, so the case accepted here is red when supervision ingests it.
 #include <csignal>
-#include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include <catch2/catch.hpp>
 
@@ -16,15 +16,16 @@
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/testing/http_client.h"
+#include "sunlight/testing/service_process.h"
 #include "sunlight/testing/test_support.h"
 
 namespace sunlight {
 namespace {
 
 namespace pb = ::google::protobuf;
-using testing::ChildProcess;
 using testing::HttpClient;
 using testing::HttpReply;
+using testing::ServiceProcess;
 
 std::string ToJson(const pb::Message& message) {
   std::string json;
@@ -65,65 +66,45 @@ struct Suite {
     }
     const std::string next_year =
         absl::StrCat(absl::ToCivilYear(absl::Now(), absl::UTCTimeZone()).year() + 1);
-    auto common = [&](const std::string& name) {
-      return std::vector<std::string>{
-          "--listen=127.0.0.1:0",
-          "--metrics_listen=",
-          "--data_dir=" + dir.Sub(name),
-          "--sync_writes=false",
-          "--port_file=" + dir.Sub(name + ".port"),
-          "--principal_key_file=" + dir.Sub("principal.key"),
-      };
-    };
-    auto start = [&](const std::string& name, const char* binary,
-                     std::vector<std::string> extra) -> int {
-      std::vector<std::string> args = {binary};
-      for (auto& a : common(name)) args.push_back(a);
-      for (auto& a : extra) args.push_back(a);
-      processes.push_back(std::make_unique<ChildProcess>(args));
-      int port = processes.back()->WaitForPortFile(dir.Sub(name + ".port"));
-      REQUIRE(port > 0);
-      return port;
-    };
     const std::string calendar = std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE;
     const std::string provisional = "--provisional_years=" + next_year;
-    int intake = start("intake", SUNLIGHT_INTAKE_BINARY, {calendar, provisional});
-    std::string intake_target = absl::StrCat("127.0.0.1:", intake);
-    int workflow = start("workflow", SUNLIGHT_WORKFLOW_BINARY,
-                         {calendar, provisional, "--intake=" + intake_target});
-    std::string workflow_target = absl::StrCat("127.0.0.1:", workflow);
-    int supervision =
-        start("supervision", SUNLIGHT_SUPERVISION_BINARY,
-              {calendar, provisional, "--intake=" + intake_target, "--workflow=" + workflow_target,
-               "--alert_file=" + dir.Sub("alerts.jsonl"), "--clock_offset=720h"});
-    gateway_args = {SUNLIGHT_GATEWAY_BINARY};
-    for (auto& a : common("gateway")) gateway_args.push_back(a);
-    for (const std::string& a : std::vector<std::string>{
-             "--http_listen=127.0.0.1:0", "--http_port_file=" + dir.Sub("http.port"),
-             "--intake=" + intake_target, "--workflow=" + workflow_target,
-             absl::StrCat("--supervision=127.0.0.1:", supervision),
-             "--users_file=" + dir.Sub("users.jsonl")}) {
-      gateway_args.push_back(a);
-    }
-    StartGateway();
+    intake = Start("intake", SUNLIGHT_INTAKE_BINARY, {calendar, provisional});
+    workflow = Start("workflow", SUNLIGHT_WORKFLOW_BINARY,
+                     {calendar, provisional, "--intake=" + intake->target()});
+    supervision = Start(
+        "supervision", SUNLIGHT_SUPERVISION_BINARY,
+        {calendar, provisional, "--intake=" + intake->target(), "--workflow=" + workflow->target(),
+         "--alert_file=" + dir.Sub("alerts.jsonl"), "--clock_offset=720h"});
+    gateway =
+        Start("gateway", SUNLIGHT_GATEWAY_BINARY,
+              {"--http_listen=127.0.0.1:0", "--http_port_file=" + http_port_file(),
+               "--intake=" + intake->target(), "--workflow=" + workflow->target(),
+               "--supervision=" + supervision->target(), "--users_file=" + dir.Sub("users.jsonl")},
+              {http_port_file()});
   }
 
-  // Starts the gateway (last of the processes) on its own store; waits for its REST port.
-  void StartGateway() {
-    std::remove(dir.Sub("http.port").c_str());
-    processes.push_back(std::make_unique<ChildProcess>(gateway_args));
-    REQUIRE(processes.back()->WaitForPortFile(dir.Sub("gateway.port")) > 0);
-    http_port = processes.back()->WaitForPortFile(dir.Sub("http.port"));
-    REQUIRE(http_port > 0);
-    http.reset();
+  // Starts a binary on its own store with the suite's flags (unsynced writes, the principal
+  // key); waits for its port files.
+  std::unique_ptr<ServiceProcess> Start(const std::string& name, const char* binary,
+                                        std::vector<std::string> args,
+                                        std::vector<std::string> other_port_files = {}) {
+    args.push_back("--sync_writes=false");
+    args.push_back("--principal_key_file=" + dir.Sub("principal.key"));
+    auto process = std::make_unique<ServiceProcess>(dir, name, binary, std::move(args),
+                                                    std::move(other_port_files));
+    absl::Status started = process->Start();
+    INFO(started.ToString());
+    REQUIRE(started.ok());
+    return process;
   }
   // Stops the gateway as an operator would (SIGTERM) and starts it again.
   void RestartGateway() {
-    processes.back()->Kill(SIGTERM);
-    processes.pop_back();
-    std::remove(dir.Sub("gateway.port").c_str());
-    StartGateway();
+    absl::Status restarted = gateway->Restart(SIGTERM);
+    INFO(restarted.ToString());
+    REQUIRE(restarted.ok());
+    http.reset();
   }
+  std::string http_port_file() const { return dir.Sub("http.port"); }
 
   // Sends and expects `status`; returns the parsed body.
   pb::Struct Expect(int status, const std::string& method, const std::string& target,
@@ -143,14 +124,12 @@ struct Suite {
   }
 
   HttpClient& client() {
-    if (http == nullptr) http = std::make_unique<HttpClient>(http_port);
+    if (http == nullptr) http = std::make_unique<HttpClient>(gateway->port(http_port_file()));
     return *http;
   }
 
   testing::ScratchDir dir;
-  std::vector<std::string> gateway_args;
-  std::vector<std::unique_ptr<ChildProcess>> processes;
-  int http_port = 0;
+  std::unique_ptr<ServiceProcess> intake, workflow, supervision, gateway;
   std::unique_ptr<HttpClient> http;
 };
 

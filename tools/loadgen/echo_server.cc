@@ -19,18 +19,14 @@ class EchoService final : public sunlight::bench::v1::Echo::Service {
 
 int main(int argc, char** argv) {
   sunlight::server::BlockTerminationSignals();
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"listen", "127.0.0.1:0", "gRPC listen address"},
        {"port_file", "", "if set, the bound port is written here"}});
-  if (!config.ok()) {
-    sunlight::LogError("echo", config.status().ToString());
-    return 1;
-  }
   EchoService service;
   sunlight::server::ServiceHost host({.service_name = "echo",
-                                      .listen_address = config->Get("listen"),
-                                      .port_file = config->Get("port_file")});
+                                      .listen_address = config.Get("listen"),
+                                      .port_file = config.Get("port_file")});
   host.AddService(&service);
   if (absl::Status s = host.Start(); !s.ok()) {
     sunlight::LogError("echo", s.ToString());

@@ -28,7 +28,7 @@ std::string ReadFile(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"target", "localhost:7010", "the exchange (host must match the server certificate)"},
        {"ca", "", "CA certificate (PEM) of the exchange's server certificate"},
@@ -36,32 +36,24 @@ int main(int argc, char** argv) {
        {"key", "", "the platform's private key (PEM)"},
        {"min_records", "10000", "wait until the edge has relayed at least this many"},
        {"wait", "120s", "longest wait for min_records"}});
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
-    return absl::IsCancelled(config.status()) ? 0 : 2;
-  }
-  auto min_records = config->GetInt("min_records");
-  auto wait = config->GetDuration("wait");
-  if (!min_records.ok() || !wait.ok()) {
-    std::cerr << "bad flags (see --help)\n";
-    return 2;
-  }
+  const int64_t min_records = sunlight::server::IntOrExit(config, "min_records");
+  const absl::Duration wait = sunlight::server::DurationOrExit(config, "wait");
   grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ReadFile(config->Get("ca"));
-  tls.pem_cert_chain = ReadFile(config->Get("cert"));
-  tls.pem_private_key = ReadFile(config->Get("key"));
+  tls.pem_root_certs = ReadFile(config.Get("ca"));
+  tls.pem_cert_chain = ReadFile(config.Get("cert"));
+  tls.pem_private_key = ReadFile(config.Get("key"));
   auto stub = sunlight::exchange::v1::Exchange::NewStub(
-      grpc::CreateChannel(config->Get("target"), grpc::SslCredentials(tls)));
+      grpc::CreateChannel(config.Get("target"), grpc::SslCredentials(tls)));
 
   uint64_t last = 0;
-  absl::Time give_up = absl::Now() + *wait;
+  absl::Time give_up = absl::Now() + wait;
   while (true) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     sunlight::exchange::v1::ExchangeInfo info;
     grpc::Status s = stub->GetExchangeInfo(&context, {}, &info);
     if (s.ok()) last = info.last_position();
-    if (s.ok() && last >= static_cast<uint64_t>(*min_records)) break;
+    if (s.ok() && last >= static_cast<uint64_t>(min_records)) break;
     if (absl::Now() > give_up) {
       std::cerr << "exchange: "
                 << (s.ok() ? "only " + std::to_string(last) + " records" : s.error_message())

@@ -154,7 +154,7 @@ bool Login(int port, const std::string& user_password, std::string* token,
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"http_port", "8080", "the gateway's REST port"},
        {"intake", "127.0.0.1:7001", "intake's gRPC address"},
@@ -165,23 +165,17 @@ int main(int argc, char** argv) {
        {"clients", "16", "concurrent closed-loop clients"},
        {"duration", "10s", "measured duration of each figure"},
        {"warmup", "1s", "unmeasured warm-up of each figure"}});
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
-    return absl::IsCancelled(config.status()) ? 0 : 2;
-  }
-  auto http_port = config->GetInt("http_port");
-  auto clients = config->GetInt("clients");
-  auto duration = config->GetDuration("duration");
-  auto warmup = config->GetDuration("warmup");
-  auto signer = sunlight::auth::LoadSigner(config->Get("principal_key_file"));
-  if (!http_port.ok() || !clients.ok() || !duration.ok() || !warmup.ok() || *clients < 1 ||
-      !signer.ok() || *signer == nullptr) {
+  const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
+  const int64_t clients = sunlight::server::IntOrExit(config, "clients");
+  const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
+  const absl::Duration warmup = sunlight::server::DurationOrExit(config, "warmup");
+  auto signer = sunlight::auth::LoadSigner(config.Get("principal_key_file"));
+  if (clients < 1 || !signer.ok() || *signer == nullptr) {
     std::cerr << "bad flags (see --help); --principal_key_file is required\n";
     return 2;
   }
-  const int port = static_cast<int>(*http_port);
-  const int n = static_cast<int>(*clients);
-  const std::string intake_target = config->Get("intake");
+  const int n = static_cast<int>(clients);
+  const std::string intake_target = config.Get("intake");
   auto sign = [&](sunlight::auth::v1::Principal p) {
     *p.mutable_expires_at() = sunlight::ToProto(absl::Now() + absl::Hours(1));
     return (*signer)->SignPrincipal(p);
@@ -191,12 +185,12 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel(intake_target, grpc::InsecureChannelCredentials());
   auto intake = iv1::Intake::NewStub(channel);
   {
-    std::ifstream in(config->Get("catalogue"));
+    std::ifstream in(config.Get("catalogue"));
     std::stringstream text;
     text << in.rdbuf();
     iv1::CatalogueFile catalogue;
     if (!pb::util::JsonStringToMessage(text.str(), &catalogue).ok()) {
-      std::cerr << "cannot read the catalogue " << config->Get("catalogue") << "\n";
+      std::cerr << "cannot read the catalogue " << config.Get("catalogue") << "\n";
       return 2;
     }
     sunlight::auth::v1::Principal admin;
@@ -235,8 +229,8 @@ int main(int argc, char** argv) {
 
   std::string clerk_token, approver_token;
   sunlight::auth::v1::Principal clerk, approver;
-  if (!Login(port, config->Get("clerk"), &clerk_token, &clerk) ||
-      !Login(port, config->Get("approver"), &approver_token, &approver)) {
+  if (!Login(port, config.Get("clerk"), &clerk_token, &clerk) ||
+      !Login(port, config.Get("approver"), &approver_token, &approver)) {
     return 1;
   }
   const std::string clerk_signed = sign(clerk);
@@ -266,7 +260,7 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(intake_target, grpc::InsecureChannelCredentials(), args));
   };
 
-  Figures gateway_read = Measure(n, *warmup, *duration, [&](int t) {
+  Figures gateway_read = Measure(n, warmup, duration, [&](int t) {
     auto http = std::make_shared<HttpClient>(port);
     std::string target = "/v1/cases/" + case_ids[static_cast<size_t>(t)];
     return std::function<bool(uint64_t)>([http, target, &approver_token](uint64_t) {
@@ -275,7 +269,7 @@ int main(int argc, char** argv) {
     });
   });
   Print("gateway_read", gateway_read);
-  Figures grpc_read = Measure(n, *warmup, *duration, [&](int t) {
+  Figures grpc_read = Measure(n, warmup, duration, [&](int t) {
     std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(t);
     iv1::GetCaseRequest request;
     request.set_case_id(case_ids[static_cast<size_t>(t)]);
@@ -288,7 +282,7 @@ int main(int argc, char** argv) {
   });
   Print("grpc_read", grpc_read);
 
-  Figures gateway_submit = Measure(n, *warmup, *duration, [&](int t) {
+  Figures gateway_submit = Measure(n, warmup, duration, [&](int t) {
     auto http = std::make_shared<HttpClient>(port);
     return std::function<bool(uint64_t)>([http, t, &run, &clerk_token](uint64_t i) {
       auto reply =
@@ -303,7 +297,7 @@ int main(int argc, char** argv) {
     });
   });
   Print("gateway_submit", gateway_submit);
-  Figures grpc_submit = Measure(n, *warmup, *duration, [&](int t) {
+  Figures grpc_submit = Measure(n, warmup, duration, [&](int t) {
     std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(t);
     auto actor = ActorOf(clerk);
     return std::function<bool(uint64_t)>([stub, t, actor, &run, &clerk_signed](uint64_t i) {
@@ -323,7 +317,7 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("BENCH gateway_vs_grpc_submit_ratio %.3f x\n",
                                ratio(gateway_submit.per_s, grpc_submit.per_s));
   std::cerr << absl::StrFormat("gateway bench: %d clients, %s per figure\n", n,
-                               absl::FormatDuration(*duration));
+                               absl::FormatDuration(duration));
   bool any_failed = gateway_read.per_s == 0 || grpc_read.per_s == 0 || gateway_submit.per_s == 0 ||
                     grpc_submit.per_s == 0;
   return any_failed ? 1 : 0;

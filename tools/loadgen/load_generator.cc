@@ -160,7 +160,7 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"mode", "intake", "intake | echo"},
        {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
@@ -168,25 +168,20 @@ int main(int argc, char** argv) {
        {"clients", "16", "concurrent closed-loop clients"},
        {"duration", "10s", "measured duration"},
        {"warmup", "1s", "unmeasured warm-up"}});
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
-    return absl::IsCancelled(config.status()) ? 0 : 2;
-  }
-  std::string mode = config->Get("mode");
-  auto clients = config->GetInt("clients");
-  auto duration = config->GetDuration("duration");
-  auto warmup = config->GetDuration("warmup");
-  if (!clients.ok() || !duration.ok() || !warmup.ok() || *clients < 1 ||
-      (mode != "intake" && mode != "echo" && mode != "workflow")) {
+  std::string mode = config.Get("mode");
+  const int64_t clients = sunlight::server::IntOrExit(config, "clients");
+  const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
+  const absl::Duration warmup = sunlight::server::DurationOrExit(config, "warmup");
+  if (clients < 1 || (mode != "intake" && mode != "echo" && mode != "workflow")) {
     std::cerr << "bad flags (see --help)\n";
     return 2;
   }
   std::unique_ptr<RouteWatcher> watcher;
-  if (mode == "workflow") watcher = std::make_unique<RouteWatcher>(config->Get("workflow"));
-  std::vector<std::vector<double>> route_lags(static_cast<size_t>(*clients));
+  if (mode == "workflow") watcher = std::make_unique<RouteWatcher>(config.Get("workflow"));
+  std::vector<std::vector<double>> route_lags(static_cast<size_t>(clients));
   std::atomic<uint64_t> steps_done{0};
   if (mode != "echo") {
-    auto channel = grpc::CreateChannel(config->Get("target"), grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(config.Get("target"), grpc::InsecureChannelCredentials());
     if (!SeedCatalogue(*iv1::Intake::NewStub(channel))) return 1;
   }
   const size_t payload_bytes = Submission("bench-000000-000000000").ByteSizeLong();
@@ -194,19 +189,19 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<uint64_t> failures{0};
-  std::vector<std::vector<double>> latencies(static_cast<size_t>(*clients));
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
-  for (int64_t t = 0; t < *clients; ++t) {
+  for (int64_t t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       // A channel per client, as independent front-ends would have.
       grpc::ChannelArguments channel_args;
       channel_args.SetInt("sunlight.client", static_cast<int>(t));
-      auto channel = grpc::CreateCustomChannel(config->Get("target"),
+      auto channel = grpc::CreateCustomChannel(config.Get("target"),
                                                grpc::InsecureChannelCredentials(), channel_args);
       auto intake = iv1::Intake::NewStub(channel);
       auto echo = sunlight::bench::v1::Echo::NewStub(channel);
       auto workflow = wv1::Workflow::NewStub(grpc::CreateCustomChannel(
-          config->Get("workflow"), grpc::InsecureChannelCredentials(), channel_args));
+          config.Get("workflow"), grpc::InsecureChannelCredentials(), channel_args));
       sunlight::bench::v1::EchoMessage message;
       message.set_payload(std::string(payload_bytes, 'x'));
       auto& mine = latencies[static_cast<size_t>(t)];
@@ -266,10 +261,10 @@ int main(int argc, char** argv) {
       }
     });
   }
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(*warmup));
+  std::this_thread::sleep_for(absl::ToChronoNanoseconds(warmup));
   measuring = true;
   absl::Time started = absl::Now();
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(*duration));
+  std::this_thread::sleep_for(absl::ToChronoNanoseconds(duration));
   measuring = false;
   double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   stop = true;
@@ -290,7 +285,7 @@ int main(int argc, char** argv) {
     std::cout << absl::StrFormat("BENCH workflow_route_lag_p99_ms %.3f ms\n",
                                  Percentile(lags, 0.99));
     std::cerr << absl::StrFormat("workflow: %d clients, %.1fs, %d cases, %d steps, %d failures\n",
-                                 *clients, seconds, all.size(), steps_done.load(), failures.load());
+                                 clients, seconds, all.size(), steps_done.load(), failures.load());
     return failures.load() > 0 && all.empty() ? 1 : 0;
   }
   std::string prefix = mode == "echo" ? "grpc_echo" : "intake";
@@ -300,6 +295,6 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("BENCH %s_p50_ms %.3f ms\n", prefix, p50);
   std::cout << absl::StrFormat("BENCH %s_p99_ms %.3f ms\n", prefix, p99);
   std::cerr << absl::StrFormat("%s: %d clients, %.1fs, %d ops, %d failures, payload %d bytes\n",
-                               mode, *clients, seconds, all.size(), failures.load(), payload_bytes);
+                               mode, clients, seconds, all.size(), failures.load(), payload_bytes);
   return failures.load() > 0 && all.empty() ? 1 : 0;
 }

@@ -131,8 +131,8 @@ int RunIntake(const sunlight::server::Config& config) {
   PGconn* admin = Connect(config.Get("conninfo"));
   Exec(admin, kSchema);
   PQfinish(admin);
-  const int clients = static_cast<int>(*config.GetInt("clients"));
-  const absl::Duration duration = *config.GetDuration("duration");
+  const int clients = static_cast<int>(sunlight::server::IntOrExit(config, "clients"));
+  const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
   std::atomic<bool> measuring{false}, stop{false};
   std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
@@ -252,8 +252,8 @@ int RunIntake(const sunlight::server::Config& config) {
 }
 
 int RunDeadline(const sunlight::server::Config& config) {
-  const int64_t clocks = *config.GetInt("clocks");
-  const int64_t burst = *config.GetInt("burst");
+  const int64_t clocks = sunlight::server::IntOrExit(config, "clocks");
+  const int64_t burst = sunlight::server::IntOrExit(config, "burst");
   PGconn* conn = Connect(config.Get("conninfo"));
   Exec(conn, "SET client_min_messages = warning");
   Exec(conn, "DROP TABLE IF EXISTS clocks");
@@ -318,7 +318,7 @@ int RunDeadline(const sunlight::server::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"mode", "intake", "intake | deadline"},
        {"conninfo", "host=127.0.0.1 dbname=postgres", "libpq connection string"},
@@ -328,12 +328,8 @@ int main(int argc, char** argv) {
        {"burst", "5000", "deadline: clocks falling due at one instant"},
        {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
        {"provisional_years", "2027,2028", "years counted weekends-only"}});
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
-    return absl::IsCancelled(config.status()) ? 0 : 2;
-  }
-  if (config->Get("mode") == "intake") return RunIntake(*config);
-  if (config->Get("mode") == "deadline") return RunDeadline(*config);
+  if (config.Get("mode") == "intake") return RunIntake(config);
+  if (config.Get("mode") == "deadline") return RunDeadline(config);
   std::cerr << "--mode: intake or deadline\n";
   return 2;
 }

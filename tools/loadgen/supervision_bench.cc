@@ -68,7 +68,7 @@ double RssMib(const std::string& pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"phase", "load", "load | offset | fire | replan"},
        {"target", "127.0.0.1:7003", "supervision address"},
@@ -78,23 +78,19 @@ int main(int argc, char** argv) {
        {"provisional_years", "2027,2028", "years counted weekends-only"},
        {"duration", "20s", "fire phase: how long to watch"},
        {"pid", "", "fire phase: supervision's process id, for its RSS"}});
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
-    return 2;
-  }
-  auto channel = grpc::CreateChannel(config->Get("target"), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(config.Get("target"), grpc::InsecureChannelCredentials());
   auto stream = sunlight::events::v1::EventStream::NewStub(channel);
-  auto years = sunlight::calendar::ParseProvisionalYears(config->Get("provisional_years"));
+  auto years = sunlight::calendar::ParseProvisionalYears(config.Get("provisional_years"));
   auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(
-      config->Get("calendar"), years.ok() ? *years : std::vector<int>{});
+      config.Get("calendar"), years.ok() ? *years : std::vector<int>{});
   if (!calendar.ok()) {
     std::cerr << calendar.status() << "\n";
     return 1;
   }
-  const std::string phase = config->Get("phase");
+  const std::string phase = config.Get("phase");
 
   if (phase == "load") {
-    uint64_t events = static_cast<uint64_t>(*config->GetInt("events"));
+    uint64_t events = static_cast<uint64_t>(sunlight::server::IntOrExit(config, "events"));
     absl::Time start = absl::Now();
     uint64_t last = 0;
     while ((last = LastSequence(*stream)) < events) {
@@ -115,7 +111,7 @@ int main(int argc, char** argv) {
     // Group 0 is accepted on the first working day W0; its yellow instant is 00:00 after
     // the first working day following W0.
     absl::CivilDay day;
-    if (!absl::ParseCivilTime(config->Get("first_day"), &day)) return 2;
+    if (!absl::ParseCivilTime(config.Get("first_day"), &day)) return 2;
     auto working = [&](absl::CivilDay d) {
       auto kind = (*calendar)->Classify(d);
       return kind.ok() && sunlight::calendar::IsWorkingDay(*kind);
@@ -129,19 +125,19 @@ int main(int argc, char** argv) {
   }
 
   if (phase == "fire") {
-    auto duration = config->GetDuration("duration");
+    const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
     grpc::ClientContext context;
     sunlight::events::v1::SubscribeRequest request;
     request.set_from_sequence(LastSequence(*stream) + 1);
     auto reader = stream->Subscribe(&context, request);
     std::vector<double> delays;
     std::thread stopper([&] {
-      std::this_thread::sleep_for(absl::ToChronoNanoseconds(*duration));
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(duration));
       context.TryCancel();
     });
     sunlight::events::v1::CaseEvent event;
     double rss = 0;
-    const std::string pid = config->Get("pid");
+    const std::string pid = config.Get("pid");
     double cpu_before = pid.empty() ? 0 : CpuSeconds(pid);
     while (reader->Read(&event)) {
       if (event.type() != "supervision.light.changed") continue;
@@ -158,7 +154,7 @@ int main(int argc, char** argv) {
       }
       delays.push_back(
           absl::ToDoubleMilliseconds(sunlight::FromProto(event.occurred_at()) - instant));
-      if (delays.size() == 1 && !config->Get("pid").empty()) rss = RssMib(config->Get("pid"));
+      if (delays.size() == 1 && !config.Get("pid").empty()) rss = RssMib(config.Get("pid"));
     }
     stopper.join();
     (void)reader->Finish();
@@ -176,12 +172,12 @@ int main(int argc, char** argv) {
     }
     std::cerr << absl::StrFormat(
         "fire: %d transitions at one midnight; supervision CPU %.2f s over the %s window\n",
-        delays.size(), cpu, config->Get("duration"));
+        delays.size(), cpu, config.Get("duration"));
     return delays.empty() ? 1 : 0;
   }
 
   if (phase == "replan") {
-    std::ifstream in(config->Get("calendar"));
+    std::ifstream in(config.Get("calendar"));
     std::stringstream text;
     text << in.rdbuf();
     sunlight::calendar::v1::HolidayCalendarFile file;
@@ -191,7 +187,7 @@ int main(int argc, char** argv) {
     for (int year : *years) file.add_provisional_years(year);
     // A new holiday inside the synthetic range: the 10th working day from the first day.
     absl::CivilDay day;
-    (void)absl::ParseCivilTime(config->Get("first_day"), &day);
+    (void)absl::ParseCivilTime(config.Get("first_day"), &day);
     for (int seen = 0;; ++day) {
       auto kind = (*calendar)->Classify(day);
       if (kind.ok() && sunlight::calendar::IsWorkingDay(*kind) && ++seen == 10) break;

@@ -84,7 +84,7 @@ class SyntheticStream final : public sunlight::events::v1::EventStream::Service 
 
 int main(int argc, char** argv) {
   sunlight::server::BlockTerminationSignals();
-  auto config = sunlight::server::Config::Parse(
+  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       {{"listen", "127.0.0.1:0", "gRPC listen address"},
        {"port_file", "", "if set, the bound port is written here"},
@@ -92,23 +92,19 @@ int main(int argc, char** argv) {
        {"first_day", "2026-12-01", "acceptance days are the 200 working days from this date"},
        {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
        {"provisional_years", "2027,2028", "years counted weekends-only"}});
-  if (!config.ok()) {
-    sunlight::LogError("synthetic", config.status().ToString());
+  const int64_t events = sunlight::server::IntOrExit(config, "events");
+  auto years = sunlight::calendar::ParseProvisionalYears(config.Get("provisional_years"));
+  if (!years.ok()) {
+    sunlight::LogError("synthetic", years.status().ToString());
     return 1;
   }
-  auto events = config->GetInt("events");
-  auto years = sunlight::calendar::ParseProvisionalYears(config->Get("provisional_years"));
-  if (!events.ok() || !years.ok()) {
-    sunlight::LogError("synthetic", "bad --events or --provisional_years");
-    return 1;
-  }
-  auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(config->Get("calendar"), *years);
+  auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(config.Get("calendar"), *years);
   if (!calendar.ok()) {
     sunlight::LogError("synthetic", calendar.status().ToString());
     return 1;
   }
   absl::CivilDay day;
-  if (!absl::ParseCivilTime(config->Get("first_day"), &day)) {
+  if (!absl::ParseCivilTime(config.Get("first_day"), &day)) {
     sunlight::LogError("synthetic", "--first_day: expected YYYY-MM-DD");
     return 1;
   }
@@ -124,10 +120,10 @@ int main(int argc, char** argv) {
     }
     ++day;
   }
-  SyntheticStream service(static_cast<uint64_t>(*events), days);
+  SyntheticStream service(static_cast<uint64_t>(events), days);
   sunlight::server::ServiceHost host({.service_name = "synthetic",
-                                      .listen_address = config->Get("listen"),
-                                      .port_file = config->Get("port_file")});
+                                      .listen_address = config.Get("listen"),
+                                      .port_file = config.Get("port_file")});
   host.AddService(&service);
   if (absl::Status s = host.Start(); !s.ok()) {
     sunlight::LogError("synthetic", s.ToString());

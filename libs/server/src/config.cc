@@ -1,6 +1,8 @@
 #include "sunlight/server/config.h"
 
 #include <cstdlib>
+#include <iostream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -99,6 +101,43 @@ std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port) 
        "key (32+ bytes) shared by the gateway and the services to sign and verify principals; "
        "empty: calls are not authenticated (development only)"},
   };
+}
+
+namespace {
+
+// A tool's flag error: stderr, exit code 2.
+[[noreturn]] void ExitWithFlagError(const absl::Status& status) {
+  std::cerr << status.ToString() << " (see --help)\n";
+  std::exit(2);
+}
+
+template <typename T>
+T ValueOrExit(absl::StatusOr<T> value) {
+  if (!value.ok()) ExitWithFlagError(value.status());
+  return *std::move(value);
+}
+
+}  // namespace
+
+Config ParseToolFlagsOrExit(int argc, const char* const* argv, const std::vector<FlagSpec>& flags) {
+  absl::StatusOr<Config> config = Config::Parse(argc, argv, flags);
+  if (absl::IsCancelled(config.status())) {  // --help
+    std::cout << config.status().message();
+    std::exit(0);
+  }
+  return ValueOrExit(std::move(config));
+}
+
+int64_t IntOrExit(const Config& config, const std::string& name) {
+  return ValueOrExit(config.GetInt(name));
+}
+
+absl::Duration DurationOrExit(const Config& config, const std::string& name) {
+  return ValueOrExit(config.GetDuration(name));
+}
+
+bool BoolOrExit(const Config& config, const std::string& name) {
+  return ValueOrExit(config.GetBool(name));
 }
 
 }  // namespace sunlight::server

@@ -10,6 +10,7 @@
 #ifndef SUNLIGHT_SERVER_CONFIG_H_
 #define SUNLIGHT_SERVER_CONFIG_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,21 @@ class Config {
 
 // Flags every service shares: listen, metrics_listen, data_dir, sync_writes, port_file.
 std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port);
+
+// For command-line tools (load generators, benchmarks), which have nothing to clean up when
+// their flags are wrong:
+//
+//   Config config = ParseToolFlagsOrExit(argc, argv, {{"clients", "16", "concurrent clients"}});
+//   const int64_t clients = IntOrExit(config, "clients");
+//
+// ParseToolFlagsOrExit returns the parsed flags. On --help it prints the usage to stdout and
+// exits with 0; on any other error it prints the error to stderr and exits with 2.
+Config ParseToolFlagsOrExit(int argc, const char* const* argv, const std::vector<FlagSpec>& flags);
+// A declared flag's value; when it is malformed, prints the INVALID_ARGUMENT error (which
+// names the flag) to stderr and exits with 2.
+int64_t IntOrExit(const Config& config, const std::string& name);
+absl::Duration DurationOrExit(const Config& config, const std::string& name);
+bool BoolOrExit(const Config& config, const std::string& name);
 
 }  // namespace sunlight::server
 
