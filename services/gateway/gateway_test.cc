@@ -21,18 +21,18 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
-#include "intake_grpc_service.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/exchange/v1/exchange.pb.h"
+#include "sunlight/intake/intake_grpc_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
+#include "sunlight/supervision/supervision.h"
+#include "sunlight/supervision/supervision_grpc_service.h"
 #include "sunlight/testing/test_support.h"
-#include "supervision.h"
-#include "supervision_grpc_service.h"
-#include "workflow.h"
-#include "workflow_grpc_service.h"
+#include "sunlight/workflow/workflow.h"
+#include "sunlight/workflow/workflow_grpc_service.h"
 
 namespace sunlight::gateway {
 namespace {
@@ -507,7 +507,7 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     std::string chunk;
     REQUIRE(events.stream(&chunk));
     CHECK(absl::StartsWith(chunk, "event: board\ndata: {\"departments\":"));
-    auto supervision_events = After(sv->event_log(), 0);
+    auto supervision_events = testing::EventsAfter(sv->event_log(), 0);
     REQUIRE(live->Apply(supervision_events).ok());
     chunk.clear();
     REQUIRE(events.stream(&chunk));

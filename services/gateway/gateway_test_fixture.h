@@ -19,39 +19,28 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
-#include "intake_grpc_service.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/intake/intake_grpc_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
+#include "sunlight/supervision/supervision.h"
+#include "sunlight/supervision/supervision_grpc_service.h"
 #include "sunlight/testing/intake_fixture.h"
+#include "sunlight/testing/suite_fixture.h"
 #include "sunlight/testing/test_support.h"
-#include "supervision.h"
-#include "supervision_grpc_service.h"
-#include "workflow.h"
-#include "workflow_grpc_service.h"
+#include "sunlight/workflow/workflow.h"
+#include "sunlight/workflow/workflow_grpc_service.h"
 
 namespace sunlight::gateway {
 inline namespace testing_fixture {
 
 namespace pb = ::google::protobuf;
 
-inline std::unique_ptr<storage::Store> OpenStore(const std::string& path,
-                                                 std::vector<std::string> families) {
-  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
-  auto s = storage::Store::Open({.path = path, .column_families = families, .sync_writes = false});
-  REQUIRE(s.ok());
-  return *std::move(s);
-}
-
 // The three backends (real libraries) over gRPC on port 0, and a gateway in front of them.
-struct GatewayFixture : intake::IntakeFixture {
+struct GatewayFixture : testing::SuiteFixture {
   GatewayFixture() {
-    workflow_store = OpenStore(dir.Sub("workflow"), workflow::WorkflowColumnFamilies());
-    wf = *workflow::Workflow::Open(workflow_store.get(), calendar, &clock);
-    sv_store = OpenStore(dir.Sub("supervision"), supervision::SupervisionColumnFamilies());
-    sv = *supervision::Supervision::Open(sv_store.get(), calendar, &clock);
     // Not started: tests hand it supervision's events (LiveEventsFrom).
     live = std::make_unique<LiveEvents>(LiveEventsOptions{});
     // The backends verify the principals the gateway signs, as in production.
@@ -103,21 +92,6 @@ struct GatewayFixture : intake::IntakeFixture {
                              .limits = {.max_wrong_query_codes = 3},
                              .live_events = live.get()})
                   .value();
-  }
-
-  static std::vector<events::v1::CaseEvent> After(eventlog::EventLog& log, uint64_t cursor) {
-    std::vector<events::v1::CaseEvent> events;
-    REQUIRE(log.Read(cursor + 1, 1000000, &events).ok());
-    return events;
-  }
-  void Pump() {
-    REQUIRE(wf->ApplyIntakeEvents(After(intake->event_log(), *wf->IntakeCursor())).ok());
-    REQUIRE(sv->ApplyEvents(supervision::kIntakeStream,
-                            After(intake->event_log(), *sv->Cursor(supervision::kIntakeStream)))
-                .ok());
-    REQUIRE(sv->ApplyEvents(supervision::kWorkflowStream,
-                            After(wf->event_log(), *sv->Cursor(supervision::kWorkflowStream)))
-                .ok());
   }
 
   HttpResponse Call(const std::string& method, const std::string& target,
@@ -172,10 +146,6 @@ struct GatewayFixture : intake::IntakeFixture {
     return json;
   }
 
-  std::unique_ptr<storage::Store> workflow_store;
-  std::unique_ptr<workflow::Workflow> wf;
-  std::unique_ptr<storage::Store> sv_store;
-  std::unique_ptr<supervision::Supervision> sv;
   std::unique_ptr<LiveEvents> live;
   std::shared_ptr<const auth::Signer> signer;
   std::unique_ptr<auth::Authorizer> authorizer;

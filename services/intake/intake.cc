@@ -1,5 +1,5 @@
 // Intake: opening, the per-case locks, loading a case and the commit paths of cases and catalogue.
-#include "intake.h"
+#include "sunlight/intake/intake.h"
 
 #include <functional>
 #include <optional>

@@ -1,5 +1,5 @@
 // Intake cases: submission, acceptance, refusal, supplements and withdrawal of a case.
-#include "intake.h"
+#include "sunlight/intake/intake.h"
 
 #include <mutex>
 #include <optional>

@@ -1,5 +1,5 @@
 // Intake catalogue: departments, windows and the versioned service items cases are made under.
-#include "intake.h"
+#include "sunlight/intake/intake.h"
 
 #include <mutex>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "intake_grpc_service.h"
+#include "sunlight/intake/intake_grpc_service.h"
 
 #include "absl/strings/str_cat.h"
 #include "sunlight/server/grpc_status.h"

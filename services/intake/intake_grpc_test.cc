@@ -1,8 +1,8 @@
 // The intake service through a real gRPC server on port 0, in process.
 #include <catch2/catch.hpp>
 
-#include "intake_grpc_service.h"
 #include "sunlight/eventlog/event_stream_service.h"
+#include "sunlight/intake/intake_grpc_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/testing/intake_fixture.h"
 

@@ -1,5 +1,5 @@
 // Intake queries: a case with its history, a department's cases, progress, deadline arithmetic.
-#include "intake.h"
+#include "sunlight/intake/intake.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "intake.h"
+#include "sunlight/intake/intake.h"
 
 #include <catch2/catch.hpp>
 

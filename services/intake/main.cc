@@ -1,7 +1,7 @@
 // intake: catalogue and case intake. Wiring only; the logic is in intake.h.
 #include "absl/strings/str_cat.h"
-#include "intake.h"
-#include "intake_grpc_service.h"
+#include "sunlight/intake/intake.h"
+#include "sunlight/intake/intake_grpc_service.h"
 #include "sunlight/server/service_main.h"
 
 int main(int argc, char** argv) {

@@ -2,8 +2,8 @@
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/log.h"
 #include "sunlight/server/service_main.h"
-#include "supervision.h"
-#include "supervision_grpc_service.h"
+#include "sunlight/supervision/supervision.h"
+#include "sunlight/supervision/supervision_grpc_service.h"
 
 int main(int argc, char** argv) {
   namespace sv = sunlight::supervision;

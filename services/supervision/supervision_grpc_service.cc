@@ -1,4 +1,4 @@
-#include "supervision_grpc_service.h"
+#include "sunlight/supervision/supervision_grpc_service.h"
 
 #include "sunlight/server/grpc_status.h"
 

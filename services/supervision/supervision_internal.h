@@ -16,7 +16,7 @@
 #include "sunlight/base/status_macros.h"
 #include "sunlight/storage/key_encoding.h"
 #include "sunlight/storage/proto_record.h"
-#include "supervision.h"
+#include "sunlight/supervision/supervision.h"
 #include "supervision_store.h"
 
 namespace sunlight::supervision {

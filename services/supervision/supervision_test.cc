@@ -1,4 +1,4 @@
-#include "supervision.h"
+#include "sunlight/supervision/supervision.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -9,7 +9,7 @@
 
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/testing/suite_fixture.h"
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 namespace sunlight::supervision {
 namespace {

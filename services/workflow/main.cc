@@ -1,8 +1,8 @@
 // workflow: routes accepted cases through their steps. Wiring only; logic in workflow.h.
 #include "absl/strings/str_cat.h"
 #include "sunlight/server/service_main.h"
-#include "workflow.h"
-#include "workflow_grpc_service.h"
+#include "sunlight/workflow/workflow.h"
+#include "sunlight/workflow/workflow_grpc_service.h"
 
 int main(int argc, char** argv) {
   namespace wf = sunlight::workflow;

@@ -1,5 +1,5 @@
 // Workflow: opening, the per-case locks, loading processes and the one commit path of a Change.
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <algorithm>
 #include <functional>

@@ -1,5 +1,5 @@
 // Workflow actions: claim, complete, transfer, special procedures, extensions, external steps.
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <cstdint>
 #include <mutex>

@@ -1,4 +1,4 @@
-#include "workflow_grpc_service.h"
+#include "sunlight/workflow/workflow_grpc_service.h"
 
 #include "sunlight/server/grpc_status.h"
 

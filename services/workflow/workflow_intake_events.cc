@@ -1,5 +1,5 @@
 // Workflow intake events: applying the intake stream in order per case, parking early events.
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <algorithm>
 #include <functional>

@@ -14,7 +14,7 @@
 #include "sunlight/events/v1/events.pb.h"
 #include "sunlight/storage/store.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 namespace sunlight::workflow {
 

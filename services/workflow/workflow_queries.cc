@@ -1,5 +1,5 @@
 // Workflow queries: a case's process with its history, and the work queues, most urgent first.
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <string>
 #include <string_view>

@@ -1,5 +1,5 @@
 // Workflow routing: activating and finishing steps, joint-step groups, decisions, re-planning.
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <algorithm>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 #include <catch2/catch.hpp>
 #include <random>

@@ -28,8 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "intake.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/intake/intake.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/testing/test_support.h"
 

@@ -12,9 +12,9 @@
 
 #include <memory>
 
+#include "sunlight/supervision/supervision.h"
 #include "sunlight/testing/intake_fixture.h"
-#include "supervision.h"
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 namespace sunlight::testing {
 

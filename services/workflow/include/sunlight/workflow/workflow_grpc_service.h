@@ -4,7 +4,7 @@
 
 #include "sunlight/auth/authorizer.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
-#include "workflow.h"
+#include "sunlight/workflow/workflow.h"
 
 namespace sunlight::workflow {
 

@@ -2,8 +2,8 @@
 #ifndef SUNLIGHT_SERVICES_INTAKE_INTAKE_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_INTAKE_INTAKE_GRPC_SERVICE_H_
 
-#include "intake.h"
 #include "sunlight/auth/authorizer.h"
+#include "sunlight/intake/intake.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 
 namespace sunlight::intake {

@@ -3,8 +3,8 @@
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_GRPC_SERVICE_H_
 
 #include "sunlight/auth/authorizer.h"
+#include "sunlight/supervision/supervision.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
-#include "supervision.h"
 
 namespace sunlight::supervision {
 
