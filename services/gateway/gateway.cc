@@ -181,9 +181,8 @@ HttpResponse Gateway::Serve(Call& call) {
       return response;
     }
     call.principal = *std::move(principal);
-    if ((auth::AudienceOf(call.principal) & route.audience) == 0) {
-      return fail(absl::PermissionDeniedError(
-          absl::StrCat("role ", call.principal.role(), " may not ", action)));
+    if (absl::Status s = auth::RequireAudience(call.principal, route.audience, action); !s.ok()) {
+      return fail(s);
     }
   }
   {

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "backend.h"
 #include "gateway.h"
+#include "gateway_test_http.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
@@ -86,23 +87,12 @@ struct FakeBackendGateway {
   HttpResponse Call(const std::string& method, const std::string& path,
                     const std::string& token = "", const std::string& body = "",
                     std::map<std::string, std::string> query = {}) {
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
+    HttpRequest request = TestRequest(method, path, token, body, "10.0.0.9");
     request.query = std::move(query);
-    request.body = body;
-    request.client = "10.0.0.9";
-    if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
     return gateway->Handle(request);
   }
   std::string Login(const std::string& user, const std::string& password) {
-    HttpResponse r =
-        Call("POST", "/v1/login", "",
-             absl::StrCat(R"({"user_id":")", user, R"(","password":")", password, R"("})"));
-    REQUIRE(r.status == 200);
-    v1::LoginResponse login;
-    REQUIRE(pb::util::JsonStringToMessage(r.body, &login).ok());
-    return login.token();
+    return TestLogin(*gateway, user, password);
   }
 
   testing::ScratchDir dir;

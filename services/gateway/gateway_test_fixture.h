@@ -16,6 +16,7 @@
 #include "audit_log.h"
 #include "exchange/relay.h"
 #include "gateway.h"
+#include "gateway_test_http.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
@@ -34,7 +35,6 @@
 #include "sunlight/workflow/workflow_grpc_service.h"
 
 namespace sunlight::gateway {
-inline namespace testing_fixture {
 
 namespace pb = ::google::protobuf;
 
@@ -97,31 +97,10 @@ struct GatewayFixture : testing::SuiteFixture {
   HttpResponse Call(const std::string& method, const std::string& target,
                     const std::string& token = "", const std::string& body = "",
                     const std::string& client = "10.0.0.1") {
-    HttpRequest request;
-    request.method = method;
-    std::string path = target;
-    if (size_t q = target.find('?'); q != std::string::npos) {
-      path = target.substr(0, q);
-      for (absl::string_view pair : absl::StrSplit(target.substr(q + 1), '&')) {
-        size_t eq = pair.find('=');
-        request.query[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
-      }
-    }
-    request.path = path;
-    request.body = body;
-    request.client = client;
-    if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
-    return gateway->Handle(request);
+    return gateway->Handle(TestRequest(method, target, token, body, client));
   }
-
   std::string Login(const std::string& user, const std::string& password) {
-    HttpResponse r =
-        Call("POST", "/v1/login", "",
-             absl::StrCat(R"({"user_id":")", user, R"(","password":")", password, R"("})"));
-    REQUIRE(r.status == 200);
-    v1::LoginResponse login;
-    REQUIRE(pb::util::JsonStringToMessage(r.body, &login).ok());
-    return login.token();
+    return TestLogin(*gateway, user, password);
   }
 
   static pb::Struct Json(const std::string& body) {
@@ -210,7 +189,6 @@ inline std::string Exchange(int port, const std::string& request) {
   return response;
 }
 
-}  // namespace testing_fixture
 }  // namespace sunlight::gateway
 
 #endif  // SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_

@@ -1,6 +1,7 @@
 // Supervision notices (督办): issue, answer, decide; each with a clock of its own.
 #include "supervision_internal.h"
 
+#include "sunlight/auth/principal.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/eventlog/case_event.h"
 
@@ -10,12 +11,22 @@ namespace {
 
 absl::Status RequireInspector(const Actor& actor) {
   if (actor.id().empty()) return InvalidField("actor.id", "required: every change names its actor");
-  if (actor.role() != "inspector") {
+  if (actor.role() != auth::kInspector) {
     return absl::PermissionDeniedError(
         absl::StrCat("actor ", actor.id(), " acts as ", actor.role(),
                      "; only an inspector issues and decides supervision notices"));
   }
   return absl::OkStatus();
+}
+
+// Writes `notice` under `key` in the mutation, with its event (`type`, by `actor`).
+template <typename Mutation>
+void StageNotice(Mutation& m, std::string key, const v1::Notice& notice, const std::string& type,
+                 const Actor& actor) {
+  m.notices.emplace_back(std::move(key), notice);
+  v1::NoticeChanged payload;
+  *payload.mutable_notice() = notice;
+  m.events.push_back(eventlog::NewEvent(type, notice.case_id(), actor, m.now, payload));
 }
 
 }  // namespace
@@ -72,12 +83,7 @@ absl::StatusOr<v1::Notice> Supervision::IssueNotice(const v1::IssueNoticeRequest
   SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
   if (!clock->plan_error().empty()) return absl::FailedPreconditionError(clock->plan_error());
   *notice.mutable_response_due() = clock->due();
-  m.notices.emplace_back(store::NumberKey(number), notice);
-  v1::NoticeChanged payload;
-  *payload.mutable_notice() = notice;
-  CaseEvent event = eventlog::NewEvent("supervision.notice.issued", request.case_id(),
-                                       request.actor(), m.now, payload);
-  m.events.push_back(std::move(event));
+  StageNotice(m, store::NumberKey(number), notice, "supervision.notice.issued", request.actor());
   SUNLIGHT_RETURN_IF_ERROR(Commit(m));
   return notice;
 }
@@ -120,12 +126,8 @@ absl::StatusOr<v1::Notice> Supervision::RespondToNotice(const v1::RespondToNotic
     *clock->mutable_finished_at() = ToProto(m.now);
     SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
   }
-  m.notices.emplace_back(store::NoticeKey(notice.notice_id()), notice);
-  v1::NoticeChanged payload;
-  *payload.mutable_notice() = notice;
-  CaseEvent event = eventlog::NewEvent("supervision.notice.answered", notice.case_id(),
-                                       request.actor(), m.now, payload);
-  m.events.push_back(std::move(event));
+  StageNotice(m, store::NoticeKey(notice.notice_id()), notice, "supervision.notice.answered",
+              request.actor());
   SUNLIGHT_RETURN_IF_ERROR(Commit(m));
   return notice;
 }
@@ -160,14 +162,10 @@ absl::StatusOr<v1::Notice> Supervision::DecideNotice(const v1::DecideNoticeReque
   notice.set_decision(request.text());
   *notice.mutable_decided_by() = request.actor();
   *notice.mutable_decided_at() = ToProto(m.now);
-  m.notices.emplace_back(store::NoticeKey(notice.notice_id()), notice);
-  v1::NoticeChanged payload;
-  *payload.mutable_notice() = notice;
-  CaseEvent event = eventlog::NewEvent(request.decision() == v1::NOTICE_STATE_ACCEPTED
-                                           ? "supervision.notice.accepted"
-                                           : "supervision.notice.escalated",
-                                       notice.case_id(), request.actor(), m.now, payload);
-  m.events.push_back(std::move(event));
+  StageNotice(m, store::NoticeKey(notice.notice_id()), notice,
+              request.decision() == v1::NOTICE_STATE_ACCEPTED ? "supervision.notice.accepted"
+                                                              : "supervision.notice.escalated",
+              request.actor());
   SUNLIGHT_RETURN_IF_ERROR(Commit(m));
   return notice;
 }

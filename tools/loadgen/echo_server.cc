@@ -4,6 +4,7 @@
 #include "sunlight/bench/v1/echo.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/server/service_host.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -19,19 +20,11 @@ class EchoService final : public sunlight::bench::v1::Echo::Service {
 
 int main(int argc, char** argv) {
   sunlight::server::BlockTerminationSignals();
-  const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
-      argc, argv,
-      {{"listen", "127.0.0.1:0", "gRPC listen address"},
-       {"port_file", "", "if set, the bound port is written here"}});
+  const sunlight::server::Config config =
+      sunlight::server::ParseToolFlagsOrExit(argc, argv, sunlight::bench::ListenFlags());
   EchoService service;
-  sunlight::server::ServiceHost host({.service_name = "echo",
-                                      .listen_address = config.Get("listen"),
-                                      .port_file = config.Get("port_file")});
-  host.AddService(&service);
-  if (absl::Status s = host.Start(); !s.ok()) {
-    sunlight::LogError("echo", s.ToString());
-    return 1;
-  }
-  host.RunUntilTerminated();
-  return 0;
+  return sunlight::server::ServeUntilTerminated({.service_name = "echo",
+                                                 .listen_address = config.Get("listen"),
+                                                 .port_file = config.Get("port_file")},
+                                                &service);
 }

@@ -32,6 +32,7 @@
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/testing/http_client.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -156,15 +157,14 @@ bool Login(int port, const std::string& user_password, std::string* token,
 int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
-      {{"http_port", "8080", "the gateway's REST port"},
-       {"intake", "127.0.0.1:7001", "intake's gRPC address"},
-       {"principal_key_file", "", "the suite's principal key"},
-       {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},
-       {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
-       {"approver", "zhao-approver:approver-demo-pass", "an approver of that department"},
-       {"clients", "16", "concurrent closed-loop clients"},
-       {"duration", "10s", "measured duration of each figure"},
-       {"warmup", "1s", "unmeasured warm-up of each figure"}});
+      sunlight::bench::Join(
+          {sunlight::bench::LoadFlags(),
+           {{"http_port", "8080", "the gateway's REST port"},
+            {"intake", "127.0.0.1:7001", "intake's gRPC address"},
+            {"principal_key_file", "", "the suite's principal key"},
+            {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},
+            {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
+            {"approver", "zhao-approver:approver-demo-pass", "an approver of that department"}}}));
   const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
   const int64_t clients = sunlight::server::IntOrExit(config, "clients");
   const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");

@@ -33,6 +33,7 @@
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -162,12 +163,11 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
 int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
-      {{"mode", "intake", "intake | echo"},
-       {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
-       {"workflow", "127.0.0.1:7002", "workflow address (workflow mode)"},
-       {"clients", "16", "concurrent closed-loop clients"},
-       {"duration", "10s", "measured duration"},
-       {"warmup", "1s", "unmeasured warm-up"}});
+      sunlight::bench::Join(
+          {sunlight::bench::LoadFlags(),
+           {{"mode", "intake", "intake | echo"},
+            {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
+            {"workflow", "127.0.0.1:7002", "workflow address (workflow mode)"}}}));
   std::string mode = config.Get("mode");
   const int64_t clients = sunlight::server::IntOrExit(config, "clients");
   const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");

@@ -29,6 +29,7 @@
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/server/config.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -320,14 +321,14 @@ int RunDeadline(const sunlight::server::Config& config) {
 int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
-      {{"mode", "intake", "intake | deadline"},
-       {"conninfo", "host=127.0.0.1 dbname=postgres", "libpq connection string"},
-       {"clients", "16", "intake: concurrent closed-loop clients"},
-       {"duration", "10s", "intake: measured duration"},
-       {"clocks", "1000000", "deadline: open clocks"},
-       {"burst", "5000", "deadline: clocks falling due at one instant"},
-       {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
-       {"provisional_years", "2027,2028", "years counted weekends-only"}});
+      sunlight::bench::Join(
+          {sunlight::bench::CalendarFlags(),
+           {{"mode", "intake", "intake | deadline"},
+            {"conninfo", "host=127.0.0.1 dbname=postgres", "libpq connection string"},
+            {"clients", "16", "intake: concurrent closed-loop clients"},
+            {"duration", "10s", "intake: measured duration"},
+            {"clocks", "1000000", "deadline: open clocks"},
+            {"burst", "5000", "deadline: clocks falling due at one instant"}}}));
   if (config.Get("mode") == "intake") return RunIntake(config);
   if (config.Get("mode") == "deadline") return RunDeadline(config);
   std::cerr << "--mode: intake or deadline\n";

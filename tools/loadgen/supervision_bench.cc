@@ -26,6 +26,7 @@
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -70,14 +71,14 @@ double RssMib(const std::string& pid) {
 int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
-      {{"phase", "load", "load | offset | fire | replan"},
-       {"target", "127.0.0.1:7003", "supervision address"},
-       {"events", "1000000", "synthetic cases expected"},
-       {"first_day", "2026-12-01", "first acceptance day of the synthetic stream"},
-       {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
-       {"provisional_years", "2027,2028", "years counted weekends-only"},
-       {"duration", "20s", "fire phase: how long to watch"},
-       {"pid", "", "fire phase: supervision's process id, for its RSS"}});
+      sunlight::bench::Join(
+          {sunlight::bench::CalendarFlags(),
+           {{"phase", "load", "load | offset | fire | replan"},
+            {"target", "127.0.0.1:7003", "supervision address"},
+            {"events", "1000000", "synthetic cases expected"},
+            {"first_day", "2026-12-01", "first acceptance day of the synthetic stream"},
+            {"duration", "20s", "fire phase: how long to watch"},
+            {"pid", "", "fire phase: supervision's process id, for its RSS"}}}));
   auto channel = grpc::CreateChannel(config.Get("target"), grpc::InsecureChannelCredentials());
   auto stream = sunlight::events::v1::EventStream::NewStub(channel);
   auto years = sunlight::calendar::ParseProvisionalYears(config.Get("provisional_years"));

@@ -15,6 +15,7 @@
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/server/service_host.h"
+#include "tool_flags.h"
 
 namespace {
 
@@ -86,12 +87,11 @@ int main(int argc, char** argv) {
   sunlight::server::BlockTerminationSignals();
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
-      {{"listen", "127.0.0.1:0", "gRPC listen address"},
-       {"port_file", "", "if set, the bound port is written here"},
-       {"events", "1000000", "number of accepted cases on the stream"},
-       {"first_day", "2026-12-01", "acceptance days are the 200 working days from this date"},
-       {"calendar", "data/calendars/cn-mainland.json", "working-day calendar"},
-       {"provisional_years", "2027,2028", "years counted weekends-only"}});
+      sunlight::bench::Join({sunlight::bench::ListenFlags(),
+                             sunlight::bench::CalendarFlags(),
+                             {{"events", "1000000", "number of accepted cases on the stream"},
+                              {"first_day", "2026-12-01",
+                               "acceptance days are the 200 working days from this date"}}}));
   const int64_t events = sunlight::server::IntOrExit(config, "events");
   auto years = sunlight::calendar::ParseProvisionalYears(config.Get("provisional_years"));
   if (!years.ok()) {
@@ -121,14 +121,8 @@ int main(int argc, char** argv) {
     ++day;
   }
   SyntheticStream service(static_cast<uint64_t>(events), days);
-  sunlight::server::ServiceHost host({.service_name = "synthetic",
-                                      .listen_address = config.Get("listen"),
-                                      .port_file = config.Get("port_file")});
-  host.AddService(&service);
-  if (absl::Status s = host.Start(); !s.ok()) {
-    sunlight::LogError("synthetic", s.ToString());
-    return 1;
-  }
-  host.RunUntilTerminated();
-  return 0;
+  return sunlight::server::ServeUntilTerminated({.service_name = "synthetic",
+                                                 .listen_address = config.Get("listen"),
+                                                 .port_file = config.Get("port_file")},
+                                                &service);
 }

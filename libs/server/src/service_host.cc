@@ -209,4 +209,16 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+int ServeUntilTerminated(HostOptions options, grpc::Service* service) {
+  const std::string name = options.service_name;
+  ServiceHost host(std::move(options));
+  host.AddService(service);
+  if (absl::Status s = host.Start(); !s.ok()) {
+    LogError(name, s.ToString());
+    return 1;
+  }
+  host.RunUntilTerminated();
+  return 0;
+}
+
 }  // namespace sunlight::server

@@ -85,6 +85,11 @@ class ServiceHost {
   bool shut_down_ = false;
 };
 
+// For a tool that only serves `service`: starts a host, waits for SIGTERM or SIGINT (call
+// BlockTerminationSignals first), and returns main's exit code (1, logged, when it cannot
+// start).
+int ServeUntilTerminated(HostOptions options, grpc::Service* service);
+
 // Writes `port` to `path` atomically (a temporary file renamed), for tests and scripts that
 // wait for a service started on port 0.
 absl::Status WritePortFile(const std::string& path, int port);
