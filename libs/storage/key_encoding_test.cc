@@ -1,5 +1,7 @@
 #include "sunlight/storage/key_encoding.h"
 
+#include "sunlight/storage/tuple_key.h"
+
 #include <catch2/catch.hpp>
 
 namespace sunlight::storage {
@@ -50,6 +52,32 @@ TEST_CASE("prefix successor bounds a prefix scan") {
   CHECK(PrefixSuccessor("ab") == "ac");
   CHECK(PrefixSuccessor(std::string("a\xFF", 2)) == "b");
   CHECK(PrefixSuccessor(std::string("\xFF\xFF", 2)).empty());
+}
+
+}  // namespace
+}  // namespace sunlight::storage
+
+namespace sunlight::storage {
+namespace {
+
+TEST_CASE("a typed key encodes, prefixes and decodes its components in order") {
+  using Queue = TupleKey<std::string, int64_t, std::string>;
+  std::string early = Queue::Encode("market", -5, "c1/1");
+  std::string late = Queue::Encode("market", 7, "c1/0");
+  CHECK(early < late);  // tuple order
+  CHECK(early == KeyBuilder().AddString("market").AddI64(-5).AddString("c1/1").Build());
+  std::string prefix = Queue::Prefix("market");
+  CHECK(early.compare(0, prefix.size(), prefix) == 0);
+  CHECK(Queue::Prefix("market", int64_t{-5}) ==
+        KeyBuilder().AddString("market").AddI64(-5).Build());
+  auto parts = Queue::Decode(late);
+  REQUIRE(parts.has_value());
+  CHECK(*parts == std::make_tuple(std::string("market"), int64_t{7}, std::string("c1/0")));
+  CHECK_FALSE(Queue::Decode(prefix).has_value());      // too short
+  CHECK_FALSE(Queue::Decode(late + "x").has_value());  // bytes after the last component
+  using Numbered = TupleKey<std::string, uint64_t>;
+  CHECK(Numbered::Decode(Numbered::Encode("c1", 42)) ==
+        std::make_tuple(std::string("c1"), uint64_t{42}));
 }
 
 }  // namespace

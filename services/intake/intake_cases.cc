@@ -59,7 +59,7 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   if (request.subject().size() > kMaxTextLength) return InvalidField("subject", "too long");
 
   std::string idempotency_key =
-      store::IdempotencyKey(request.actor().id(), request.idempotency_key());
+      store::Idempotency::Encode(request.actor().id(), request.idempotency_key());
   std::lock_guard lock(CaseLock(idempotency_key));
   SUNLIGHT_ASSIGN_OR_RETURN(auto existing, store_->Get(store::kIdempotency, idempotency_key));
   if (existing.has_value()) {
@@ -100,7 +100,9 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   batch.Put(store::kIdempotency, idempotency_key, record.case_id());
   batch.Put(store::kCaseNumbers, record.case_number(), record.case_id());
   batch.Put(store::kCasesByDepartment,
-            store::CaseByDepartmentKey(record.department_id(), now, record.case_id()), "");
+            store::CasesByDepartment::Encode(record.department_id(), absl::ToUnixMicros(now),
+                                             record.case_id()),
+            "");
   v1::CaseSubmitted payload;
   *payload.mutable_case_() = record;
   payload.mutable_case_()->clear_query_code();  // a secret of the applicant's, never streamed

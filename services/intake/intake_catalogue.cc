@@ -106,7 +106,7 @@ absl::StatusOr<v1::ListWindowsResponse> Intake::ListWindows(
 
 absl::StatusOr<std::optional<v1::ItemVersion>> Intake::LatestItem(
     std::string_view item_code) const {
-  std::string prefix = store::ItemPrefix(item_code);
+  std::string prefix = store::Item::Prefix(item_code);
   std::optional<std::pair<std::string, std::string>> last;  // (key, value) of the last version
   SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
       store::kItems, prefix, storage::PrefixSuccessor(prefix),
@@ -193,7 +193,7 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
   *item.mutable_published_at() = ToProto(clock_->Now());
   *item.mutable_published_by() = request.actor();
   storage::WriteBatch batch;
-  batch.Put(store::kItems, store::ItemKey(item.definition().item_code(), item.version()),
+  batch.Put(store::kItems, store::Item::Encode(item.definition().item_code(), item.version()),
             item.SerializeAsString());
   v1::ItemVersionPublished payload;
   *payload.mutable_item() = item;
@@ -213,8 +213,8 @@ absl::StatusOr<v1::ItemVersion> Intake::GetItem(const v1::GetItemRequest& reques
   }
   SUNLIGHT_ASSIGN_OR_RETURN(
       std::optional<v1::ItemVersion> item,
-      storage::LoadProto<v1::ItemVersion>(*store_, store::kItems,
-                                          store::ItemKey(request.item_code(), request.version())));
+      storage::LoadProto<v1::ItemVersion>(
+          *store_, store::kItems, store::Item::Encode(request.item_code(), request.version())));
   if (!item.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("item ", request.item_code(), " version ", request.version(), " not found"));

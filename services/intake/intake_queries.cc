@@ -52,7 +52,7 @@ absl::StatusOr<v1::GetCaseResponse> Intake::GetCase(const v1::GetCaseRequest& re
 absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesRequest& request) const {
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.department_id(), "department_id"));
   if (!v1::CaseState_IsValid(request.state())) return InvalidField("state", "unknown state");
-  std::string prefix = store::CasesByDepartmentPrefix(request.department_id());
+  std::string prefix = store::CasesByDepartment::Prefix(request.department_id());
   SUNLIGHT_ASSIGN_OR_RETURN(
       storage::Page page,
       storage::ReadPage(request.page().page_size(), request.page().page_token(), prefix));
@@ -63,13 +63,13 @@ absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesReque
   std::string lower = page.lower;  // the department's first key, or just after the token's
   std::string upper = storage::PrefixSuccessor(prefix);
   if (request.has_submitted_from()) {
-    std::string from =
-        store::CasesByDepartmentBound(request.department_id(), FromProto(request.submitted_from()));
+    std::string from = store::CasesByDepartment::Prefix(
+        request.department_id(), absl::ToUnixMicros(FromProto(request.submitted_from())));
     if (from > lower) lower = std::move(from);
   }
   if (request.has_submitted_to()) {
-    upper =
-        store::CasesByDepartmentBound(request.department_id(), FromProto(request.submitted_to()));
+    upper = store::CasesByDepartment::Prefix(request.department_id(),
+                                             absl::ToUnixMicros(FromProto(request.submitted_to())));
   }
 
   const size_t max_scanned = static_cast<size_t>(page.size) * 20;
@@ -86,12 +86,12 @@ absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesReque
         }
         ++scanned;
         last_key = std::string(key);
-        absl::StatusOr<store::CaseByDepartmentEntry> entry = store::DecodeCaseByDepartmentKey(key);
-        if (!entry.ok()) {
-          error = entry.status();
+        auto entry = store::CasesByDepartment::Decode(key);
+        if (!entry.has_value()) {
+          error = store::MalformedKey(store::kCasesByDepartment, key);
           return false;
         }
-        auto record = LoadCase(entry->case_id);
+        auto record = LoadCase(std::get<2>(*entry));
         if (!record.ok()) {
           error = record.status();
           return false;

@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "sunlight/storage/key_encoding.h"
+#include "sunlight/storage/tuple_key.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 
 namespace sunlight::supervision::store {
@@ -35,26 +36,22 @@ inline std::string NumberKey(uint64_t number) { return storage::EncodeU64(number
 inline uint64_t DecodeNumberKey(std::string_view key) { return storage::DecodeU64(key); }
 
 // schedule: (instant in micros, clock id, light), one entry per planned transition.
+using Schedule = storage::TupleKey<int64_t, std::string, uint64_t>;
 struct ScheduleEntry {
   int64_t micros = 0;
   std::string clock_id;
 };
 inline std::string ScheduleKey(absl::Time at, const std::string& clock_id, v1::Light light) {
-  return storage::KeyBuilder()
-      .AddI64(absl::ToUnixMicros(at))
-      .AddString(clock_id)
-      .AddU64(static_cast<uint64_t>(light))
-      .Build();
+  return Schedule::Encode(absl::ToUnixMicros(at), clock_id, static_cast<uint64_t>(light));
 }
 // The first key after every entry at or before `at`.
 inline std::string ScheduleEnd(absl::Time at) {
-  return storage::KeyBuilder().AddI64(absl::ToUnixMicros(at) + 1).Build();
+  return Schedule::Prefix(absl::ToUnixMicros(at) + 1);
 }
 inline std::optional<ScheduleEntry> DecodeScheduleKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  ScheduleEntry entry;
-  if (!reader.ReadI64(&entry.micros) || !reader.ReadString(&entry.clock_id)) return std::nullopt;
-  return entry;
+  auto parts = Schedule::Decode(key);
+  if (!parts.has_value()) return std::nullopt;
+  return ScheduleEntry{std::get<0>(*parts), std::get<1>(*parts)};
 }
 
 // board: (kind, light, department, clock id) of every open clock.
@@ -64,68 +61,58 @@ struct BoardEntry {
   std::string department_id;
   std::string clock_id;
 };
+using Board = storage::TupleKey<uint64_t, uint64_t, std::string, std::string>;
 inline std::string BoardKey(const v1::Clock& clock) {
-  return storage::KeyBuilder()
-      .AddU64(static_cast<uint64_t>(clock.kind()))
-      .AddU64(static_cast<uint64_t>(clock.light()))
-      .AddString(clock.department_id())
-      .AddString(clock.clock_id())
-      .Build();
+  return Board::Encode(static_cast<uint64_t>(clock.kind()), static_cast<uint64_t>(clock.light()),
+                       clock.department_id(), clock.clock_id());
 }
 // Every board key of one kind, of one light of it, and of one department with that light.
 inline std::string BoardPrefix(v1::ClockKind kind) {
-  return storage::KeyBuilder().AddU64(static_cast<uint64_t>(kind)).Build();
+  return Board::Prefix(static_cast<uint64_t>(kind));
 }
 inline std::string BoardPrefix(v1::ClockKind kind, v1::Light light,
                                const std::string& department_id) {
-  storage::KeyBuilder key;
-  key.AddU64(static_cast<uint64_t>(kind)).AddU64(static_cast<uint64_t>(light));
-  if (!department_id.empty()) key.AddString(department_id);
-  return key.Build();
+  if (department_id.empty())
+    return Board::Prefix(static_cast<uint64_t>(kind), static_cast<uint64_t>(light));
+  return Board::Prefix(static_cast<uint64_t>(kind), static_cast<uint64_t>(light), department_id);
 }
-// The department is enough for the board's counts; the clock id may be absent then.
 inline std::optional<BoardEntry> DecodeBoardKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  BoardEntry entry;
-  if (!reader.ReadU64(&entry.kind) || !reader.ReadU64(&entry.light) ||
-      !reader.ReadString(&entry.department_id)) {
-    return std::nullopt;
-  }
-  if (!reader.ReadString(&entry.clock_id)) entry.clock_id.clear();
-  return entry;
+  auto parts = Board::Decode(key);
+  if (!parts.has_value()) return std::nullopt;
+  auto& [kind, light, department_id, clock_id] = *parts;
+  return BoardEntry{kind, light, std::move(department_id), std::move(clock_id)};
 }
 
 // clocks_by_case: (case id, clock id).
-inline std::string CasePrefix(const std::string& case_id) {
-  return storage::KeyBuilder().AddString(case_id).Build();
-}
+using CaseClock = storage::TupleKey<std::string, std::string>;
+// Every key of one case, in clocks_by_case and alerts_by_case alike.
+inline std::string CasePrefix(const std::string& case_id) { return CaseClock::Prefix(case_id); }
 inline std::string CaseClockKey(const std::string& case_id, const std::string& clock_id) {
-  return storage::KeyBuilder().AddString(case_id).AddString(clock_id).Build();
+  return CaseClock::Encode(case_id, clock_id);
 }
 // The clock id of a clocks_by_case key.
 inline std::optional<std::string> DecodeCaseClockKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  std::string case_id, clock_id;
-  if (!reader.ReadString(&case_id) || !reader.ReadString(&clock_id)) return std::nullopt;
-  return clock_id;
+  auto parts = CaseClock::Decode(key);
+  if (!parts.has_value()) return std::nullopt;
+  return std::get<1>(*parts);
 }
 
 // alerts_by_case: (case id, alert number); anomalies_by_department: (department, number).
+using OwnedAlert = storage::TupleKey<std::string, uint64_t>;
 inline std::string CaseAlertKey(const std::string& case_id, uint64_t number) {
-  return storage::KeyBuilder().AddString(case_id).AddU64(number).Build();
+  return OwnedAlert::Encode(case_id, number);
 }
 inline std::string DepartmentAlertKey(const std::string& department_id, uint64_t number) {
-  return storage::KeyBuilder().AddString(department_id).AddU64(number).Build();
+  return OwnedAlert::Encode(department_id, number);
 }
 struct OwnedNumber {
   std::string owner;  // the case id or the department
   uint64_t number = 0;
 };
 inline std::optional<OwnedNumber> DecodeOwnedNumberKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  OwnedNumber out;
-  if (!reader.ReadString(&out.owner) || !reader.ReadU64(&out.number)) return std::nullopt;
-  return out;
+  auto parts = OwnedAlert::Decode(key);
+  if (!parts.has_value()) return std::nullopt;
+  return OwnedNumber{std::get<0>(*parts), std::get<1>(*parts)};
 }
 
 // The key of notice "n<number>"; "" when the id is not of that form.

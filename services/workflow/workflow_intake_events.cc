@@ -83,7 +83,7 @@ absl::Status Workflow::ApplyIntakeEvents(const std::vector<CaseEvent>& events) {
       // Early: park it until the versions before it have arrived.
       work.parked[event.case_version()] = event;
       change.batch.Put(store::kPendingIntake,
-                       store::PendingIntakeKey(event.case_id(), event.case_version()),
+                       store::PendingIntake::Encode(event.case_id(), event.case_version()),
                        event.SerializeAsString());
       continue;
     }
@@ -92,7 +92,7 @@ absl::Status Workflow::ApplyIntakeEvents(const std::vector<CaseEvent>& events) {
     work.advanced = true;
     // Drain parked events that are now in order (from this batch, then from the store).
     while (true) {
-      std::string key = store::PendingIntakeKey(event.case_id(), work.applied + 1);
+      std::string key = store::PendingIntake::Encode(event.case_id(), work.applied + 1);
       CaseEvent next;
       if (auto p = work.parked.find(work.applied + 1); p != work.parked.end()) {
         next = p->second;

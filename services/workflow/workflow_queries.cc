@@ -40,18 +40,18 @@ absl::StatusOr<v1::ListWorkQueueResponse> Workflow::ListWorkQueue(
     case v1::ListWorkQueueRequest::kPersonId:
       SUNLIGHT_RETURN_IF_ERROR(RequireText(request.person_id(), "person_id"));
       family = store::kQueueByPerson;
-      prefix = store::PersonQueuePrefix(request.person_id());
+      prefix = store::PersonQueue::Prefix(request.person_id());
       break;
     case v1::ListWorkQueueRequest::kRole:
       SUNLIGHT_RETURN_IF_ERROR(RequireText(request.role().department_id(), "role.department_id"));
       SUNLIGHT_RETURN_IF_ERROR(RequireText(request.role().role(), "role.role"));
       family = store::kQueueByRole;
-      prefix = store::RoleQueuePrefix(request.role().department_id(), request.role().role());
+      prefix = store::RoleQueue::Prefix(request.role().department_id(), request.role().role());
       break;
     case v1::ListWorkQueueRequest::kDepartmentId:
       SUNLIGHT_RETURN_IF_ERROR(RequireText(request.department_id(), "department_id"));
       family = store::kQueueByDepartment;
-      prefix = store::DepartmentQueuePrefix(request.department_id());
+      prefix = store::DepartmentQueue::Prefix(request.department_id());
       break;
     default:
       return InvalidField("owner", "name a person_id, a role or a department_id");

@@ -1,11 +1,10 @@
 // The workflow store's column families and the codecs of their keys (private to workflow_lib).
 //
 //   change.batch.Put(store::kQueueByRole, store::RoleQueueKey(step), item.SerializeAsString());
-//   std::string prefix = store::RoleQueuePrefix("market", "handler");  // that role's queue
-//   SUNLIGHT_ASSIGN_OR_RETURN(store::RoleQueueEntry entry, store::DecodeRoleQueueKey(key));
+//   std::string prefix = store::RoleQueue::Prefix("market", "handler");  // that role's queue
 //
-// Every key is built with storage::KeyBuilder, so byte order is tuple order: a queue lists the
-// most urgent step first. A Decode function returns DATA_LOSS for a key it did not build.
+// Keys are typed (storage::TupleKey), so byte order is tuple order: a queue lists the most
+// urgent step first.
 #ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_STORE_H_
 #define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_STORE_H_
 
@@ -20,7 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sunlight/base/proto_time.h"
-#include "sunlight/storage/key_encoding.h"
+#include "sunlight/storage/tuple_key.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::workflow::store {
@@ -37,36 +36,8 @@ inline constexpr char kQueueByRole[] = "queue_by_role";              // RoleQueu
 inline constexpr char kQueueByDepartment[] = "queue_by_department";  // DepartmentQueueKey
 inline constexpr char kQueueByPerson[] = "queue_by_person";          // PersonQueueKey
 
-// DATA_LOSS "malformed <family> key <hex>".
-inline absl::Status MalformedKey(std::string_view family, std::string_view key) {
-  return absl::DataLossError(
-      absl::StrCat("malformed ", absl::string_view(family.data(), family.size()), " key ",
-                   absl::BytesToHexString(absl::string_view(key.data(), key.size()))));
-}
-
-// ---------------------------------------------------------------- pending_intake
-
-// (case_id, case_version).
-inline std::string PendingIntakeKey(std::string_view case_id, uint64_t case_version) {
-  return storage::KeyBuilder().AddString(case_id).AddU64(case_version).Build();
-}
-
-struct PendingIntakeEntry {
-  std::string case_id;
-  uint64_t case_version = 0;
-};
-
-inline absl::StatusOr<PendingIntakeEntry> DecodePendingIntakeKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  PendingIntakeEntry entry;
-  if (!reader.ReadString(&entry.case_id) || !reader.ReadU64(&entry.case_version) ||
-      !reader.done()) {
-    return MalformedKey(kPendingIntake, key);
-  }
-  return entry;
-}
-
-// ---------------------------------------------------------------- work queues
+// pending_intake: (case_id, case_version).
+using PendingIntake = storage::TupleKey<std::string, uint64_t>;
 
 // The instant that orders a step in the queues, in Unix microseconds; a step without a due
 // instant sorts last.
@@ -75,89 +46,21 @@ inline int64_t QueueDueMicros(const v1::Step& step) {
 }
 
 // queue_by_role: (department_id, role, due, step_id).
-inline std::string RoleQueuePrefix(std::string_view department_id, std::string_view role) {
-  return storage::KeyBuilder().AddString(department_id).AddString(role).Build();
-}
+using RoleQueue = storage::TupleKey<std::string, std::string, int64_t, std::string>;
 inline std::string RoleQueueKey(const v1::Step& step) {
-  return storage::KeyBuilder()
-      .AddString(step.department_id())
-      .AddString(step.role())
-      .AddI64(QueueDueMicros(step))
-      .AddString(step.step_id())
-      .Build();
-}
-
-struct RoleQueueEntry {
-  std::string department_id;
-  std::string role;
-  int64_t due_micros = 0;
-  std::string step_id;
-};
-
-inline absl::StatusOr<RoleQueueEntry> DecodeRoleQueueKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  RoleQueueEntry entry;
-  if (!reader.ReadString(&entry.department_id) || !reader.ReadString(&entry.role) ||
-      !reader.ReadI64(&entry.due_micros) || !reader.ReadString(&entry.step_id) || !reader.done()) {
-    return MalformedKey(kQueueByRole, key);
-  }
-  return entry;
+  return RoleQueue::Encode(step.department_id(), step.role(), QueueDueMicros(step), step.step_id());
 }
 
 // queue_by_department: (department_id, due, step_id).
-inline std::string DepartmentQueuePrefix(std::string_view department_id) {
-  return storage::KeyBuilder().AddString(department_id).Build();
-}
+using DepartmentQueue = storage::TupleKey<std::string, int64_t, std::string>;
 inline std::string DepartmentQueueKey(const v1::Step& step) {
-  return storage::KeyBuilder()
-      .AddString(step.department_id())
-      .AddI64(QueueDueMicros(step))
-      .AddString(step.step_id())
-      .Build();
-}
-
-struct DepartmentQueueEntry {
-  std::string department_id;
-  int64_t due_micros = 0;
-  std::string step_id;
-};
-
-inline absl::StatusOr<DepartmentQueueEntry> DecodeDepartmentQueueKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  DepartmentQueueEntry entry;
-  if (!reader.ReadString(&entry.department_id) || !reader.ReadI64(&entry.due_micros) ||
-      !reader.ReadString(&entry.step_id) || !reader.done()) {
-    return MalformedKey(kQueueByDepartment, key);
-  }
-  return entry;
+  return DepartmentQueue::Encode(step.department_id(), QueueDueMicros(step), step.step_id());
 }
 
 // queue_by_person: (assignee, due, step_id); only steps with an assignee are listed.
-inline std::string PersonQueuePrefix(std::string_view assignee) {
-  return storage::KeyBuilder().AddString(assignee).Build();
-}
+using PersonQueue = storage::TupleKey<std::string, int64_t, std::string>;
 inline std::string PersonQueueKey(const v1::Step& step) {
-  return storage::KeyBuilder()
-      .AddString(step.assignee())
-      .AddI64(QueueDueMicros(step))
-      .AddString(step.step_id())
-      .Build();
-}
-
-struct PersonQueueEntry {
-  std::string assignee;
-  int64_t due_micros = 0;
-  std::string step_id;
-};
-
-inline absl::StatusOr<PersonQueueEntry> DecodePersonQueueKey(std::string_view key) {
-  storage::KeyReader reader(key);
-  PersonQueueEntry entry;
-  if (!reader.ReadString(&entry.assignee) || !reader.ReadI64(&entry.due_micros) ||
-      !reader.ReadString(&entry.step_id) || !reader.done()) {
-    return MalformedKey(kQueueByPerson, key);
-  }
-  return entry;
+  return PersonQueue::Encode(step.assignee(), QueueDueMicros(step), step.step_id());
 }
 
 }  // namespace sunlight::workflow::store

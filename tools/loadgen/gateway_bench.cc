@@ -68,16 +68,8 @@ Figures Measure(int clients, absl::Duration warmup, absl::Duration duration,
       }
     });
   }
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(warmup));
-  measuring = true;
-  absl::Time started = absl::Now();
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(duration));
-  measuring = false;
-  double seconds = absl::ToDoubleSeconds(absl::Now() - started);
-  stop = true;
-  for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  double seconds = sunlight::bench::RunWindow(warmup, duration, measuring, stop, threads);
+  std::vector<double> all = sunlight::bench::Merged(latencies);
   return {.per_s = static_cast<double>(all.size()) / seconds,
           .p50_ms = Percentile(all, 0.5),
           .p99_ms = Percentile(all, 0.99),

@@ -261,23 +261,13 @@ int main(int argc, char** argv) {
       }
     });
   }
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(warmup));
-  measuring = true;
-  absl::Time started = absl::Now();
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(duration));
-  measuring = false;
-  double seconds = absl::ToDoubleSeconds(absl::Now() - started);
-  stop = true;
-  for (auto& t : threads) t.join();
-
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  double seconds = sunlight::bench::RunWindow(warmup, duration, measuring, stop, threads);
+  std::vector<double> all = sunlight::bench::Merged(latencies);
   double rate = static_cast<double>(all.size()) / seconds;
   double p50 = Percentile(all, 0.50);
   double p99 = Percentile(all, 0.99);
   if (mode == "workflow") {
-    std::vector<double> lags;
-    for (auto& l : route_lags) lags.insert(lags.end(), l.begin(), l.end());
+    std::vector<double> lags = sunlight::bench::Merged(route_lags);
     std::cout << absl::StrFormat("BENCH workflow_steps_per_s %.1f steps/s\n",
                                  static_cast<double>(steps_done.load()) / seconds);
     std::cout << absl::StrFormat("BENCH workflow_route_lag_p50_ms %.3f ms\n",

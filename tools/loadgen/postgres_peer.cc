@@ -236,16 +236,8 @@ int RunIntake(const sunlight::server::Config& config) {
       PQfinish(conn);
     });
   }
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  measuring = true;
-  absl::Time started = absl::Now();
-  std::this_thread::sleep_for(absl::ToChronoNanoseconds(duration));
-  measuring = false;
-  double seconds = absl::ToDoubleSeconds(absl::Now() - started);
-  stop = true;
-  for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  double seconds = sunlight::bench::RunWindow(absl::Seconds(1), duration, measuring, stop, threads);
+  std::vector<double> all = sunlight::bench::Merged(latencies);
   std::cout << absl::StrFormat("BENCH postgres_intake_cases_per_s %.1f cases/s\n",
                                static_cast<double>(all.size()) / seconds);
   std::cout << absl::StrFormat("BENCH postgres_intake_p99_ms %.3f ms\n", Percentile(all, 0.99));
