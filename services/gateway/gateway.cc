@@ -188,6 +188,7 @@ HttpResponse Gateway::Serve(Call& call) {
   {
     std::string field;
     if (absl::Status s = ValidateRequestText(http, call.path_params, &field); !s.ok()) {
+      metrics_.requests_refused_text.Increment();
       return fail(s, field);
     }
   }
@@ -224,6 +225,7 @@ HttpResponse Gateway::Serve(Call& call) {
     if (route.counts_wrong_query_codes && response.status().code() == absl::StatusCode::kNotFound) {
       (void)limits_.ThrottleWrongQueryCodes(call.target, http.client, true, clock_->Now());
     }
+    if (route.failure_audit_action == "login") metrics_.logins_failed.Increment();
     if (!route.failure_audit_action.empty()) {
       Audit(call, route.failure_audit_action, call.target, 401);
     }
@@ -258,6 +260,8 @@ void Gateway::Audit(const Call& call, const std::string& action, const std::stri
   entry.set_client(call.http == nullptr ? "" : call.http->client);
   if (auto written = audit_->Append(std::move(entry)); !written.ok()) {
     LogError("gateway", absl::StrCat("audit entry not written: ", written.status().ToString()));
+  } else {
+    metrics_.audit_entries.Increment();
   }
 }
 

@@ -18,6 +18,7 @@
 #include "accounts.h"
 #include "audit_log.h"
 #include "backend.h"
+#include "gateway_metrics.h"
 #include "http_server.h"
 #include "live_events.h"
 #include "rate_limits.h"
@@ -60,6 +61,8 @@ class Gateway {
   std::string OpenApiJson() const;
 
   Accounts& accounts() { return *accounts_; }
+  // Its metrics; main registers them where they are exposed (/metrics).
+  GatewayMetrics& metrics() { return metrics_; }
   AuditLog& audit() { return *audit_; }
 
   struct Route;
@@ -114,6 +117,7 @@ class Gateway {
   std::unique_ptr<AuditLog> audit_;
   std::shared_ptr<Backend> backend_;
   RateLimits limits_;
+  GatewayMetrics metrics_;
   std::vector<std::unique_ptr<Route>> routes_;
 };
 

@@ -199,6 +199,8 @@ TEST_CASE_METHOD(FakeBackendGateway, "routes without backends: staff see their o
 }
 
 TEST_CASE_METHOD(FakeBackendGateway, "routes without backends: logins are audited either way") {
+  prometheus::Registry registry;
+  gateway->metrics().Register(registry);
   CHECK(
       Call("POST", "/v1/login", "", R"({"user_id":"admin","password":"wrong-password"})").status ==
       401);
@@ -212,6 +214,12 @@ TEST_CASE_METHOD(FakeBackendGateway, "routes without backends: logins are audite
   for (const auto& e : entries->entries()) seen.emplace_back(e.action(), e.http_status());
   CHECK(seen == std::vector<std::pair<std::string, int>>{
                     {"login", 401}, {"POST /v1/login", 401}, {"login", 200}});
+  CHECK(gateway->metrics().logins_failed.value() == 1);
+  CHECK(gateway->metrics().audit_entries.value() == 3);
+  HttpRequest bad = TestRequest("GET", "/v1/me", admin);
+  bad.query.emplace(std::string(1, static_cast<char>(0xFF)), "x");
+  CHECK(gateway->Handle(bad).status == 400);
+  CHECK(gateway->metrics().requests_refused_text.value() == 1);
   CHECK(Call("GET", "/v1/users", Login("insp", "inspector-password")).status == 403);
   CHECK(backend->calls.empty());
 }

@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
   for (auto& flag : gw::ExchangeFlags()) main.AddFlag(flag);
   if (!main.Init(argc, argv)) return main.exit_code();
   auto repaired = gw::RepairAuditLogIfAsked(main.config(), main.store());
-  if (!repaired.ok()) return main.Fail(repaired.status());
-  if (*repaired) return 0;
+  if (!repaired.ok() || *repaired) return repaired.ok() ? 0 : main.Fail(repaired.status());
   auto options = gw::GatewayOptionsFromFlags(main.config(), main.signer());
   if (!options.ok()) return main.Fail(options.status());
   auto http_options = gw::HttpOptionsFromFlags(main.config());
@@ -30,6 +29,7 @@ int main(int argc, char** argv) {
   auto gateway = gw::Gateway::Open(main.store(), main.clock(), *options);
   if (!gateway.ok()) return main.Fail(gateway.status());
   gw::Gateway* g = gateway->get();
+  g->metrics().Register(main.host().registry());
   if (auto s = gw::CreateMissingUsers(g->accounts(), main.flag("users_file")); !s.ok()) {
     return main.Fail(s);
   }
@@ -44,11 +44,9 @@ int main(int argc, char** argv) {
                                    options->supervision_target, options->principal_signer},
                                   &main.host().registry());
   if (!exchange.ok()) return main.Fail(exchange.status());
-  if (!main.flag("http_port_file").empty()) {
-    if (auto s = sunlight::server::WritePortFile(main.flag("http_port_file"), (*http)->port());
-        !s.ok()) {
-      return main.Fail(s);
-    }
+  if (auto s = sunlight::server::WritePortFile(main.flag("http_port_file"), (*http)->port());
+      !s.ok()) {
+    return main.Fail(s);
   }
   main.OnShutdown([&] {
     live.Stop();  // ends the event streams, so their connections close

@@ -108,6 +108,7 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   payload.mutable_case_()->clear_query_code();  // a secret of the applicant's, never streamed
   SUNLIGHT_ASSIGN_OR_RETURN(record, CommitCase(std::move(record), "intake.case.submitted",
                                                request.actor(), payload, std::move(batch)));
+  metrics_.cases_submitted.Increment();
   v1::SubmitCaseResponse response;
   *response.mutable_case_() = std::move(record);
   return response;
@@ -169,7 +170,10 @@ absl::StatusOr<v1::Case> Intake::AcceptCase(const v1::AcceptCaseRequest& request
   *payload.mutable_item() = *item;
   payload.set_department_id(record.department_id());
   payload.set_case_number(record.case_number());
-  return CommitCase(std::move(record), "intake.case.accepted", request.actor(), payload);
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Case accepted, CommitCase(std::move(record), "intake.case.accepted",
+                                                          request.actor(), payload));
+  metrics_.cases_accepted.Increment();
+  return accepted;
 }
 
 absl::StatusOr<v1::Case> Intake::RefuseCase(const v1::RefuseCaseRequest& request) {
@@ -189,7 +193,10 @@ absl::StatusOr<v1::Case> Intake::RefuseCase(const v1::RefuseCaseRequest& request
   *record.mutable_closed_at() = ToProto(now);
   v1::CaseRefused payload;
   payload.set_reason(request.reason());
-  return CommitCase(std::move(record), "intake.case.refused", request.actor(), payload);
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Case refused, CommitCase(std::move(record), "intake.case.refused",
+                                                         request.actor(), payload));
+  metrics_.cases_refused.Increment();
+  return refused;
 }
 
 absl::StatusOr<v1::Case> Intake::RequestSupplement(const v1::RequestSupplementRequest& request) {

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   if (!main.Init(argc, argv)) return main.exit_code();
   auto intake = sunlight::intake::Intake::Open(main.store(), main.calendar(), main.clock());
   if (!intake.ok()) return main.Fail(intake.status());
+  (*intake)->metrics().Register(main.host().registry());
   sunlight::intake::IntakeGrpcService service(intake->get(), main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&(*intake)->event_log());

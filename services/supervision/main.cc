@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   auto supervision = sv::Supervision::Open(main.store(), main.calendar(), main.clock());
   if (!supervision.ok()) return main.Fail(supervision.status());
   sv::Supervision* s = supervision->get();
+  s->metrics().Register(main.host().registry());
   sv::SupervisionGrpcService service(s, main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&s->event_log());

@@ -103,6 +103,7 @@ absl::Status Supervision::Commit(Mutation& m) {
   for (const std::string& case_id : m.facts_dirty) {
     m.batch.Put(store::kFacts, case_id, m.facts[case_id].SerializeAsString());
   }
+  size_t raised = 0;
   for (auto& alert : m.alerts) {
     // A light alert is deduplicated by its clock's alert_ids (written in this same batch);
     // an anomaly, which has no clock, by the alert id index.
@@ -111,6 +112,7 @@ absl::Status Supervision::Commit(Mutation& m) {
       if (existing.has_value()) continue;  // raised before (a replay or a restart)
     }
     uint64_t number = ++last_alert_;
+    ++raised;
     std::string key = store::NumberKey(number);
     std::string bytes = alert.SerializeAsString();
     m.batch.Put(store::kAlerts, key, bytes);
@@ -131,7 +133,9 @@ absl::Status Supervision::Commit(Mutation& m) {
   // Per-case versions of supervision events: numbered within this commit by the log's
   // sequence; supervision events are facts about clocks, not a case's own history.
   if (m.batch.empty() && m.events.empty()) return absl::OkStatus();
-  return log_->Commit(std::move(m.batch), std::move(m.events)).status();
+  SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(m.batch), std::move(m.events)).status());
+  metrics_.alerts_raised.Increment(static_cast<double>(raised));
+  return absl::OkStatus();
 }
 
 }  // namespace sunlight::supervision

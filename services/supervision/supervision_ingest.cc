@@ -32,7 +32,9 @@ absl::Status Supervision::ApplyEvents(const std::string& stream,
     last = std::max(last, event.sequence());
   }
   if (last > cursor) eventlog::PutCursor(m.batch, stream, last);
-  return Commit(m);
+  SUNLIGHT_RETURN_IF_ERROR(Commit(m));
+  metrics_.events_applied.Increment(static_cast<double>(last - cursor));
+  return absl::OkStatus();
 }
 
 namespace {

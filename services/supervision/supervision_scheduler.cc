@@ -85,6 +85,7 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
     schedule_floor_.clear();  // nothing was written: every entry is still there
     return status;
   }
+  metrics_.transitions_fired.Increment(static_cast<double>(changed));
   return changed;
 }
 
@@ -148,6 +149,7 @@ absl::StatusOr<size_t> Supervision::DeliverAlerts(AlertSink& sink, size_t max) {
     // Only what the sink holds durably leaves the outbox.
     SUNLIGHT_RETURN_IF_ERROR(sink.Flush());
     SUNLIGHT_RETURN_IF_ERROR(store_->Write(delivered));
+    metrics_.alerts_delivered.Increment(static_cast<double>(count));
     // Outbox keys are alert numbers, written in order under write_mu_: nothing new can
     // sort before the last one delivered.
     outbox_floor_ = pending[count - 1].first;

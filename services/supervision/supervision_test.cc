@@ -386,6 +386,35 @@ TEST_CASE_METHOD(SupervisionFixture,
   CHECK(sv->SetCalendar(set_calendar).status().code() == absl::StatusCode::kAlreadyExists);
 }
 
+TEST_CASE_METHOD(SupervisionFixture,
+                 "the metrics list counts what happened once it is registered") {
+  // Unregistered, counting costs nothing and shows nothing.
+  AcceptCase("before");
+  CHECK(sv->metrics().events_applied.value() == 0);
+  prometheus::Registry registry;
+  sv->metrics().Register(registry);
+  AcceptCase("counted");
+  CHECK(sv->metrics().events_applied.value() >= 2);  // submitted, accepted (+ workflow's)
+  Fire(At(2026, 3, 2, 0));
+  const double fired = sv->metrics().transitions_fired.value();
+  CHECK(fired >= 2);  // both cases' lights at least
+  CHECK(sv->metrics().alerts_raised.value() >= fired);
+  auto sink = FileAlertSink::Open(dir.Sub("metrics-alerts.jsonl"));
+  REQUIRE(sink.ok());
+  auto delivered = sv->DeliverAlerts(**sink);
+  REQUIRE(delivered.ok());
+  CHECK(sv->metrics().alerts_delivered.value() == static_cast<double>(*delivered));
+  // The registry exposes them under their names.
+  bool found = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name == "sunlight_supervision_transitions_fired_total") {
+      found = true;
+      CHECK(family.metric.at(0).counter.value == fired);
+    }
+  }
+  CHECK(found);
+}
+
 TEST_CASE_METHOD(SupervisionFixture, "alerts reach the sink once, also when delivery repeats") {
   AcceptCase("sink");
   Fire(At(2026, 3, 2, 0));

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   auto workflow = wf::Workflow::Open(main.store(), main.calendar(), main.clock());
   if (!workflow.ok()) return main.Fail(workflow.status());
   wf::Workflow* w = workflow->get();
+  w->metrics().Register(main.host().registry());
   wf::WorkflowGrpcService service(w, main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&w->event_log());

@@ -124,6 +124,7 @@ absl::StatusOr<v1::Process> Workflow::CompleteStep(const v1::CompleteStepRequest
   SUNLIGHT_RETURN_IF_ERROR(Finish(change, *step, request.opinion(), request.comment(),
                                   request.return_to_step_code(), request.certificate_number()));
   SUNLIGHT_RETURN_IF_ERROR(Commit(change));
+  metrics_.steps_completed.Increment();
   return change.process;
 }
 

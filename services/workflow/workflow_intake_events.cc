@@ -124,7 +124,9 @@ absl::Status Workflow::ApplyIntakeEvents(const std::vector<CaseEvent>& events) {
   }
   if (new_cursor > cursor) eventlog::PutCursor(batch, kIntakeStream, new_cursor);
   if (batch.empty() && produced.empty()) return absl::OkStatus();
-  return log_->Commit(std::move(batch), std::move(produced)).status();
+  SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(batch), std::move(produced)).status());
+  metrics_.intake_events_applied.Increment(static_cast<double>(new_cursor - cursor));
+  return absl::OkStatus();
 }
 
 absl::Status Workflow::ApplyCaseEvent(Change& change, const CaseEvent& event) {

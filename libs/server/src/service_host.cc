@@ -197,6 +197,7 @@ void ServiceHost::RunUntilTerminated() {
 }
 
 absl::Status WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return absl::OkStatus();
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

@@ -91,7 +91,7 @@ class ServiceHost {
 int ServeUntilTerminated(HostOptions options, grpc::Service* service);
 
 // Writes `port` to `path` atomically (a temporary file renamed), for tests and scripts that
-// wait for a service started on port 0.
+// wait for a service started on port 0. An empty path writes nothing.
 absl::Status WritePortFile(const std::string& path, int port);
 
 }  // namespace sunlight::server

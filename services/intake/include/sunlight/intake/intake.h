@@ -21,6 +21,7 @@
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
+#include "sunlight/intake/intake_metrics.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/storage/store.h"
 
@@ -40,6 +41,8 @@ class Intake {
       const Clock* clock);
 
   eventlog::EventLog& event_log() { return *log_; }
+  // Its metrics; main registers them where they are exposed (/metrics).
+  IntakeMetrics& metrics() { return metrics_; }
 
   // Catalogue.
   absl::StatusOr<v1::Department> UpsertDepartment(const v1::UpsertDepartmentRequest& request);
@@ -83,6 +86,7 @@ class Intake {
 
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
+  IntakeMetrics metrics_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;
   const Clock* clock_;
   std::atomic<uint64_t> last_case_number_;

@@ -30,6 +30,7 @@
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/storage/store.h"
+#include "sunlight/supervision/supervision_metrics.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 
 namespace sunlight::supervision {
@@ -78,6 +79,8 @@ class Supervision {
       const Clock* clock);
 
   eventlog::EventLog& event_log() { return *log_; }
+  // Its metrics; main registers them where they are exposed (/metrics).
+  SupervisionMetrics& metrics() { return metrics_; }
 
   // Applies consecutive events of `stream` ("intake" or "workflow") and commits what they
   // produce with that stream's cursor in one write.
@@ -156,6 +159,7 @@ class Supervision {
 
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
+  SupervisionMetrics metrics_;
   const Clock* clock_;
   mutable std::mutex config_mu_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;  // guarded by config_mu_

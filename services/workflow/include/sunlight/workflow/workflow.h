@@ -29,6 +29,7 @@
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/storage/store.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
+#include "sunlight/workflow/workflow_metrics.h"
 
 namespace sunlight::workflow {
 
@@ -47,6 +48,8 @@ class Workflow {
       const Clock* clock);
 
   eventlog::EventLog& event_log() { return *log_; }
+  // Its metrics; main registers them where they are exposed (/metrics).
+  WorkflowMetrics& metrics() { return metrics_; }
 
   // Consuming the intake stream: applies consecutive intake events and commits what they
   // produce with the intake cursor (the highest sequence seen) in one write.
@@ -104,6 +107,7 @@ class Workflow {
 
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
+  WorkflowMetrics metrics_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;
   const Clock* clock_;
   std::mutex cursor_mu_;  // serializes intake event application (cursor order)

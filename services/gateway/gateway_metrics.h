@@ -1,0 +1,26 @@
+// The gateway's metrics: its one list (see sunlight/server/metrics.h). The exchange's
+// per-platform lag is a labelled family of its own (exchange/exchange_service.h).
+#ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_METRICS_H_
+#define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_METRICS_H_
+
+#include "sunlight/server/metrics.h"
+
+namespace sunlight::gateway {
+
+#define SUNLIGHT_GATEWAY_METRICS(COUNTER, GAUGE)                                 \
+  COUNTER(requests_refused_text, "sunlight_gateway_requests_refused_text_total", \
+          "Requests refused for text that is not UTF-8 or too long (400)")       \
+  COUNTER(logins_failed, "sunlight_gateway_logins_failed_total",                 \
+          "Failed logins: unknown user, wrong password, or locked")              \
+  COUNTER(audit_entries, "sunlight_gateway_audit_entries_total", "Audit entries written")
+
+struct GatewayMetrics {
+  SUNLIGHT_GATEWAY_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
+  void Register(prometheus::Registry& registry) {
+    SUNLIGHT_GATEWAY_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
+  }
+};
+
+}  // namespace sunlight::gateway
+
+#endif  // SUNLIGHT_SERVICES_GATEWAY_GATEWAY_METRICS_H_
