@@ -1,6 +1,7 @@
 #include "sunlight/calendar/deadline.h"
 
 #include <catch2/catch.hpp>
+
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include "calendar_test_data.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -24,17 +26,6 @@ using ::sunlight::common::v1::LIMIT_UNIT_SAME_DAY;
 using ::sunlight::common::v1::LIMIT_UNIT_UNSPECIFIED;
 using ::sunlight::common::v1::LIMIT_UNIT_WORKING_DAYS;
 using ::sunlight::common::v1::LimitUnit;
-
-const char kCalendarFile[] = SUNLIGHT_CALENDAR_FILE;
-
-std::shared_ptr<const WorkingCalendar> National() {
-  static const std::shared_ptr<const WorkingCalendar> calendar = [] {
-    auto loaded = WorkingCalendar::LoadFile(kCalendarFile);
-    REQUIRE(loaded.ok());
-    return *loaded;
-  }();
-  return calendar;
-}
 
 // The national data with 2027 declared provisional (weekends-only).
 std::shared_ptr<const WorkingCalendar> NationalWithProvisional2027() {

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include "calendar_test_data.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -15,17 +17,6 @@
 
 namespace sunlight::calendar {
 namespace {
-
-const char kCalendarFile[] = SUNLIGHT_CALENDAR_FILE;
-
-std::shared_ptr<const WorkingCalendar> National() {
-  static const std::shared_ptr<const WorkingCalendar> calendar = [] {
-    auto loaded = WorkingCalendar::LoadFile(kCalendarFile);
-    REQUIRE(loaded.ok());
-    return *loaded;
-  }();
-  return calendar;
-}
 
 // A small valid calendar to mutate in validation tests.
 v1::HolidayCalendarFile SmallCalendar() {

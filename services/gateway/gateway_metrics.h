@@ -14,12 +14,7 @@ namespace sunlight::gateway {
           "Failed logins: unknown user, wrong password, or locked")              \
   COUNTER(audit_entries, "sunlight_gateway_audit_entries_total", "Audit entries written")
 
-struct GatewayMetrics {
-  SUNLIGHT_GATEWAY_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
-  void Register(prometheus::Registry& registry) {
-    SUNLIGHT_GATEWAY_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
-  }
-};
+SUNLIGHT_METRICS_STRUCT(GatewayMetrics, SUNLIGHT_GATEWAY_METRICS);
 
 }  // namespace sunlight::gateway
 

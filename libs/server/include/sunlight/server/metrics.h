@@ -58,4 +58,13 @@ class GaugeMetric {
 #define SUNLIGHT_COUNTER_REGISTER(field, name, help) field.Register(registry, name, help);
 #define SUNLIGHT_GAUGE_REGISTER(field, name, help) field.Register(registry, name, help);
 
+// `struct Name` with a member for every metric of LIST and Register(registry) creating them.
+#define SUNLIGHT_METRICS_STRUCT(Name, LIST)                    \
+  struct Name {                                                \
+    LIST(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)       \
+    void Register(prometheus::Registry& registry) {            \
+      LIST(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER) \
+    }                                                          \
+  }
+
 #endif  // SUNLIGHT_SERVER_METRICS_H_

@@ -12,12 +12,7 @@ namespace sunlight::intake {
   COUNTER(cases_accepted, "sunlight_intake_cases_accepted_total", "Cases accepted (受理)")   \
   COUNTER(cases_refused, "sunlight_intake_cases_refused_total", "Cases refused (不予受理)")
 
-struct IntakeMetrics {
-  SUNLIGHT_INTAKE_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
-  void Register(prometheus::Registry& registry) {
-    SUNLIGHT_INTAKE_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
-  }
-};
+SUNLIGHT_METRICS_STRUCT(IntakeMetrics, SUNLIGHT_INTAKE_METRICS);
 
 }  // namespace sunlight::intake
 

@@ -16,12 +16,7 @@ namespace sunlight::supervision {
   COUNTER(events_applied, "sunlight_supervision_events_applied_total",       \
           "Events of the intake and workflow streams applied")
 
-struct SupervisionMetrics {
-  SUNLIGHT_SUPERVISION_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
-  void Register(prometheus::Registry& registry) {
-    SUNLIGHT_SUPERVISION_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
-  }
-};
+SUNLIGHT_METRICS_STRUCT(SupervisionMetrics, SUNLIGHT_SUPERVISION_METRICS);
 
 }  // namespace sunlight::supervision
 

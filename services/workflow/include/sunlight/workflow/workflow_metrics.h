@@ -12,12 +12,7 @@ namespace sunlight::workflow {
   COUNTER(intake_events_applied, "sunlight_workflow_intake_events_applied_total", \
           "Events of the intake stream applied")
 
-struct WorkflowMetrics {
-  SUNLIGHT_WORKFLOW_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
-  void Register(prometheus::Registry& registry) {
-    SUNLIGHT_WORKFLOW_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
-  }
-};
+SUNLIGHT_METRICS_STRUCT(WorkflowMetrics, SUNLIGHT_WORKFLOW_METRICS);
 
 }  // namespace sunlight::workflow
 
