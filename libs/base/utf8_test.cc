@@ -35,6 +35,16 @@ TEST_CASE("truncation and printable text never cut a character and never echo ba
   CHECK(PrintableText("市场监管", 9) == "市场...");
   CHECK(PrintableText("市场监管", 12) == "市场监管");
   CHECK(IsValidUtf8(PrintableText("\xED\xA0\x80\xC0\xAF")));
+  // Nothing that forges a log line or turns text around on a terminal.
+  CHECK(PrintableText("a\nb\tc") == "a\\x0Ab\\x09c");
+  CHECK(PrintableText("\xC2\x85") == "\\x85");            // U+0085, a C1 control
+  CHECK(PrintableText("x\xE2\x80\xAEy") == "x\\u202Ey");  // right-to-left override
+  CHECK(PrintableText("\xE2\x80\xA8") == "\\u2028");      // line separator
+  // A cut never splits an escape, and the limit holds, "..." included.
+  CHECK(PrintableText("ab\xFF\xFF", 8) == "ab...");
+  CHECK(PrintableText("abcdef", 2) == "..");
+  CHECK(PrintableText("abcdef", 6) == "abcdef");
+  CHECK(PrintableText("abcdefg", 6) == "abc...");
 }
 
 TEST_CASE("RequireUtf8 names the field and never the value") {

@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -106,15 +108,11 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store) 
 absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store, absl::Time now) {
   std::vector<uint64_t> repaired;
   storage::WriteBatch batch;
-  std::optional<v1::AuditEntry> last;
   absl::Status error;
   SUNLIGHT_RETURN_IF_ERROR(
       store->Scan(kAuditFamily, "", "", [&](std::string_view key, std::string_view value) {
         v1::AuditEntry entry;
-        if (entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          last = std::move(entry);
-          return true;
-        }
+        if (entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
         auto readable = Readable(absl::string_view(value.data(), value.size()));
         if (!readable.ok()) {
           error = absl::DataLossError(absl::StrCat(
@@ -125,15 +123,29 @@ absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store, ab
         }
         batch.Put(kAuditFamily, key, readable->SerializeAsString());
         repaired.push_back(readable->sequence());
-        last = *std::move(readable);
         return true;
       }));
   SUNLIGHT_RETURN_IF_ERROR(error);
+  // The head is a copy of the entry it names. It is rewritten only when it cannot be read, or
+  // names an entry just repaired, and then as that entry made readable: never from the last
+  // entry found, so a log cut short at its end still shows it (Verify compares the two).
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store->Get(kAuditHeadFamily, kHeadKey));
-  v1::AuditEntry stored_head;
-  bool head_readable = !head.has_value() || stored_head.ParseFromString(*head);
-  if (repaired.empty() && head_readable) return repaired;
-  if (last.has_value()) batch.Put(kAuditHeadFamily, kHeadKey, last->SerializeAsString());
+  if (head.has_value()) {
+    v1::AuditEntry stored_head;
+    if (!stored_head.ParseFromString(*head)) {
+      SUNLIGHT_ASSIGN_OR_RETURN(v1::AuditEntry readable, Readable(*head));
+      batch.Put(kAuditHeadFamily, kHeadKey, readable.SerializeAsString());
+    } else if (std::find(repaired.begin(), repaired.end(), stored_head.sequence()) !=
+               repaired.end()) {
+      SUNLIGHT_ASSIGN_OR_RETURN(
+          auto entry, store->Get(kAuditFamily, storage::EncodeU64(stored_head.sequence())));
+      if (entry.has_value()) {
+        SUNLIGHT_ASSIGN_OR_RETURN(v1::AuditEntry readable, Readable(*entry));
+        batch.Put(kAuditHeadFamily, kHeadKey, readable.SerializeAsString());
+      }
+    }
+  }
+  if (batch.empty()) return repaired;
   SUNLIGHT_RETURN_IF_ERROR(store->Write(batch));
 
   // The repair is itself in the chain.

@@ -36,10 +36,12 @@ class AuditLog {
 
   // Makes every entry that cannot be read readable again, keeping it: its text is rewritten
   // readable, the bytes it was stored as are kept in `unreadable_original` (its hash is over
-  // them, so Verify still checks it), the head is rewritten, and the repair is itself
-  // recorded as a new entry ("repair_audit_log", target: the repaired sequences). Entries
-  // that do not even parse as protobuf wire data are left alone (Verify reports them).
-  // Returns the repaired sequences (none: nothing written). Run with the gateway stopped.
+  // them, so Verify still checks it); an unreadable head is rewritten readable (never from
+  // the last entry found, so a log cut short still shows it); the repair is itself recorded
+  // as a new entry ("repair_audit_log", target: the repaired sequences). An entry that is not
+  // even protobuf wire data is damage, not old text: DATA_LOSS naming its key, nothing
+  // written. Returns the repaired sequences (none: nothing written). Run with the gateway
+  // stopped.
   static absl::StatusOr<std::vector<uint64_t>> Repair(storage::Store* store, absl::Time now);
 
   // Numbers, links and durably writes one entry; returns it as written. Text fields are

@@ -39,7 +39,7 @@ class GrpcBackend final : public Backend {
                                                     const pb::Message& request,
                                                     const std::string& token) override {
     auto stub = stubs_.find(method->service()->full_name());
-    if (stub == stubs_.end()) return absl::UnimplementedError("no backend for the method");
+    if (stub == stubs_.end()) return absl::InternalError("no backend for the method");
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline_));
     if (!token.empty()) auth::AttachPrincipal(&context, token);

@@ -35,8 +35,8 @@ struct GrpcBackendOptions {
   absl::Duration deadline = absl::Seconds(10);
 };
 
-// The three services over gRPC (one channel each, generic stubs); UNIMPLEMENTED for a
-// method of another service.
+// The three services over gRPC (one channel each, generic stubs); INTERNAL for a method of
+// another service.
 std::unique_ptr<Backend> NewGrpcBackend(const GrpcBackendOptions& options);
 
 // The gateway's methods of the backends, by name (a bug to name one that does not exist).

@@ -65,10 +65,13 @@ absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& con
 }
 
 absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path) {
-  if (path.empty()) {
+  auto warn_if_none = [&] {
     if (!accounts.HasUsers()) {
       LogWarning("gateway", "no users yet: start with --users_file to create some");
     }
+  };
+  if (path.empty()) {
+    warn_if_none();
     return absl::OkStatus();
   }
   std::ifstream in(path);
@@ -88,13 +91,15 @@ absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path) {
           absl::StrCat(path, ":", number, ": ", created.status().ToString()));
     }
   }
+  warn_if_none();
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store) {
+absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store,
+                                           absl::Time now) {
   SUNLIGHT_ASSIGN_OR_RETURN(bool repair, config.GetBool("repair_audit_log"));
   if (!repair) return false;
-  SUNLIGHT_ASSIGN_OR_RETURN(auto repaired, AuditLog::Repair(store, absl::Now()));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto repaired, AuditLog::Repair(store, now));
   std::cout << (repaired.empty()
                     ? std::string("audit log: every entry is readable; nothing repaired\n")
                     : absl::StrCat("audit log: repaired entries ", absl::StrJoin(repaired, ", "),

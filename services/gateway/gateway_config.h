@@ -31,7 +31,8 @@ absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path);
 
 // With --repair_audit_log=true: repairs the audit log (AuditLog::Repair), prints what it
 // did and returns true (the binary then exits); false otherwise.
-absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store);
+absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage::Store* store,
+                                           absl::Time now);
 
 }  // namespace sunlight::gateway
 

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   for (auto& flag : gw::GatewayFlags()) main.AddFlag(flag);
   for (auto& flag : gw::ExchangeFlags()) main.AddFlag(flag);
   if (!main.Init(argc, argv)) return main.exit_code();
-  auto repaired = gw::RepairAuditLogIfAsked(main.config(), main.store());
+  auto repaired = gw::RepairAuditLogIfAsked(main.config(), main.store(), main.clock()->Now());
   if (!repaired.ok() || *repaired) return repaired.ok() ? 0 : main.Fail(repaired.status());
   auto options = gw::GatewayOptionsFromFlags(main.config(), main.signer());
   if (!options.ok()) return main.Fail(options.status());

@@ -22,6 +22,8 @@ namespace pb = ::google::protobuf;
 constexpr size_t kMaxPathParamBytes = 256;
 constexpr size_t kMaxQueryArgumentBytes = 1024;
 constexpr size_t kMaxQueryNameBytes = 128;
+// Deepest JSON nesting JsonPathAt follows.
+constexpr size_t kMaxJsonPathDepth = 32;
 
 // JSON parse errors of protobuf name the field as "(field.path)" or after "field ".
 std::string FieldOfJsonError(std::string_view message) {
@@ -158,6 +160,8 @@ std::string JsonPathAt(absl::string_view json, size_t offset) {
         stack.back().expecting_key = false;
       }
     } else if (c == '{' || c == '[') {
+      // Deeper than any message here: name the body rather than hold a frame per bracket.
+      if (stack.size() >= kMaxJsonPathDepth) return "";
       stack.push_back({.object = c == '{'});
     } else if ((c == '}' || c == ']') && !stack.empty()) {
       stack.pop_back();

@@ -1,12 +1,12 @@
 // The intake store's column families and the codecs of their keys (private to intake_lib).
 //
-//   batch.Put(store::kCasesByDepartment, store::CaseByDepartmentKey("market", now, id), "");
-//   std::string prefix = store::CasesByDepartmentPrefix("market");  // a department's cases
-//   SUNLIGHT_ASSIGN_OR_RETURN(auto entry, store::DecodeCaseByDepartmentKey(key));
+//   batch.Put(store::kCasesByDepartment, store::CasesByDepartment::Encode("market", micros, id),
+//             "");
+//   std::string prefix = store::CasesByDepartment::Prefix("market");  // a department's cases
+//   if (auto parts = store::CasesByDepartment::Decode(key)) { ... }
 //
-// Composite keys are built with storage::KeyBuilder, so byte order is tuple order: the
-// versions of an item ascend, a department's cases are listed in submission order. A Decode
-// function returns DATA_LOSS for a key it did not build.
+// Composite keys are typed (storage::TupleKey), so byte order is tuple order: the versions of
+// an item ascend, a department's cases are listed in submission order.
 #ifndef SUNLIGHT_SERVICES_INTAKE_INTAKE_STORE_H_
 #define SUNLIGHT_SERVICES_INTAKE_INTAKE_STORE_H_
 

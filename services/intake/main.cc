@@ -18,5 +18,6 @@ int main(int argc, char** argv) {
   main.AddService(&service);
   main.ServeEventLog(&(*intake)->event_log());
   return main.Run(absl::StrCat("calendar ", main.calendar()->versioned_name(), "; data in ",
-                               main.flag("data_dir")));
+                               main.flag("data_dir"),
+                               main.flag("sync_writes") == "true" ? "; WAL synced per write" : ""));
 }

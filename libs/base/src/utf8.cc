@@ -75,28 +75,58 @@ std::vector<absl::string_view> SplitUtf8Characters(absl::string_view text) {
   return characters;
 }
 
+namespace {
+
+// The code point of the well-formed sequence text[at, at + length).
+uint32_t CodePoint(absl::string_view text, size_t at, size_t length) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[at + i]); };
+  if (length == 1) return byte(0);
+  uint32_t cp = byte(0) & (0x7F >> length);
+  for (size_t i = 1; i < length; ++i) cp = (cp << 6) | (byte(i) & 0x3F);
+  return cp;
+}
+
+// Characters that are well-formed but must not reach a log line or a terminal as they are:
+// C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional controls.
+bool Unprintable(uint32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
 std::string PrintableText(absl::string_view text, size_t max_bytes) {
-  constexpr char kCut[] = "...";
+  constexpr absl::string_view kCut = "...";
+  // Pieces (a character, or the escape of one) are kept whole; stops once past the limit.
   std::string out;
+  std::vector<size_t> ends;  // where each piece ends in `out`
   size_t at = 0;
-  // Stops once past the limit: the rest would be cut anyway.
   while (at < text.size() && out.size() <= max_bytes) {
     size_t length = SequenceLength(text, at);
-    const unsigned char b = static_cast<unsigned char>(text[at]);
-    if (length == 0 || (b < 0x20 && b != '\t' && b != '\n') || b == 0x7F) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02X", b);
-      out += hex;
+    char escape[12];
+    if (length == 0) {
+      std::snprintf(escape, sizeof escape, "\\x%02X", static_cast<unsigned char>(text[at]));
+      out += escape;
       length = 1;
+    } else if (uint32_t cp = CodePoint(text, at, length); Unprintable(cp)) {
+      std::snprintf(escape, sizeof escape, cp < 0x100 ? "\\x%02X" : "\\u%04X", cp);
+      out += escape;
     } else {
       out.append(text.data() + at, length);
     }
+    ends.push_back(out.size());
     at += length;
   }
-  if (out.size() <= max_bytes && at == text.size()) return out;
-  size_t keep = max_bytes > sizeof kCut - 1 ? max_bytes - (sizeof kCut - 1) : 0;
-  std::string cut(TruncateUtf8(out, keep));
-  return cut + kCut;
+  if (at == text.size() && out.size() <= max_bytes) return out;
+  if (max_bytes < kCut.size()) return std::string(kCut.substr(0, max_bytes));
+  size_t keep = 0;
+  for (size_t end : ends) {
+    if (end + kCut.size() > max_bytes) break;
+    keep = end;
+  }
+  out.resize(keep);
+  out.append(kCut.data(), kCut.size());
+  return out;
 }
 
 absl::Status RequireUtf8(absl::string_view value, absl::string_view field, size_t max_bytes) {

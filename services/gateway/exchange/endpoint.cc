@@ -74,8 +74,9 @@ ExchangeEndpoint::~ExchangeEndpoint() { Stop(); }
 void ExchangeEndpoint::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  host_->Shutdown();
-  relay_->Stop();
+  // (A Start that failed half-way leaves some of these unset.)
+  if (host_ != nullptr) host_->Shutdown();
+  if (relay_ != nullptr) relay_->Stop();
 }
 
 }  // namespace sunlight::gateway

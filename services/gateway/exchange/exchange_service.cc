@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/grpc_status.h"
 
@@ -127,8 +128,9 @@ grpc::Status ExchangeService::PushItem(grpc::ServerContext* context,
   grpc::Status s =
       intake::v1::Intake::NewStub(intake_channel_)->PublishItemVersion(&call, publish, &published);
   if (!s.ok()) return s;
-  LogInfo("exchange", absl::StrCat(*platform, " pushed ", published.definition().item_code(),
-                                   " version ", published.version()));
+  LogInfo("exchange",
+          absl::StrCat(*platform, " pushed ", PrintableText(published.definition().item_code()),
+                       " version ", published.version()));
   response->set_item_code(published.definition().item_code());
   response->set_version(published.version());
   return grpc::Status::OK;

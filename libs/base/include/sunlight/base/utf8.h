@@ -32,10 +32,11 @@ absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
 // sequence is a one-byte element of its own (IsValidUtf8 tells it apart).
 std::vector<absl::string_view> SplitUtf8Characters(absl::string_view text);
 
-// `text` made safe to show in a message, a log line or a JSON string: well-formed sequences
-// are kept, each byte of an ill-formed one is written as `\xNN`, control characters other
-// than tab and newline as `\xNN`, and the result is cut at a character boundary to at most
-// `max_bytes`, with "..." appended when cut. Never fails.
+// `text` made safe to show in a message, a log line or a JSON string: well-formed characters
+// are kept, except controls (C0 and C1, DEL, tab and newline too), line and paragraph
+// separators and bidirectional controls, which are written as `\xNN` / `\uNNNN`, as is each
+// byte of an ill-formed sequence; cut between characters (never inside an escape) to at most
+// `max_bytes` in all, "..." included, when it does not fit. Never fails.
 std::string PrintableText(absl::string_view text, size_t max_bytes = 200);
 
 // OK when `value` is well-formed UTF-8 of at most `max_bytes`; otherwise INVALID_ARGUMENT

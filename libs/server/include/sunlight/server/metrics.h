@@ -1,15 +1,12 @@
 // One list of a component's metrics, Envoy style (`ALL_..._STATS(COUNTER)`): a macro names
-// each metric once; the struct generated from it holds them, and Register creates them in a
-// registry. Until registered a metric does nothing, so a library counts whether or not a
-// binary exposes it (tests, tools).
+// each metric once; SUNLIGHT_METRICS_STRUCT makes the struct that holds them, and Register
+// creates them in a registry. Before Register a metric drops what it is given, so a library
+// counts the same way whether or not its binary exposes the metrics (tests, tools).
 //
-//   #define INTAKE_METRICS(COUNTER, GAUGE) COUNTER(cases_submitted, "sunlight_intake_..._total",
-//   "...") struct IntakeMetrics {
-//     INTAKE_METRICS(SUNLIGHT_COUNTER_MEMBER, SUNLIGHT_GAUGE_MEMBER)
-//     void Register(prometheus::Registry& registry) {
-//       INTAKE_METRICS(SUNLIGHT_COUNTER_REGISTER, SUNLIGHT_GAUGE_REGISTER)
-//     }
-//   };
+//   #define INTAKE_METRICS(COUNTER, GAUGE) COUNTER(cases_submitted, "sunlight_..._total", "...")
+//   SUNLIGHT_METRICS_STRUCT(IntakeMetrics, INTAKE_METRICS);
+//   ...
+//   metrics.Register(host.registry());            // once, in main
 //   metrics.cases_submitted.Increment();          // a pointer's cost, no label lookup
 #ifndef SUNLIGHT_SERVER_METRICS_H_
 #define SUNLIGHT_SERVER_METRICS_H_

@@ -73,7 +73,8 @@ class ServiceMain {
   storage::Store* store() const { return store_.get(); }
   const Clock* clock() const { return clock_.get(); }
   std::shared_ptr<const calendar::WorkingCalendar> calendar() const { return calendar_; }
-  // Null when the options have no method policy, or when not enforcing (no key file).
+  // Null when the options have no method policy (the service checks callers itself). Without
+  // a key file it lets every call through (and the service logs so).
   const auth::Authorizer* authorizer() const { return authorizer_.get(); }
   // Null without --principal_key_file.
   std::shared_ptr<const auth::Signer> signer() const { return signer_; }
