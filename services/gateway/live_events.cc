@@ -11,10 +11,8 @@ LiveEvents::LiveEvents(LiveEventsOptions options) : options_(std::move(options))
 LiveEvents::~LiveEvents() { Stop(); }
 
 void LiveEvents::Start() {
-  subscriber_ = std::make_unique<eventlog::EventSubscriber>(
-      eventlog::SubscriberOptions{.target = options_.supervision_target,
-                                  .stream = "supervision",
-                                  .prepare_context = options_.prepare_context},
+  subscriber_ = eventlog::Follow(
+      "gateway", options_.signer, options_.supervision_target, "supervision",
       [this] { return Cursor(); },
       [this](const std::vector<events::v1::CaseEvent>& batch) { return Apply(batch); });
   subscriber_->Start();
@@ -44,7 +42,7 @@ absl::StatusOr<uint64_t> LiveEvents::Cursor() {
       grpc::CreateChannel(options_.supervision_target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  if (options_.prepare_context) options_.prepare_context(&context);
+  auth::ServiceCallHook(options_.signer, "gateway")(&context);
   events::v1::StreamInfo info;
   grpc::Status s = stub->GetStreamInfo(&context, events::v1::GetStreamInfoRequest(), &info);
   if (!s.ok()) {

@@ -2,7 +2,7 @@
 // and tells each waiting listener (one per open /v1/events:stream response) that the light
 // board changed and which alerts were raised.
 //
-//   LiveEvents live({.supervision_target = "127.0.0.1:7003", .prepare_context = hook});
+//   LiveEvents live({.supervision_target = "127.0.0.1:7003", .signer = signer});
 //   live.Start();
 //   LiveEvents::Listener listener;                 // per connection
 //   auto changes = live.Wait(&listener, absl::Seconds(15));
@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "sunlight/auth/principal.h"
 #include "sunlight/events/v1/events.pb.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 
@@ -37,8 +38,8 @@ namespace sunlight::gateway {
 
 struct LiveEventsOptions {
   std::string supervision_target;
-  // Attaches the gateway's service principal to the subscription.
-  std::function<void(grpc::ClientContext*)> prepare_context;
+  // Signs the gateway's service principal for the subscription (null: none).
+  std::shared_ptr<const auth::Signer> signer;
   // Alerts kept for listeners that are behind; older ones are skipped.
   size_t max_kept_alerts = 1024;
 };

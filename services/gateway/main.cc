@@ -21,9 +21,7 @@ int main(int argc, char** argv) {
   auto http_options = gw::HttpOptionsFromFlags(main.config());
   if (!http_options.ok()) return main.Fail(http_options.status());
   // The console's live board and alerts follow supervision's event stream.
-  gw::LiveEvents live(
-      {.supervision_target = options->supervision_target,
-       .prepare_context = sunlight::auth::ServiceCallHook(main.signer(), "gateway")});
+  gw::LiveEvents live({.supervision_target = options->supervision_target, .signer = main.signer()});
   live.Start();
   options->live_events = &live;
   auto gateway = gw::Gateway::Open(main.store(), main.clock(), *options);
