@@ -57,54 +57,34 @@ absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesReque
       storage::Page page,
       storage::ReadPage(request.page().page_size(), request.page().page_token(), prefix));
 
-  // The page is read and its token made by storage's paging, but the scan is this listing's
-  // own: storage::ScanPage cannot end the range before the department's end (submitted_to),
-  // nor bound the entries a state filter skips (a token is handed back when the bound is hit).
-  std::string lower = page.lower;  // the department's first key, or just after the token's
-  std::string upper = storage::PrefixSuccessor(prefix);
   if (request.has_submitted_from()) {
     std::string from = store::CasesByDepartment::Prefix(
         request.department_id(), absl::ToUnixMicros(FromProto(request.submitted_from())));
-    if (from > lower) lower = std::move(from);
+    if (from > page.lower) page.lower = std::move(from);
   }
   if (request.has_submitted_to()) {
-    upper = store::CasesByDepartment::Prefix(request.department_id(),
-                                             absl::ToUnixMicros(FromProto(request.submitted_to())));
+    page.upper = store::CasesByDepartment::Prefix(
+        request.department_id(), absl::ToUnixMicros(FromProto(request.submitted_to())));
   }
-
-  const size_t max_scanned = static_cast<size_t>(page.size) * 20;
-  size_t scanned = 0;
-  std::string last_key;
+  page.max_examined = static_cast<size_t>(page.size) * 20;  // a state filter may skip many
   v1::ListCasesResponse response;
-  absl::Status error;
-  bool more = false;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kCasesByDepartment, lower, upper, [&](std::string_view key, std::string_view) {
-        if (static_cast<uint32_t>(response.cases_size()) >= page.size || scanned >= max_scanned) {
-          more = true;
-          return false;
-        }
-        ++scanned;
-        last_key = std::string(key);
-        auto entry = store::CasesByDepartment::Decode(key);
-        if (!entry.has_value()) {
-          error = store::MalformedKey(store::kCasesByDepartment, key);
-          return false;
-        }
-        auto record = LoadCase(std::get<2>(*entry));
-        if (!record.ok()) {
-          error = record.status();
-          return false;
-        }
-        if (request.state() != v1::CASE_STATE_UNSPECIFIED && record->state() != request.state()) {
-          return true;
-        }
-        MaskApplicant(*record);
-        *response.add_cases() = *std::move(record);
-        return true;
-      }));
-  SUNLIGHT_RETURN_IF_ERROR(error);
-  if (more) response.set_next_page_token(storage::NextPageToken(last_key));
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      std::string next,
+      storage::ScanPage(*store_, store::kCasesByDepartment, prefix, page,
+                        [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+                          auto entry = store::CasesByDepartment::Decode(key);
+                          if (!entry.has_value())
+                            return store::MalformedKey(store::kCasesByDepartment, key);
+                          SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(std::get<2>(*entry)));
+                          if (request.state() != v1::CASE_STATE_UNSPECIFIED &&
+                              record.state() != request.state()) {
+                            return false;
+                          }
+                          MaskApplicant(record);
+                          *response.add_cases() = std::move(record);
+                          return true;
+                        }));
+  response.set_next_page_token(next);
   return response;
 }
 

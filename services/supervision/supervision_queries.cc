@@ -83,33 +83,22 @@ absl::StatusOr<v1::ListClocksResponse> Supervision::ListClocks(
     if (has_to && started >= to) return false;
     return true;
   };
+  page.max_examined = kMaxExamined;
   v1::ListClocksResponse response;
-  std::string last_key;
-  bool more = false;
-  size_t examined = 0;
-  absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kBoard, page.lower, storage::PrefixSuccessor(prefix),
-      [&](std::string_view key, std::string_view) {
-        if (static_cast<uint32_t>(response.clocks_size()) >= page.size ||
-            examined >= kMaxExamined) {
-          more = true;
-          return false;
-        }
-        ++examined;
-        last_key = std::string(key);
-        auto entry = store::DecodeBoardKey(key);
-        if (!entry.has_value() || entry->clock_id.empty()) return true;
-        auto clock = storage::LoadProto<v1::Clock>(*store_, store::kClocks, entry->clock_id);
-        if (!clock.ok()) {
-          error = clock.status();
-          return false;
-        }
-        if (clock->has_value() && wanted(**clock)) *response.add_clocks() = **std::move(clock);
-        return true;
-      }));
-  SUNLIGHT_RETURN_IF_ERROR(error);
-  if (more) response.set_next_page_token(storage::NextPageToken(last_key));
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      std::string next,
+      storage::ScanPage(*store_, store::kBoard, prefix, page,
+                        [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+                          auto entry = store::DecodeBoardKey(key);
+                          if (!entry.has_value()) return false;
+                          SUNLIGHT_ASSIGN_OR_RETURN(
+                              auto clock, storage::LoadProto<v1::Clock>(*store_, store::kClocks,
+                                                                        entry->clock_id));
+                          if (!clock.has_value() || !wanted(*clock)) return false;
+                          *response.add_clocks() = *std::move(clock);
+                          return true;
+                        }));
+  response.set_next_page_token(next);
   return response;
 }
 

@@ -36,16 +36,20 @@ absl::StatusOr<std::string> ScanPage(
     const std::function<absl::StatusOr<bool>(std::string_view key, std::string_view value)>&
         visit) {
   uint32_t counted = 0;
+  size_t examined = 0;
   std::string last_key;
   bool more = false;
   absl::Status error;
-  absl::Status scanned = store.Scan(
-      family, page.lower, prefix.empty() ? std::string() : PrefixSuccessor(std::string(prefix)),
-      [&](std::string_view key, std::string_view value) {
-        if (counted >= page.size) {
+  std::string upper = !page.upper.empty() ? page.upper
+                      : prefix.empty()    ? std::string()
+                                          : PrefixSuccessor(std::string(prefix));
+  absl::Status scanned =
+      store.Scan(family, page.lower, upper, [&](std::string_view key, std::string_view value) {
+        if (counted >= page.size || (page.max_examined > 0 && examined >= page.max_examined)) {
           more = true;
           return false;
         }
+        ++examined;
         absl::StatusOr<bool> added = visit(key, value);
         if (!added.ok()) {
           error = added.status();

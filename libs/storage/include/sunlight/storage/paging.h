@@ -27,8 +27,14 @@ inline constexpr uint32_t kMaxPageSize = 500;
 
 struct Page {
   uint32_t size = kDefaultPageSize;
-  // First key to read: the range's prefix, or just after the token's key.
+  // First key to read: the range's prefix, or just after the token's key. A listing may move
+  // it later (a lower bound of its own).
   std::string lower;
+  // First key not to read; empty: the end of the prefix's range.
+  std::string upper;
+  // Most entries one page examines, counted or not (0: no bound): a filter that skips much
+  // hands back a short page with a token rather than scanning without bound.
+  size_t max_examined = 0;
 };
 
 // The page a request asks for over the keys that start with `prefix`: size 0 is the default
@@ -40,9 +46,10 @@ absl::StatusOr<Page> ReadPage(uint32_t page_size, const std::string& page_token,
 // The token of the page that follows `last_key`.
 std::string NextPageToken(std::string_view last_key);
 
-// Visits the entries of `family` under `prefix` from `page.lower` on, until `page.size`
-// entries counted (visit returned true for them) or the range ends; a visit error ends the
-// scan with that error. Returns the next page's token, "" when there is none.
+// Visits the entries of `family` under `prefix` from `page.lower` to `page.upper`, until
+// `page.size` entries counted (visit returned true for them), `page.max_examined` were
+// visited, or the range ends; a visit error ends the scan with that error. Returns the next
+// page's token, "" when there is none.
 absl::StatusOr<std::string> ScanPage(
     const Store& store, std::string_view family, std::string_view prefix, const Page& page,
     const std::function<absl::StatusOr<bool>(std::string_view key, std::string_view value)>& visit);
