@@ -1,6 +1,7 @@
 // Errors and JSON bodies (http_errors.h).
 #include "http_errors.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/server/grpc_status.h"
 
@@ -62,20 +63,25 @@ HttpResponse ErrorFor(const absl::Status& status, std::string field) {
                        std::string(status.message()), field);
 }
 
-std::string ToJson(const pb::Message& message) {
+absl::StatusOr<std::string> ToJson(const pb::Message& message) {
   pb::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string json;
-  if (!pb::util::MessageToJsonString(message, &json, options).ok()) {
-    return "{}";  // only when a packed payload's type is unknown to the gateway
+  if (auto s = pb::util::MessageToJsonString(message, &json, options); !s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("the response cannot be shown as JSON: ", s.ToString()));
   }
   return json;
 }
 
 HttpResponse JsonResponse(const pb::Message& message, int status) {
+  absl::StatusOr<std::string> json = ToJson(message);
+  // Never a success with a body that is not the response (a packed payload of a type the
+  // gateway does not know, say): an error in the one shape instead.
+  if (!json.ok()) return ErrorFor(json.status());
   HttpResponse response;
   response.status = status;
-  response.body = ToJson(message);
+  response.body = *std::move(json);
   return response;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "http_server.h"
 
@@ -17,8 +18,10 @@ int HttpStatusFor(absl::StatusCode code);
 std::string FieldOf(const absl::Status& status);
 // The error body of `status`; `field` when given, otherwise the one its message names.
 HttpResponse ErrorFor(const absl::Status& status, std::string field = "");
-// A message in protobuf's JSON mapping with proto field names.
-std::string ToJson(const google::protobuf::Message& message);
+// A message in protobuf's JSON mapping with proto field names; INTERNAL when it cannot be
+// (a packed payload of a type the gateway does not know).
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
+// The JSON body of `message` with `status`, or a 500 error body when it has none.
 HttpResponse JsonResponse(const google::protobuf::Message& message, int status = 200);
 
 }  // namespace sunlight::gateway

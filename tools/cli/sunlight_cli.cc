@@ -27,6 +27,7 @@
 #include "grpcpp/grpcpp.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/service_host.h"
@@ -518,6 +519,15 @@ int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything typed goes into proto strings, which must be UTF-8: say so here, not as the
+  // service's bare INTERNAL for a request it cannot parse.
+  for (int i = 1; i < argc; ++i) {
+    if (!sunlight::IsValidUtf8(argv[i])) {
+      std::cerr << "error: argument " << i
+                << " is not valid UTF-8: " << sunlight::PrintableText(argv[i]) << "\n";
+      return 2;
+    }
+  }
   Args args = ParseArgs(argc, argv);
   if (args.positional.empty()) return Usage();
   auto signer = sunlight::auth::LoadSigner(
