@@ -8,6 +8,7 @@
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
+#include "sunlight/storage/proto_record.h"
 
 namespace sunlight::gateway {
 namespace {
@@ -42,11 +43,10 @@ std::string Encode(const StoredUser& stored) {
   return record.SerializeAsString();
 }
 
-absl::StatusOr<StoredUser> Decode(std::string_view bytes) {
-  v1::CreateUserRequest record;
-  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError("unreadable user record");
-  }
+absl::StatusOr<StoredUser> Decode(std::string_view bytes, std::string_view user_id) {
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      v1::CreateUserRequest record,
+      storage::ParseProto<v1::CreateUserRequest>(bytes, kUsersFamily, user_id));
   return StoredUser{record.user(), record.password()};
 }
 
@@ -127,8 +127,8 @@ absl::StatusOr<v1::ListUsersResponse> Accounts::ListUsers() const {
   v1::ListUsersResponse response;
   absl::Status error;
   SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(kUsersFamily, "", "", [&](std::string_view, std::string_view value) {
-        auto stored = Decode(value);
+      store_->Scan(kUsersFamily, "", "", [&](std::string_view key, std::string_view value) {
+        auto stored = Decode(value, key);
         if (!stored.ok()) {
           error = stored.status();
           return false;
@@ -166,7 +166,7 @@ absl::StatusOr<v1::LoginResponse> Accounts::Login(const v1::LoginRequest& reques
   SUNLIGHT_ASSIGN_OR_RETURN(auto bytes, store_->Get(kUsersFamily, request.user_id()));
   std::optional<StoredUser> stored;
   if (bytes.has_value()) {
-    SUNLIGHT_ASSIGN_OR_RETURN(stored, Decode(*bytes));
+    SUNLIGHT_ASSIGN_OR_RETURN(stored, Decode(*bytes, request.user_id()));
   }
   // An unknown user costs the same hash as a known one.
   // Unknown users cost one Argon2 verification too, so timing does not tell who exists. (A

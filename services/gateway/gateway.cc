@@ -225,7 +225,6 @@ HttpResponse Gateway::Serve(Call& call) {
     if (route.counts_wrong_query_codes && response.status().code() == absl::StatusCode::kNotFound) {
       (void)limits_.ThrottleWrongQueryCodes(call.target, http.client, true, clock_->Now());
     }
-    if (route.failure_audit_action == "login") metrics_.logins_failed.Increment();
     if (!route.failure_audit_action.empty()) {
       Audit(call, route.failure_audit_action, call.target, 401);
     }

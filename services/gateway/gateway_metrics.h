@@ -7,11 +7,12 @@
 
 namespace sunlight::gateway {
 
-#define SUNLIGHT_GATEWAY_METRICS(COUNTER, GAUGE)                                 \
-  COUNTER(requests_refused_text, "sunlight_gateway_requests_refused_text_total", \
-          "Requests refused for text that is not UTF-8 or too long (400)")       \
-  COUNTER(logins_failed, "sunlight_gateway_logins_failed_total",                 \
-          "Failed logins: unknown user, wrong password, or locked")              \
+#define SUNLIGHT_GATEWAY_METRICS(COUNTER, GAUGE)                                             \
+  COUNTER(requests_refused_text, "sunlight_gateway_requests_refused_text_total",             \
+          "Requests refused (400) for a path parameter, query argument or body that is not " \
+          "UTF-8, or too long")                                                              \
+  COUNTER(logins_failed, "sunlight_gateway_logins_failed_total",                             \
+          "Failed logins: unknown user, wrong password, or locked")                          \
   COUNTER(audit_entries, "sunlight_gateway_audit_entries_total", "Audit entries written")
 
 SUNLIGHT_METRICS_STRUCT(GatewayMetrics, SUNLIGHT_GATEWAY_METRICS);

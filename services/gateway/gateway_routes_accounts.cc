@@ -20,10 +20,14 @@ void Gateway::AddAccountRoutes() {
       auto& request = static_cast<v1::LoginRequest&>(message);
       call.principal.set_user_id(request.user_id());
       call.target = request.user_id();
-      SUNLIGHT_ASSIGN_OR_RETURN(auto response, accounts_->Login(request));
-      call.principal.set_role(response.user().role());
-      call.principal.set_department_id(response.user().department_id());
-      return std::unique_ptr<pb::Message>(new v1::LoginResponse(std::move(response)));
+      auto response = accounts_->Login(request);
+      if (!response.ok()) {
+        metrics_.logins_failed.Increment();
+        return response.status();
+      }
+      call.principal.set_role(response->user().role());
+      call.principal.set_department_id(response->user().department_id());
+      return std::unique_ptr<pb::Message>(new v1::LoginResponse(*std::move(response)));
     };
   }
   {

@@ -123,8 +123,6 @@ absl::Status SetPath(pb::Message* message, const std::string& path, const std::s
   return absl::OkStatus();
 }
 
-}  // namespace
-
 // The JSON member path ("materials[1].name") at byte `offset` of a JSON text, "" at its top.
 // Used to name the field whose text holds a byte that is not UTF-8: everything before the
 // offset is well-formed, so the names on the path are too.
@@ -176,6 +174,8 @@ std::string JsonPathAt(absl::string_view json, size_t offset) {
   }
   return path();
 }
+
+}  // namespace
 
 // Every byte string of a request is checked where it enters: well-formed UTF-8 within its
 // length, or 400 naming the field (the message never repeats the bytes).

@@ -28,9 +28,6 @@ absl::Status ValidateRequestText(const HttpRequest& http, const PathParams& para
 absl::Status BindRequest(const HttpRequest& http, const PathParams& params, bool has_body,
                          google::protobuf::Message* request, std::string* field);
 
-// The JSON member path ("materials[1].name") at byte `offset` of a JSON text, "" at its top.
-std::string JsonPathAt(absl::string_view json, size_t offset);
-
 }  // namespace sunlight::gateway
 
 #endif  // SUNLIGHT_SERVICES_GATEWAY_REQUEST_BINDING_H_

@@ -11,16 +11,16 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   std::string upper = store::ScheduleEnd(m.now);
   std::vector<std::pair<std::string, std::string>> due;  // (entry key, clock id)
   absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kSchedule, schedule_floor_, upper, [&](std::string_view key, std::string_view) {
-        auto entry = store::DecodeScheduleKey(key);
-        if (!entry.has_value()) {
-          error = absl::DataLossError("malformed schedule key");
-          return false;
-        }
-        due.emplace_back(std::string(key), std::move(entry->clock_id));
-        return due.size() < max;
-      }));
+  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kSchedule, schedule_floor_, upper,
+                                        [&](std::string_view key, std::string_view) {
+                                          auto entry = store::DecodeScheduleKey(key);
+                                          if (!entry.has_value()) {
+                                            error = absl::DataLossError("malformed schedule key");
+                                            return false;
+                                          }
+                                          due.emplace_back(std::string(key), *std::move(entry));
+                                          return due.size() < max;
+                                        }));
   SUNLIGHT_RETURN_IF_ERROR(error);
   size_t changed = 0;
   std::set<std::string> seen;
@@ -104,7 +104,7 @@ absl::StatusOr<size_t> Supervision::PrepareDue(absl::Duration horizon, size_t ma
           error = absl::DataLossError("malformed schedule key");
           return false;
         }
-        const std::string& id = entry->clock_id;
+        const std::string& id = *entry;
         if (!prepared_.contains(id) && (ids.empty() || ids.back() != id)) ids.push_back(id);
         return true;
       }));

@@ -37,10 +37,6 @@ inline uint64_t DecodeNumberKey(std::string_view key) { return storage::DecodeU6
 
 // schedule: (instant in micros, clock id, light), one entry per planned transition.
 using Schedule = storage::TupleKey<int64_t, std::string, uint64_t>;
-struct ScheduleEntry {
-  int64_t micros = 0;
-  std::string clock_id;
-};
 inline std::string ScheduleKey(absl::Time at, const std::string& clock_id, v1::Light light) {
   return Schedule::Encode(absl::ToUnixMicros(at), clock_id, static_cast<uint64_t>(light));
 }
@@ -48,10 +44,11 @@ inline std::string ScheduleKey(absl::Time at, const std::string& clock_id, v1::L
 inline std::string ScheduleEnd(absl::Time at) {
   return Schedule::Prefix(absl::ToUnixMicros(at) + 1);
 }
-inline std::optional<ScheduleEntry> DecodeScheduleKey(std::string_view key) {
+// The clock id of a schedule key.
+inline std::optional<std::string> DecodeScheduleKey(std::string_view key) {
   auto parts = Schedule::Decode(key);
   if (!parts.has_value()) return std::nullopt;
-  return ScheduleEntry{std::get<0>(*parts), std::get<1>(*parts)};
+  return std::get<1>(*parts);
 }
 
 // board: (kind, light, department, clock id) of every open clock.

@@ -54,16 +54,6 @@ size_t FindInvalidUtf8(absl::string_view text) {
   return absl::string_view::npos;
 }
 
-absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t length = SequenceLength(text, at);
-    if (length == 0 || at + length > max_bytes) break;
-    at += length;
-  }
-  return text.substr(0, at);
-}
-
 std::vector<absl::string_view> SplitUtf8Characters(absl::string_view text) {
   std::vector<absl::string_view> characters;
   size_t at = 0;

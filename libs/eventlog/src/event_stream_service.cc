@@ -9,9 +9,7 @@ using events::v1::CaseEvent;
 grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
                                            const events::v1::SubscribeRequest* request,
                                            grpc::ServerWriter<CaseEvent>* writer) {
-  if (authorizer_ != nullptr) {
-    if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
-  }
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   absl::Status s = TailLog(
       *log_, request->from_sequence(), [&] { return context->IsCancelled() || shutting_down_; },
       [&](const CaseEvent& event) {
@@ -28,9 +26,7 @@ grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
 grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext* context,
                                                const events::v1::GetStreamInfoRequest* request,
                                                events::v1::StreamInfo* response) {
-  if (authorizer_ != nullptr) {
-    if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
-  }
+  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
   response->set_stream(log_->stream());
   response->set_last_sequence(log_->last_sequence());
   return grpc::Status::OK;

@@ -15,9 +15,10 @@
 
 namespace sunlight {
 
-// Keeps the first `head` and last `tail` characters of `value`; every other one is '*'.
-inline std::string MaskKeeping(absl::string_view value, size_t head, size_t tail) {
-  std::vector<absl::string_view> characters = SplitUtf8Characters(value);
+// Keeps the first `head` and last `tail` of `characters` (SplitUtf8Characters); every other
+// one is '*'.
+inline std::string MaskKeeping(const std::vector<absl::string_view>& characters, size_t head,
+                               size_t tail) {
   std::string out;
   for (size_t i = 0; i < characters.size(); ++i) {
     bool kept = i < head || i + tail >= characters.size();
@@ -29,16 +30,16 @@ inline std::string MaskKeeping(absl::string_view value, size_t head, size_t tail
 // Keeps the first 6 and last 4 characters of an ID number (region code and check digits);
 // values of 10 characters or fewer keep only the last character.
 inline std::string MaskIdNumber(absl::string_view id) {
-  size_t length = SplitUtf8Characters(id).size();
-  if (length <= 10) return MaskKeeping(id, 0, length == 0 ? 0 : 1);
-  return MaskKeeping(id, 6, 4);
+  std::vector<absl::string_view> characters = SplitUtf8Characters(id);
+  if (characters.size() <= 10) return MaskKeeping(characters, 0, characters.empty() ? 0 : 1);
+  return MaskKeeping(characters, 6, 4);
 }
 
 // Keeps the first 3 and last 4 digits of a phone number; shorter values keep the last 2.
 inline std::string MaskPhone(absl::string_view phone) {
-  size_t length = SplitUtf8Characters(phone).size();
-  if (length <= 7) return MaskKeeping(phone, 0, length > 2 ? 2 : 0);
-  return MaskKeeping(phone, 3, 4);
+  std::vector<absl::string_view> characters = SplitUtf8Characters(phone);
+  if (characters.size() <= 7) return MaskKeeping(characters, 0, characters.size() > 2 ? 2 : 0);
+  return MaskKeeping(characters, 3, 4);
 }
 
 }  // namespace sunlight

@@ -24,10 +24,6 @@ inline bool IsValidUtf8(absl::string_view text) {
   return FindInvalidUtf8(text) == absl::string_view::npos;
 }
 
-// The longest prefix of well-formed `text` that is at most `max_bytes` long and ends on a
-// character boundary.
-absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
-
 // The characters of `text`, each as the bytes that encode it; each byte of an ill-formed
 // sequence is a one-byte element of its own (IsValidUtf8 tells it apart).
 std::vector<absl::string_view> SplitUtf8Characters(absl::string_view text);

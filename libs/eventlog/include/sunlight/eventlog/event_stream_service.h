@@ -5,7 +5,7 @@
 //
 // Subscribe reads every event from the store by sequence number, first the history and then,
 // as new commits arrive, the live tail, so the hand-over has no gap and no duplicate. Each
-// stream holds at most one read page (kPageSize events) in memory and blocks in Write while
+// stream holds at most one read page (TailLog's, 256 events) in memory and blocks in Write while
 // the client's flow-control window is full: a slow subscriber costs a thread, not memory.
 #ifndef SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
 #define SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
@@ -20,8 +20,6 @@ namespace sunlight::eventlog {
 
 class EventStreamService final : public events::v1::EventStream::Service {
  public:
-  static constexpr size_t kPageSize = 256;
-
   // `authorizer` null: every caller may read the stream (tests).
   explicit EventStreamService(const EventLog* log, const auth::Authorizer* authorizer = nullptr)
       : log_(log), authorizer_(authorizer) {}
