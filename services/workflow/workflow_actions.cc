@@ -225,11 +225,7 @@ absl::StatusOr<v1::Process> Workflow::EndSpecialProcedure(
   procedure->set_outcome(request.outcome());
   v1::ProcedureEnded payload;
   *payload.mutable_procedure() = *procedure;
-  SUNLIGHT_RETURN_IF_ERROR(Replan(change.process, change.now()));
-  *payload.mutable_case_due() = change.process.due();
-  change.Emit("workflow.procedure.ended", change.actor, payload);
-  SUNLIGHT_RETURN_IF_ERROR(Commit(change));
-  return change.process;
+  return CommitReplanned(change, "workflow.procedure.ended", std::move(payload));
 }
 
 absl::StatusOr<v1::Process> Workflow::ApproveExtension(const v1::ApproveExtensionRequest& request) {
@@ -257,13 +253,9 @@ absl::StatusOr<v1::Process> Workflow::ApproveExtension(const v1::ApproveExtensio
   *extension.mutable_approved_by() = request.actor();
   *extension.mutable_approved_at() = ToProto(change.now());
   *change.process.add_extensions() = extension;
-  SUNLIGHT_RETURN_IF_ERROR(Replan(change.process, change.now()));
   v1::ExtensionApproved payload;
   *payload.mutable_extension() = extension;
-  *payload.mutable_case_due() = change.process.due();
-  change.Emit("workflow.extension.approved", change.actor, payload);
-  SUNLIGHT_RETURN_IF_ERROR(Commit(change));
-  return change.process;
+  return CommitReplanned(change, "workflow.extension.approved", std::move(payload));
 }
 
 absl::StatusOr<v1::ReportExternalStepResponse> Workflow::ReportExternalStep(

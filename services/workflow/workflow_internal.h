@@ -1,4 +1,5 @@
-// What Workflow's files share (private to workflow_lib): one case's Change, and IsActive.
+// What Workflow's files share (private to workflow_lib): one case's Change, IsActive and
+// CommitReplanned.
 #ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_INTERNAL_H_
 #define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_INTERNAL_H_
 
@@ -10,6 +11,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/status_macros.h"
 #include "sunlight/eventlog/case_event.h"
 #include "sunlight/events/v1/events.pb.h"
 #include "sunlight/storage/store.h"
@@ -52,6 +54,16 @@ class Workflow::Change {
   std::optional<v1::Process> before_;
   absl::Time now_;
 };
+
+template <typename Payload>
+absl::StatusOr<v1::Process> Workflow::CommitReplanned(Change& change, std::string type,
+                                                      Payload payload) {
+  SUNLIGHT_RETURN_IF_ERROR(Replan(change.process, change.now()));
+  *payload.mutable_case_due() = change.process.due();
+  change.Emit(std::move(type), change.actor, payload);
+  SUNLIGHT_RETURN_IF_ERROR(Commit(change));
+  return change.process;
+}
 
 }  // namespace sunlight::workflow
 

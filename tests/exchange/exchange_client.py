@@ -28,7 +28,8 @@ import os
 import sys
 
 
-def _ensure_grpc():
+def ensure_grpc():
+    """Re-runs the running script with /usr/bin/python3 when this interpreter has no grpc."""
     try:
         import grpc  # noqa: F401
         import google.protobuf  # noqa: F401
@@ -42,7 +43,7 @@ def _ensure_grpc():
 
 
 if __name__ == "__main__":
-    _ensure_grpc()
+    ensure_grpc()
 
 import argparse  # noqa: E402
 import base64  # noqa: E402

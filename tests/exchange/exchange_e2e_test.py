@@ -31,21 +31,12 @@ import os
 import sys
 
 
-def _ensure_grpc():
-    try:
-        import grpc  # noqa: F401
-        import google.protobuf  # noqa: F401
-    except ImportError:
-        system = "/usr/bin/python3"
-        if (os.path.exists(system) and os.path.realpath(sys.executable) != os.path.realpath(system)
-                and not os.environ.get("SUNLIGHT_PYTHON_REEXEC")):
-            os.environ["SUNLIGHT_PYTHON_REEXEC"] = "1"
-            os.execv(system, [system] + sys.argv)
-        raise
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import exchange_client  # noqa: E402  (re-runs this script under Debian's python3 if needed)
 
 if __name__ == "__main__":
-    _ensure_grpc()
+    exchange_client.ensure_grpc()
 
 import base64  # noqa: E402
 import datetime  # noqa: E402
@@ -59,9 +50,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import exchange_client as xc  # noqa: E402
+xc = exchange_client
 
 SRC = os.environ.get("SUNLIGHT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("SUNLIGHT_BUILD_DIR") or os.path.join(SRC, "build")

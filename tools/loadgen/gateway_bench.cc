@@ -158,15 +158,12 @@ int main(int argc, char** argv) {
             {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
             {"approver", "zhao-approver:approver-demo-pass", "an approver of that department"}}}));
   const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
-  const int64_t clients = sunlight::server::IntOrExit(config, "clients");
-  const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
-  const absl::Duration warmup = sunlight::server::DurationOrExit(config, "warmup");
+  const auto [n, duration, warmup] = sunlight::bench::LoadOrExit(config);
   auto signer = sunlight::auth::LoadSigner(config.Get("principal_key_file"));
-  if (clients < 1 || !signer.ok() || *signer == nullptr) {
-    std::cerr << "bad flags (see --help); --principal_key_file is required\n";
+  if (!signer.ok() || *signer == nullptr) {
+    std::cerr << "--principal_key_file: required (the suite's principal key)\n";
     return 2;
   }
-  const int n = static_cast<int>(clients);
   const std::string intake_target = config.Get("intake");
   auto sign = [&](sunlight::auth::v1::Principal p) {
     *p.mutable_expires_at() = sunlight::ToProto(absl::Now() + absl::Hours(1));

@@ -169,11 +169,9 @@ int main(int argc, char** argv) {
             {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
             {"workflow", "127.0.0.1:7002", "workflow address (workflow mode)"}}}));
   std::string mode = config.Get("mode");
-  const int64_t clients = sunlight::server::IntOrExit(config, "clients");
-  const absl::Duration duration = sunlight::server::DurationOrExit(config, "duration");
-  const absl::Duration warmup = sunlight::server::DurationOrExit(config, "warmup");
-  if (clients < 1 || (mode != "intake" && mode != "echo" && mode != "workflow")) {
-    std::cerr << "bad flags (see --help)\n";
+  const auto [clients, duration, warmup] = sunlight::bench::LoadOrExit(config);
+  if (mode != "intake" && mode != "echo" && mode != "workflow") {
+    std::cerr << "--mode: must be intake, echo or workflow\n";
     return 2;
   }
   std::unique_ptr<RouteWatcher> watcher;

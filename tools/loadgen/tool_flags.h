@@ -5,8 +5,13 @@
 #ifndef SUNLIGHT_TOOLS_LOADGEN_TOOL_FLAGS_H_
 #define SUNLIGHT_TOOLS_LOADGEN_TOOL_FLAGS_H_
 
+#include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
+#include <iostream>
 #include <vector>
+
+#include "absl/time/time.h"
 
 #include "sunlight/server/config.h"
 
@@ -26,6 +31,22 @@ inline Flags LoadFlags() {
   return {{"clients", "16", "concurrent closed-loop clients"},
           {"duration", "10s", "measured duration of each figure"},
           {"warmup", "1s", "unmeasured warm-up of each figure"}};
+}
+
+// The values of LoadFlags(); exits with status 2 and a message when --clients is below 1.
+struct Load {
+  int clients;
+  absl::Duration duration;
+  absl::Duration warmup;
+};
+inline Load LoadOrExit(const server::Config& config) {
+  const int64_t clients = server::IntOrExit(config, "clients");
+  if (clients < 1 || clients > 100000) {
+    std::cerr << "--clients: must be between 1 and 100000\n";
+    std::exit(2);
+  }
+  return {static_cast<int>(clients), server::DurationOrExit(config, "duration"),
+          server::DurationOrExit(config, "warmup")};
 }
 
 // Working days: --calendar, --provisional_years.

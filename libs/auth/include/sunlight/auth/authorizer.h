@@ -26,6 +26,12 @@ namespace sunlight::auth {
 // message (each request type belongs to one method). A request type not listed is refused.
 using MethodPolicy = absl::flat_hash_map<std::string, uint32_t>;
 
+// One entry of a MethodPolicy: `Allow<v1::GetCaseRequest>(kSignedIn | kServices)`.
+template <typename Request>
+MethodPolicy::value_type Allow(uint32_t audiences) {
+  return {Request::descriptor()->full_name(), audiences};
+}
+
 class Authorizer {
  public:
   // `signer` null: every call is allowed (development and in-process tests).

@@ -43,6 +43,8 @@ enum Audience : uint32_t {
   kAdministrators = 1u << 2,
   kApplicants = 1u << 3,
   kServices = 1u << 4,
+  // Every signed-in person of the center (not applicants, not services).
+  kSignedIn = kStaff | kInspectors | kAdministrators,
   kAnyone = kStaff | kInspectors | kAdministrators | kApplicants | kServices,
 };
 

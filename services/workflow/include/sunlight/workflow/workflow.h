@@ -92,6 +92,10 @@ class Workflow {
   // Adds the change's process and work-queue index writes to change.batch.
   void StageWrites(Change& change) const;
   absl::Status Commit(Change& change);
+  // The end of an action that moves the case's due instant: replans the case, emits `type`
+  // with `payload` telling the new due instant (its case_due), commits and returns the process.
+  template <typename Payload>
+  absl::StatusOr<v1::Process> CommitReplanned(Change& change, std::string type, Payload payload);
 
   // Routing.
   absl::Status Activate(Change& change, int definition_index, uint32_t attempt);

@@ -1,8 +1,10 @@
-// The gRPC face of the workflow service: converts statuses at the boundary, nothing else.
+// The gRPC face of the workflow service: checks each call, converts statuses at the
+// boundary, nothing else.
 #ifndef SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_WORKFLOW_WORKFLOW_GRPC_SERVICE_H_
 
 #include "sunlight/auth/authorizer.h"
+#include "sunlight/server/grpc_status.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 #include "sunlight/workflow/workflow.h"
 
@@ -17,29 +19,50 @@ class WorkflowGrpcService final : public v1::Workflow::Service {
   explicit WorkflowGrpcService(Workflow* workflow, const auth::Authorizer* authorizer = nullptr)
       : workflow_(workflow), authorizer_(authorizer) {}
 
-  grpc::Status ClaimStep(grpc::ServerContext*, const v1::ClaimStepRequest* request,
-                         v1::ProcessResponse* response) override;
-  grpc::Status CompleteStep(grpc::ServerContext*, const v1::CompleteStepRequest* request,
-                            v1::ProcessResponse* response) override;
-  grpc::Status TransferStep(grpc::ServerContext*, const v1::TransferStepRequest* request,
-                            v1::ProcessResponse* response) override;
-  grpc::Status StartSpecialProcedure(grpc::ServerContext*,
-                                     const v1::StartSpecialProcedureRequest* request,
-                                     v1::ProcessResponse* response) override;
-  grpc::Status EndSpecialProcedure(grpc::ServerContext*,
-                                   const v1::EndSpecialProcedureRequest* request,
-                                   v1::ProcessResponse* response) override;
-  grpc::Status ApproveExtension(grpc::ServerContext*, const v1::ApproveExtensionRequest* request,
-                                v1::ProcessResponse* response) override;
-  grpc::Status ReportExternalStep(grpc::ServerContext*,
-                                  const v1::ReportExternalStepRequest* request,
-                                  v1::ReportExternalStepResponse* response) override;
-  grpc::Status GetProcess(grpc::ServerContext*, const v1::GetProcessRequest* request,
-                          v1::GetProcessResponse* response) override;
-  grpc::Status ListWorkQueue(grpc::ServerContext*, const v1::ListWorkQueueRequest* request,
-                             v1::ListWorkQueueResponse* response) override;
+  grpc::Status ClaimStep(grpc::ServerContext* c, const v1::ClaimStepRequest* r,
+                         v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::ClaimStep, out->mutable_process());
+  }
+  grpc::Status CompleteStep(grpc::ServerContext* c, const v1::CompleteStepRequest* r,
+                            v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::CompleteStep, out->mutable_process());
+  }
+  grpc::Status TransferStep(grpc::ServerContext* c, const v1::TransferStepRequest* r,
+                            v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::TransferStep, out->mutable_process());
+  }
+  grpc::Status StartSpecialProcedure(grpc::ServerContext* c,
+                                     const v1::StartSpecialProcedureRequest* r,
+                                     v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::StartSpecialProcedure, out->mutable_process());
+  }
+  grpc::Status EndSpecialProcedure(grpc::ServerContext* c, const v1::EndSpecialProcedureRequest* r,
+                                   v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::EndSpecialProcedure, out->mutable_process());
+  }
+  grpc::Status ApproveExtension(grpc::ServerContext* c, const v1::ApproveExtensionRequest* r,
+                                v1::ProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::ApproveExtension, out->mutable_process());
+  }
+  grpc::Status ReportExternalStep(grpc::ServerContext* c, const v1::ReportExternalStepRequest* r,
+                                  v1::ReportExternalStepResponse* out) override {
+    return Serve(c, *r, &Workflow::ReportExternalStep, out);
+  }
+  grpc::Status GetProcess(grpc::ServerContext* c, const v1::GetProcessRequest* r,
+                          v1::GetProcessResponse* out) override {
+    return Serve(c, *r, &Workflow::GetProcess, out);
+  }
+  grpc::Status ListWorkQueue(grpc::ServerContext* c, const v1::ListWorkQueueRequest* r,
+                             v1::ListWorkQueueResponse* out) override {
+    return Serve(c, *r, &Workflow::ListWorkQueue, out);
+  }
 
  private:
+  template <typename Method, typename Request, typename T>
+  grpc::Status Serve(grpc::ServerContext* c, const Request& r, Method method, T* out) {
+    return server::Serve(auth::CheckCall(authorizer_, c, r), workflow_, method, r, out);
+  }
+
   Workflow* workflow_;
   const auth::Authorizer* authorizer_;
 };
