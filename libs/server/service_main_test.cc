@@ -10,6 +10,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "sunlight/auth/keys.h"
+#include "sunlight/base/secret_file.h"
+#include "sunlight/events/v1/events.pb.h"
+
 #include "absl/time/clock.h"
 #include "sunlight/testing/test_support.h"
 
@@ -47,12 +55,60 @@ TEST_CASE("ServiceMain: --help exits 0, a malformed flag exits 1, before anythin
   }
 }
 
+// Finding 1 of the security review: a backend started without keys served every caller.
+TEST_CASE("ServiceMain: refuses to run open without keys and TLS") {
+  testing::ScratchDir dir("service-main-open");
+  auto init = [&](std::vector<std::string> extra) {
+    ServiceMain main(
+        {.name = "svc",
+         .default_port = 7999,
+         .method_policy = {auth::Allow<events::v1::GetStreamInfoRequest>(auth::kAdministrators)}});
+    std::vector<std::string> args = {"svc", "--listen=127.0.0.1:0",
+                                     "--metrics_listen=", "--data_dir=" + dir.Sub("data"),
+                                     "--sync_writes=false"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto argv = Argv(args);
+    bool ok = main.Init(static_cast<int>(argv.size()), argv.data());
+    return std::make_pair(ok, ok && main.authorizer()->enforcing());
+  };
+  CHECK(init({}) == std::make_pair(false, false));  // no --key_dir
+  // Keys: a directory only its owner may enter, a private key only its owner may read.
+  const std::string keys = dir.Sub("keys");
+  REQUIRE(mkdir(keys.c_str(), 0700) == 0);
+  auto key = auth::SigningKey::Generate();
+  REQUIRE(WriteSecretFile(keys + "/svc.key", key->PrivateKeyPem()).ok());
+  REQUIRE(WriteSecretFile(keys + "/gateway.pub", key->PublicKeyPem()).ok());
+  CHECK(init({"--key_dir=" + keys}) == std::make_pair(false, false));  // no TLS
+  CHECK(init({"--key_dir=" + keys, "--insecure_development=true"}) ==
+        std::make_pair(true, false));  // open, because told so
+  // TLS files that do not exist are refused by name.
+  CHECK(init({"--key_dir=" + keys, "--tls_cert_file=/no/cert.pem", "--tls_key_file=/no/key",
+              "--tls_ca_file=/no/ca.pem"}) == std::make_pair(false, false));
+  // With keys and TLS from the development CA it starts, enforcing.
+  const std::string ca = dir.Sub("ca");
+  REQUIRE(std::system((std::string(SUNLIGHT_DEV_CA) + " " + ca + " svc >/dev/null").c_str()) == 0);
+  std::vector<std::string> tls = {"--key_dir=" + keys, "--tls_cert_file=" + ca + "/svc.crt",
+                                  "--tls_key_file=" + ca + "/svc.key",
+                                  "--tls_ca_file=" + ca + "/ca.crt"};
+  CHECK(init(tls) == std::make_pair(true, true));
+  // Secrets others may read are refused: the key directory, then a private key.
+  REQUIRE(chmod(keys.c_str(), 0755) == 0);
+  CHECK(init(tls).first == false);
+  REQUIRE(chmod(keys.c_str(), 0700) == 0);
+  REQUIRE(chmod((keys + "/svc.key").c_str(), 0644) == 0);
+  CHECK(init(tls).first == false);
+  REQUIRE(chmod((keys + "/svc.key").c_str(), 0600) == 0);
+  REQUIRE(chmod((ca + "/svc.key").c_str(), 0644) == 0);
+  CHECK(init(tls).first == false);  // the TLS key too
+}
+
 TEST_CASE("ServiceMain: opens the store with the event log, serves, runs periodic work, stops") {
   testing::ScratchDir dir("service-main");
-  ServiceMain main({.name = "svc",
-                    .default_port = 7999,
-                    .column_families = {"things"},
-                    .method_policy = {{"sunlight.events.v1.GetStreamInfoRequest", auth::kAnyone}}});
+  ServiceMain main(
+      {.name = "svc",
+       .default_port = 7999,
+       .column_families = {"things"},
+       .method_policy = {auth::Allow<events::v1::GetStreamInfoRequest>(auth::kAnyone)}});
   main.AddFlag({"extra", "default", "a flag of the service's own"});
   std::vector<std::string> args = {"svc",
                                    "--listen=127.0.0.1:0",
@@ -60,6 +116,7 @@ TEST_CASE("ServiceMain: opens the store with the event log, serves, runs periodi
                                    "--data_dir=" + dir.Sub("data"),
                                    "--sync_writes=false",
                                    "--port_file=" + dir.Sub("port"),
+                                   "--insecure_development=true",
                                    "--extra=given"};
   auto argv = Argv(args);
   REQUIRE(main.Init(static_cast<int>(argv.size()), argv.data()));
@@ -70,7 +127,8 @@ TEST_CASE("ServiceMain: opens the store with the event log, serves, runs periodi
   batch.Put(eventlog::kCursorsColumnFamily, "k", "v");  // the event log's families are there
   REQUIRE(main.store()->Write(batch).ok());
   CHECK(main.authorizer() != nullptr);
-  CHECK(main.signer() == nullptr);  // no key file: not enforcing (logged)
+  CHECK(main.signer() == nullptr);  // --insecure_development: not enforcing (logged)
+  CHECK_FALSE(main.authorizer()->enforcing());
 
   std::atomic<int> ticks{0};
   std::atomic<bool> stopped_hook{false};

@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<Accounts>> Accounts::Open(storage::Store* store, 
     batch.Put(kGatewayMetaFamily, "token_key", *key);
     SUNLIGHT_RETURN_IF_ERROR(store->Write(batch));
   }
-  SUNLIGHT_ASSIGN_OR_RETURN(auto signer, auth::Signer::FromKey(*key));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto signer, auth::HmacSigner::FromKey(*key));
   return std::unique_ptr<Accounts>(new Accounts(store, clock, token_ttl, std::move(signer)));
 }
 

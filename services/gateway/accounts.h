@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sunlight/auth/hmac_signer.h"
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/gateway/v1/gateway.pb.h"
@@ -52,13 +53,13 @@ class Accounts {
 
  private:
   Accounts(storage::Store* store, const Clock* clock, absl::Duration token_ttl,
-           std::shared_ptr<const auth::Signer> signer)
+           std::shared_ptr<const auth::HmacSigner> signer)
       : store_(store), clock_(clock), token_ttl_(token_ttl), signer_(std::move(signer)) {}
 
   storage::Store* store_;
   const Clock* clock_;
   absl::Duration token_ttl_;
-  std::shared_ptr<const auth::Signer> signer_;
+  std::shared_ptr<const auth::HmacSigner> signer_;
   std::mutex failures_mu_;
   absl::flat_hash_map<std::string, std::vector<absl::Time>> failures_;  // by user id
 };

@@ -7,11 +7,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "sunlight/auth/principal.h"
+#include "sunlight/auth/signing_channel.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/server/grpc_status.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
@@ -24,33 +26,42 @@ namespace pb = ::google::protobuf;
 
 class GrpcBackend final : public Backend {
  public:
-  explicit GrpcBackend(const GrpcBackendOptions& options) : deadline_(options.deadline) {
-    auto stub = [](const std::string& target) {
+  explicit GrpcBackend(const GrpcBackendOptions& options)
+      : deadline_(options.deadline), signer_(options.signer) {
+    auto credentials =
+        options.credentials ? options.credentials : grpc::InsecureChannelCredentials();
+    auto stub = [&](const std::string& service, const std::string& target) {
       grpc::ChannelArguments args;
-      return std::make_unique<grpc::GenericStub>(
-          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+      stubs_[service] = {
+          std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(target, credentials, args)),
+          auth::AudienceOfService(service)};
     };
-    stubs_["sunlight.intake.v1.Intake"] = stub(options.intake_target);
-    stubs_["sunlight.workflow.v1.Workflow"] = stub(options.workflow_target);
-    stubs_["sunlight.supervision.v1.Supervision"] = stub(options.supervision_target);
+    stub("sunlight.intake.v1.Intake", options.intake_target);
+    stub("sunlight.workflow.v1.Workflow", options.workflow_target);
+    stub("sunlight.supervision.v1.Supervision", options.supervision_target);
   }
 
   absl::StatusOr<std::unique_ptr<pb::Message>> Call(const pb::MethodDescriptor* method,
                                                     const pb::Message& request,
-                                                    const std::string& token) override {
+                                                    const auth::v1::Principal& principal) override {
     auto stub = stubs_.find(method->service()->full_name());
     if (stub == stubs_.end()) return absl::InternalError("no backend for the method");
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline_));
-    if (!token.empty()) auth::AttachPrincipal(&context, token);
+    absl::Time now = absl::Now();
+    context.set_deadline(absl::ToChronoTime(now + deadline_));
+    if (signer_ != nullptr && !principal.user_id().empty()) {
+      auth::AttachPrincipal(&context, signer_->Sign(principal, stub->second.audience,
+                                                    method->input_type()->full_name(), now,
+                                                    deadline_ + absl::Seconds(5)));
+    }
     std::string bytes = request.SerializeAsString();
     grpc::Slice slice(bytes);
     grpc::ByteBuffer in(&slice, 1), out;
     std::promise<grpc::Status> done;
-    stub->second->UnaryCall(&context,
-                            absl::StrCat("/", method->service()->full_name(), "/", method->name()),
-                            grpc::StubOptions(), &in, &out,
-                            [&](grpc::Status status) { done.set_value(std::move(status)); });
+    stub->second.stub->UnaryCall(
+        &context, absl::StrCat("/", method->service()->full_name(), "/", method->name()),
+        grpc::StubOptions(), &in, &out,
+        [&](grpc::Status status) { done.set_value(std::move(status)); });
     grpc::Status status = done.get_future().get();
     if (!status.ok()) return server::FromGrpcStatus(status);
     std::vector<grpc::Slice> slices;
@@ -66,8 +77,13 @@ class GrpcBackend final : public Backend {
   }
 
  private:
+  struct Service {
+    std::unique_ptr<grpc::GenericStub> stub;
+    std::string audience;  // "intake" of sunlight.intake.v1.Intake
+  };
   absl::Duration deadline_;
-  absl::flat_hash_map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;  // by service
+  std::shared_ptr<const auth::PrincipalSigner> signer_;
+  absl::flat_hash_map<std::string, Service> stubs_;  // by full service name
 };
 
 const pb::MethodDescriptor* Method(const pb::FileDescriptor* file, const char* service,

@@ -3,7 +3,7 @@
 // routes and access rules are tested without starting any backend.
 //
 //   std::unique_ptr<Backend> backend = NewGrpcBackend({.intake_target = "127.0.0.1:7001", ...});
-//   auto response = backend->Call(IntakeMethod("GetCase"), request, token);
+//   auto response = backend->Call(IntakeMethod("GetCase"), request, principal);
 #ifndef SUNLIGHT_SERVICES_GATEWAY_BACKEND_H_
 #define SUNLIGHT_SERVICES_GATEWAY_BACKEND_H_
 
@@ -14,17 +14,20 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/security/credentials.h"
+#include "sunlight/auth/principal.h"
 
 namespace sunlight::gateway {
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  // Calls `method` with `request` (of its input type) for the principal `token` ("" for
-  // none). Returns a new message of the method's output type, or the backend's error.
+  // Calls `method` with `request` (of its input type) for `principal` (none when its
+  // user_id is empty). Returns a new message of the method's output type, or the backend's
+  // error.
   virtual absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Call(
       const google::protobuf::MethodDescriptor* method, const google::protobuf::Message& request,
-      const std::string& token) = 0;
+      const auth::v1::Principal& principal) = 0;
 };
 
 struct GrpcBackendOptions {
@@ -33,6 +36,10 @@ struct GrpcBackendOptions {
   std::string supervision_target;
   // Each call's deadline, by real time (the gateway's clock may be offset or fake).
   absl::Duration deadline = absl::Seconds(10);
+  // Signs the principal for each call, for that service and method; null: none is sent.
+  std::shared_ptr<const auth::PrincipalSigner> signer;
+  // Mutual TLS; insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // The three services over gRPC (one channel each, generic stubs); INTERNAL for a method of

@@ -47,7 +47,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
           : std::shared_ptr<Backend>(NewGrpcBackend({.intake_target = o.intake_target,
                                                      .workflow_target = o.workflow_target,
                                                      .supervision_target = o.supervision_target,
-                                                     .deadline = o.backend_deadline}));
+                                                     .deadline = o.backend_deadline,
+                                                     .signer = o.principal_signer,
+                                                     .credentials = o.channel_credentials}));
   gateway->AddPublicRoutes();
   gateway->AddCatalogueRoutes();
   gateway->AddCaseRoutes();
@@ -192,7 +194,6 @@ HttpResponse Gateway::Serve(Call& call) {
       return fail(s, field);
     }
   }
-  call.token = BackendToken(call.principal);
   if (route.stream) return route.stream(call);
 
   // The request message: JSON body, then query arguments, then path parameters.
@@ -243,7 +244,7 @@ HttpResponse Gateway::Serve(Call& call) {
 absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
                                                              const pb::MethodDescriptor* method,
                                                              const pb::Message& request) {
-  return backend_->Call(method, request, call.token);
+  return backend_->Call(method, request, call.principal);
 }
 
 void Gateway::Audit(const Call& call, const std::string& action, const std::string& target,

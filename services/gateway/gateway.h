@@ -38,8 +38,11 @@ struct GatewayOptions {
   // The backends; when null, the three services over gRPC at the targets above. Tests give a
   // fake to test routes and access rules without starting any backend.
   std::shared_ptr<Backend> backend;
-  // Signs the principal sent to the backends; null when the backends run open.
-  std::shared_ptr<const auth::Signer> principal_signer;
+  // Signs the principal of each backend call (the gateway's own key); null when the backends
+  // run open (insecure development).
+  std::shared_ptr<const auth::PrincipalSigner> principal_signer;
+  // Mutual TLS to the backends; insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
   absl::Duration token_ttl = absl::Minutes(30);
   absl::Duration backend_deadline = absl::Seconds(10);
   // Public endpoints' token buckets and the wrong query code counts.
@@ -95,7 +98,6 @@ class Gateway {
 
   // Access (gateway_access.cc). The principal signed for the backends, valid for one call;
   // empty when not signing.
-  std::string BackendToken(const auth::v1::Principal& principal) const;
   // Whether the caller may see a case (404 with one message when not).
   absl::Status RequireCaseVisible(const Call& call, const std::string& case_id,
                                   bool owning_department_only);

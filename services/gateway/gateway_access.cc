@@ -1,5 +1,5 @@
 // Who may see what: a case (its department, or a department with a step of it), a notice,
-// the scopes routes put on requests, and the principal signed for the backends.
+// and the scopes routes put on requests.
 #include "gateway_routes.h"
 #include "sunlight/base/proto_time.h"
 
@@ -7,15 +7,6 @@ namespace sunlight::gateway {
 
 namespace pb = ::google::protobuf;
 using auth::v1::Principal;
-
-std::string Gateway::BackendToken(const Principal& principal) const {
-  if (options_.principal_signer == nullptr) return "";
-  Principal for_backend = principal;
-  for_backend.clear_session_id();
-  *for_backend.mutable_expires_at() =
-      ToProto(clock_->Now() + options_.backend_deadline + absl::Seconds(30));
-  return options_.principal_signer->SignPrincipal(for_backend);
-}
 
 absl::Status Gateway::RequireCaseVisible(const Call& call, const std::string& case_id,
                                          bool owning_department_only) {

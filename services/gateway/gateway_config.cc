@@ -34,8 +34,9 @@ std::vector<server::FlagSpec> GatewayFlags() {
   };
 }
 
-absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(const server::Config& config,
-                                                       std::shared_ptr<const auth::Signer> signer) {
+absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
+    const server::Config& config, std::shared_ptr<const auth::PrincipalSigner> signer,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration token_ttl, config.GetDuration("token_ttl"));
   SUNLIGHT_ASSIGN_OR_RETURN(int64_t rate, config.GetInt("public_rate"));
   SUNLIGHT_ASSIGN_OR_RETURN(int64_t burst, config.GetInt("public_burst"));
@@ -43,12 +44,13 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(const server::Config& con
     return absl::InvalidArgumentError("--public_rate and --public_burst must be positive");
   }
   if (signer == nullptr) {
-    LogWarning("gateway", "no --principal_key_file: backends receive no signed principal");
+    LogWarning("gateway", "no gateway.key in --key_dir: backends receive no signed principal");
   }
   return GatewayOptions{.intake_target = config.Get("intake"),
                         .workflow_target = config.Get("workflow"),
                         .supervision_target = config.Get("supervision"),
                         .principal_signer = std::move(signer),
+                        .channel_credentials = std::move(credentials),
                         .token_ttl = token_ttl,
                         .limits = {.public_requests_per_s = static_cast<double>(rate),
                                    .public_burst = static_cast<double>(burst)},

@@ -21,8 +21,9 @@ namespace sunlight::gateway {
 std::vector<server::FlagSpec> GatewayFlags();
 
 // Options from the flags; INVALID_ARGUMENT naming a malformed or non-positive one.
-absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(const server::Config& config,
-                                                       std::shared_ptr<const auth::Signer> signer);
+absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
+    const server::Config& config, std::shared_ptr<const auth::PrincipalSigner> signer,
+    std::shared_ptr<grpc::ChannelCredentials> credentials);
 absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config);
 
 // Creates the users of a file (one CreateUserRequest as JSON per line; # comments) that do

@@ -76,7 +76,6 @@ void Gateway::AddPublicRoutes() {
       const auto& found = static_cast<const iv1::QueryProgressResponse&>(**progress);
       iv1::ReceiveSupplementRequest receive;
       call.principal.set_user_id(absl::StrCat("applicant:", request.case_number()));
-      call.token = BackendToken(call.principal);
       receive.mutable_actor()->set_id(call.principal.user_id());
       receive.mutable_actor()->set_role(auth::kApplicant);
       receive.set_case_id(found.case_id());

@@ -39,7 +39,7 @@ class FakeBackend final : public Backend {
 
   absl::StatusOr<std::unique_ptr<pb::Message>> Call(const pb::MethodDescriptor* method,
                                                     const pb::Message& request,
-                                                    const std::string&) override {
+                                                    const auth::v1::Principal&) override {
     calls.push_back({method->full_name(), std::unique_ptr<pb::Message>(request.New())});
     calls.back().second->CopyFrom(request);
     auto it = handlers_.find(method->full_name());

@@ -276,13 +276,18 @@ TEST_CASE_METHOD(GatewayFixture,
                                      grpc::InsecureChannelCredentials());
   auto intake_stub = intake::v1::Intake::NewStub(channel);
   auto streams = events::v1::EventStream::NewStub(channel);
-  auto token_for = [&](const common::v1::Actor& actor, absl::Duration ttl = absl::Minutes(1)) {
+  auto principal_of = [](const common::v1::Actor& actor) {
     auth::v1::Principal principal;
     principal.set_user_id(actor.id());
     principal.set_role(actor.role());
     principal.set_department_id(actor.department_id());
-    *principal.mutable_expires_at() = ToProto(clock.Now() + ttl);
-    return signer->SignPrincipal(principal);
+    return principal;
+  };
+  // A token for calling `request`'s method of intake, as the gateway signs it.
+  auto token_for = [&](const common::v1::Actor& actor, const pb::Message& request,
+                       absl::Duration ttl = absl::Seconds(30)) {
+    return signer->Sign(principal_of(actor), "intake", request.GetDescriptor()->full_name(),
+                        absl::Now(), ttl);
   };
   auto call = [&](const std::string& token, auto method, const auto& request, auto* response) {
     grpc::ClientContext context;
@@ -298,24 +303,42 @@ TEST_CASE_METHOD(GatewayFixture,
   inspector.set_role("inspector");
 
   intake::v1::SubmitCaseResponse submitted;
-  REQUIRE(call(token_for(clerk), &intake::v1::Intake::Stub::SubmitCase, SubmitRequest("k1"),
+  auto submit = SubmitRequest("k1");
+  REQUIRE(call(token_for(clerk, submit), &intake::v1::Intake::Stub::SubmitCase, submit,
                &submitted) == grpc::StatusCode::OK);
   intake::v1::GetCaseRequest get;
   get.set_case_id(submitted.case_().case_id());
   intake::v1::GetCaseResponse got;
   CHECK(call("", &intake::v1::Intake::Stub::GetCase, get, &got) ==
         grpc::StatusCode::UNAUTHENTICATED);
-  auto other_key = auth::Signer::FromKey(std::string(32, 'o')).value();
-  auth::v1::Principal forged;
-  forged.set_user_id("insp");
-  forged.set_role("inspector");
-  *forged.mutable_expires_at() = ToProto(clock.Now() + absl::Minutes(1));
-  CHECK(call(other_key->SignPrincipal(forged), &intake::v1::Intake::Stub::GetCase, get, &got) ==
-        grpc::StatusCode::UNAUTHENTICATED);
-  CHECK(call(token_for(inspector, -absl::Seconds(1)), &intake::v1::Intake::Stub::GetCase, get,
+  // Signed with a key intake does not trust, though it says "gateway".
+  auth::PrincipalSigner impostor(auth::kGatewayIssuer, auth::SigningKey::Generate());
+  CHECK(call(impostor.Sign(principal_of(inspector), "intake", "sunlight.intake.v1.GetCaseRequest",
+                           absl::Now()),
+             &intake::v1::Intake::Stub::GetCase, get, &got) == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(call(token_for(inspector, get, -absl::Seconds(1)), &intake::v1::Intake::Stub::GetCase, get,
              &got) == grpc::StatusCode::UNAUTHENTICATED);
-  CHECK(call(token_for(inspector), &intake::v1::Intake::Stub::GetCase, get, &got) ==
-        grpc::StatusCode::OK);
+  // Finding 2 of the security review: a principal was good for any service and any method,
+  // as often as it was sent, and any service could sign for a person.
+  const std::string good = token_for(inspector, get);
+  CHECK(call(good, &intake::v1::Intake::Stub::GetCase, get, &got) == grpc::StatusCode::OK);
+  CHECK(call(good, &intake::v1::Intake::Stub::GetCase, get, &got) ==
+        grpc::StatusCode::UNAUTHENTICATED);  // replayed
+  CHECK(call(signer->Sign(principal_of(inspector), "workflow", "sunlight.intake.v1.GetCaseRequest",
+                          absl::Now()),
+             &intake::v1::Intake::Stub::GetCase, get,
+             &got) == grpc::StatusCode::UNAUTHENTICATED);  // for workflow, not intake
+  intake::v1::ListCasesRequest list_all;
+  CHECK(call(token_for(inspector, list_all), &intake::v1::Intake::Stub::GetCase, get, &got) ==
+        grpc::StatusCode::UNAUTHENTICATED);  // for ListCases, not GetCase
+  auto supervision_key = auth::SigningKey::Generate();
+  verifier_for_test->Trust("supervision",
+                           auth::VerifyingKey::FromPem(supervision_key->PublicKeyPem()).value());
+  auth::PrincipalSigner supervision_signer("supervision", supervision_key);
+  CHECK(call(supervision_signer.Sign(principal_of(inspector), "intake",
+                                     "sunlight.intake.v1.GetCaseRequest", absl::Now()),
+             &intake::v1::Intake::Stub::GetCase, get,
+             &got) == grpc::StatusCode::PERMISSION_DENIED);  // a service acting for a person
 
   intake::v1::AcceptCaseRequest accept;
   accept.set_case_id(submitted.case_().case_id());
@@ -324,39 +347,46 @@ TEST_CASE_METHOD(GatewayFixture,
   // An inspector may not accept; a clerk may not act in another's name; another
   // department's clerk is told the case does not exist.
   *accept.mutable_actor() = inspector;
-  CHECK(call(token_for(inspector), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
-        grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(call(token_for(inspector, accept), &intake::v1::Intake::Stub::AcceptCase, accept,
+             &accepted) == grpc::StatusCode::PERMISSION_DENIED);
   *accept.mutable_actor() = clerk;
-  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
-        grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(call(token_for(tax_clerk, accept), &intake::v1::Intake::Stub::AcceptCase, accept,
+             &accepted) == grpc::StatusCode::PERMISSION_DENIED);
   *accept.mutable_actor() = tax_clerk;
-  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
-        grpc::StatusCode::NOT_FOUND);
+  CHECK(call(token_for(tax_clerk, accept), &intake::v1::Intake::Stub::AcceptCase, accept,
+             &accepted) == grpc::StatusCode::NOT_FOUND);
   intake::v1::ListCasesRequest list;
   list.set_department_id("market");
   intake::v1::ListCasesResponse listed;
-  CHECK(call(token_for(tax_clerk), &intake::v1::Intake::Stub::ListCases, list, &listed) ==
+  CHECK(call(token_for(tax_clerk, list), &intake::v1::Intake::Stub::ListCases, list, &listed) ==
         grpc::StatusCode::PERMISSION_DENIED);
   *accept.mutable_actor() = clerk;
-  CHECK(call(token_for(clerk), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
+  CHECK(call(token_for(clerk, accept), &intake::v1::Intake::Stub::AcceptCase, accept, &accepted) ==
         grpc::StatusCode::OK);
 
-  // Event streams are for services (and administrators), not for staff.
+  // Event streams are for the services that consume them (and administrators), not staff.
   events::v1::GetStreamInfoRequest info_request;
   events::v1::StreamInfo info;
-  {
+  auto stream_call = [&](const std::string& token) {
     grpc::ClientContext context;
-    auth::AttachPrincipal(&context, token_for(clerk));
-    CHECK(streams->GetStreamInfo(&context, info_request, &info).error_code() ==
-          grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    grpc::ClientContext context;
-    auth::AttachPrincipal(&context, signer->SignPrincipal(auth::ServicePrincipal(
-                                        "supervision", clock.Now(), absl::Minutes(1))));
-    CHECK(streams->GetStreamInfo(&context, info_request, &info).ok());
-    CHECK(info.last_sequence() > 0);
-  }
+    auth::AttachPrincipal(&context, token);
+    return streams->GetStreamInfo(&context, info_request, &info).error_code();
+  };
+  CHECK(stream_call(signer->Sign(principal_of(clerk), "intake",
+                                 "sunlight.events.v1.GetStreamInfoRequest", absl::Now())) ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // A service this stream does not list (only the gateway reads it here).
+  CHECK(stream_call(supervision_signer.Sign(auth::ServicePrincipal("supervision"), "intake",
+                                            "sunlight.events.v1.GetStreamInfoRequest",
+                                            absl::Now())) == grpc::StatusCode::PERMISSION_DENIED);
+  // A service may not sign for another.
+  CHECK(stream_call(supervision_signer.Sign(auth::ServicePrincipal("gateway"), "intake",
+                                            "sunlight.events.v1.GetStreamInfoRequest",
+                                            absl::Now())) == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(stream_call(signer->Sign(auth::ServicePrincipal("gateway"), "intake",
+                                 "sunlight.events.v1.GetStreamInfoRequest", absl::Now())) ==
+        grpc::StatusCode::OK);
+  CHECK(info.last_sequence() > 0);
 }
 
 // Turns a route pattern of the OpenAPI document into a regular expression for paths.

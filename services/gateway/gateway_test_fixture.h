@@ -43,19 +43,30 @@ struct GatewayFixture : testing::SuiteFixture {
   GatewayFixture() {
     // Not started: tests hand it supervision's events (LiveEventsFrom).
     live = std::make_unique<LiveEvents>(LiveEventsOptions{});
-    // The backends verify the principals the gateway signs, as in production.
-    signer = auth::Signer::FromKey(std::string(32, 'k')).value();
-    auth::MethodPolicy policy = intake::IntakeMethodPolicy();
-    policy.merge(workflow::WorkflowMethodPolicy());
-    policy.merge(supervision::SupervisionMethodPolicy());
-    policy.merge(eventlog::StreamMethodPolicy());
-    authorizer = std::make_unique<auth::Authorizer>(signer, &clock, std::move(policy));
-    intake_service = std::make_unique<intake::IntakeGrpcService>(intake.get(), authorizer.get());
-    workflow_service = std::make_unique<workflow::WorkflowGrpcService>(wf.get(), authorizer.get());
-    supervision_service =
-        std::make_unique<supervision::SupervisionGrpcService>(sv.get(), authorizer.get());
-    stream_service =
-        std::make_unique<eventlog::EventStreamService>(&intake->event_log(), authorizer.get());
+    // The backends verify the principals the gateway signs, as in production: each service
+    // its own, with its own policy.
+    gateway_key = auth::SigningKey::Generate();
+    signer = std::make_shared<auth::PrincipalSigner>(auth::kGatewayIssuer, gateway_key);
+    auto verifier = std::make_shared<auth::PrincipalVerifier>();
+    verifier_for_test = verifier;
+    verifier->Trust(auth::kGatewayIssuer,
+                    auth::VerifyingKey::FromPem(gateway_key->PublicKeyPem()).value());
+    auto authorize = [&](const char* service, auth::MethodPolicy policy) {
+      policy.merge(eventlog::StreamMethodPolicy({"gateway"}));
+      // Principals live by real time (the gateway signs them so), whatever the fake clock says.
+      return std::make_unique<auth::Authorizer>(service, verifier, &real_clock, std::move(policy));
+    };
+    intake_authorizer = authorize("intake", intake::IntakeMethodPolicy());
+    workflow_authorizer = authorize("workflow", workflow::WorkflowMethodPolicy());
+    supervision_authorizer = authorize("supervision", supervision::SupervisionMethodPolicy());
+    intake_service =
+        std::make_unique<intake::IntakeGrpcService>(intake.get(), intake_authorizer.get());
+    workflow_service =
+        std::make_unique<workflow::WorkflowGrpcService>(wf.get(), workflow_authorizer.get());
+    supervision_service = std::make_unique<supervision::SupervisionGrpcService>(
+        sv.get(), supervision_authorizer.get());
+    stream_service = std::make_unique<eventlog::EventStreamService>(&intake->event_log(),
+                                                                    intake_authorizer.get());
     host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
     host->AddService(intake_service.get());
     host->AddService(workflow_service.get());
@@ -126,8 +137,12 @@ struct GatewayFixture : testing::SuiteFixture {
   }
 
   std::unique_ptr<LiveEvents> live;
-  std::shared_ptr<const auth::Signer> signer;
-  std::unique_ptr<auth::Authorizer> authorizer;
+  SystemClock real_clock;
+  std::shared_ptr<const auth::SigningKey> gateway_key;
+  std::shared_ptr<const auth::PrincipalSigner> signer;
+  // The backends' verifier; a test may trust more identities (before the calls it makes).
+  std::shared_ptr<auth::PrincipalVerifier> verifier_for_test;
+  std::unique_ptr<auth::Authorizer> intake_authorizer, workflow_authorizer, supervision_authorizer;
   std::unique_ptr<intake::IntakeGrpcService> intake_service;
   std::unique_ptr<eventlog::EventStreamService> stream_service;
   std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;

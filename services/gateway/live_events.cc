@@ -12,7 +12,7 @@ LiveEvents::~LiveEvents() { Stop(); }
 
 void LiveEvents::Start() {
   subscriber_ = eventlog::Follow(
-      "gateway", options_.signer, options_.supervision_target, "supervision",
+      "gateway", options_.signer, options_.credentials, options_.supervision_target, "supervision",
       [this] { return Cursor(); },
       [this](const std::vector<events::v1::CaseEvent>& batch) { return Apply(batch); });
   subscriber_->Start();
@@ -38,11 +38,13 @@ absl::StatusOr<uint64_t> LiveEvents::Cursor() {
     if (cursor_known_) return cursor_;
   }
   // First connection: start at the stream's end (the console wants what happens next).
-  auto stub = events::v1::EventStream::NewStub(
-      grpc::CreateChannel(options_.supervision_target, grpc::InsecureChannelCredentials()));
+  auto stub = events::v1::EventStream::NewStub(grpc::CreateChannel(
+      options_.supervision_target,
+      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  auth::ServiceCallHook(options_.signer, "gateway")(&context);
+  auth::ServiceCallSigner(options_.signer, "supervision")(
+      &context, events::v1::GetStreamInfoRequest::descriptor()->full_name());
   events::v1::StreamInfo info;
   grpc::Status s = stub->GetStreamInfo(&context, events::v1::GetStreamInfoRequest(), &info);
   if (!s.ok()) {

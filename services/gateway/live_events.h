@@ -39,7 +39,9 @@ namespace sunlight::gateway {
 struct LiveEventsOptions {
   std::string supervision_target;
   // Signs the gateway's service principal for the subscription (null: none).
-  std::shared_ptr<const auth::Signer> signer;
+  std::shared_ptr<const auth::PrincipalSigner> signer;
+  // Mutual TLS to supervision; insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Alerts kept for listeners that are behind; older ones are skipped.
   size_t max_kept_alerts = 1024;
 };

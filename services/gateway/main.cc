@@ -16,12 +16,15 @@ int main(int argc, char** argv) {
   if (!main.Init(argc, argv)) return main.exit_code();
   auto repaired = gw::RepairAuditLogIfAsked(main.config(), main.store(), main.clock()->Now());
   if (!repaired.ok() || *repaired) return repaired.ok() ? 0 : main.Fail(repaired.status());
-  auto options = gw::GatewayOptionsFromFlags(main.config(), main.signer());
+  auto options =
+      gw::GatewayOptionsFromFlags(main.config(), main.signer(), main.channel_credentials());
   if (!options.ok()) return main.Fail(options.status());
   auto http_options = gw::HttpOptionsFromFlags(main.config());
   if (!http_options.ok()) return main.Fail(http_options.status());
   // The console's live board and alerts follow supervision's event stream.
-  gw::LiveEvents live({.supervision_target = options->supervision_target, .signer = main.signer()});
+  gw::LiveEvents live({.supervision_target = options->supervision_target,
+                       .signer = main.signer(),
+                       .credentials = main.channel_credentials()});
   live.Start();
   options->live_events = &live;
   auto gateway = gw::Gateway::Open(main.store(), main.clock(), *options);
@@ -36,11 +39,11 @@ int main(int argc, char** argv) {
   auto http =
       gw::HttpServer::Start(*http_options, [g](const gw::HttpRequest& r) { return g->Handle(r); });
   if (!http.ok()) return main.Fail(http.status());
-  auto exchange =
-      gw::ExchangeEndpoint::Start(main.config(), main.store(),
-                                  {options->intake_target, options->workflow_target,
-                                   options->supervision_target, options->principal_signer},
-                                  &main.host().registry());
+  auto exchange = gw::ExchangeEndpoint::Start(
+      main.config(), main.store(),
+      {options->intake_target, options->workflow_target, options->supervision_target,
+       options->principal_signer, main.channel_credentials()},
+      &main.host().registry());
   if (!exchange.ok()) return main.Fail(exchange.status());
   if (auto s = sunlight::server::WritePortFile(main.flag("http_port_file"), (*http)->port());
       !s.ok()) {

@@ -25,7 +25,6 @@ struct Gateway::Call {
   const Route* route = nullptr;
   absl::flat_hash_map<std::string, std::string> path_params;
   Principal principal;  // the caller (an applicant principal on public routes)
-  std::string token;    // signed principal for the backends
   // Set by a route that shows personal data in full: audited as a read.
   bool full_personal_data = false;
   std::string target;

@@ -27,7 +27,8 @@ TEST_CASE(
     "event sequence") {
   testing::ScratchDir dir("intake-crash");
   std::mt19937 rng(20261122);
-  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY, CalendarFlags());
+  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY,
+                                 CalendarFlags({"--insecure_development=true"}));
   REQUIRE(intake.Start().ok());
   SeedCatalogue(*v1::Intake::NewStub(intake.channel()));
   intake.Kill();  // SIGKILL here too: the catalogue was acknowledged, so it must survive.

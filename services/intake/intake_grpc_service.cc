@@ -5,16 +5,18 @@
 
 namespace sunlight::intake {
 
+// The gateway calls these for people; as a service only to publish the items a provincial
+// platform pushes down. Other services read the stream only.
 auth::MethodPolicy IntakeMethodPolicy() {
-  constexpr uint32_t kConfigure = auth::kAdministrators | auth::kServices;
-  constexpr uint32_t kRead = auth::kSignedIn | auth::kServices;
-  constexpr uint32_t kWindow = auth::kStaff | auth::kServices;
+  constexpr uint32_t kConfigure = auth::kAdministrators;
+  constexpr uint32_t kRead = auth::kSignedIn;
+  constexpr uint32_t kWindow = auth::kStaff;
   return {
       auth::Allow<v1::UpsertDepartmentRequest>(kConfigure),
       auth::Allow<v1::ListDepartmentsRequest>(kRead),
       auth::Allow<v1::UpsertWindowRequest>(kConfigure),
       auth::Allow<v1::ListWindowsRequest>(kRead),
-      auth::Allow<v1::PublishItemVersionRequest>(kConfigure),
+      auth::Allow<v1::PublishItemVersionRequest>(kConfigure, {auth::kGatewayIssuer}),
       auth::Allow<v1::GetItemRequest>(auth::kAnyone),
       auth::Allow<v1::ListItemsRequest>(auth::kAnyone),
       auth::Allow<v1::SubmitCaseRequest>(kWindow | auth::kApplicants),

@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
                                       .default_port = 7001,
                                       .column_families = sunlight::intake::IntakeColumnFamilies(),
                                       .method_policy = sunlight::intake::IntakeMethodPolicy(),
-                                      .calendar = true});
+                                      .calendar = true,
+                                      .stream_readers = {"workflow", "supervision", "gateway"}});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto intake = sunlight::intake::Intake::Open(main.store(), main.calendar(), main.clock());
   if (!intake.ok()) return main.Fail(intake.status());

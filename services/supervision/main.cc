@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
                                       .default_port = 7003,
                                       .column_families = sv::SupervisionColumnFamilies(),
                                       .method_policy = sv::SupervisionMethodPolicy(),
-                                      .calendar = true});
+                                      .calendar = true,
+                                      .stream_readers = {"gateway"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"alert_file", "./data/alerts.jsonl", "file sink for alerts (a JSON line each)"});

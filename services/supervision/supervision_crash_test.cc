@@ -25,18 +25,20 @@ namespace iv1 = ::sunlight::intake::v1;
 TEST_CASE("SIGKILL during ingestion and firing loses and repeats no transition") {
   testing::ScratchDir dir("supervision-crash");
   std::mt19937 rng(2211);
-  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY, intake::CalendarFlags());
+  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY,
+                                 intake::CalendarFlags({"--insecure_development=true"}));
   REQUIRE(intake.Start().ok());
   auto intake_stub = iv1::Intake::NewStub(intake.channel());
   intake::SeedCatalogue(*intake_stub);
-  testing::ServiceProcess workflow(dir, "workflow", SUNLIGHT_WORKFLOW_BINARY,
-                                   intake::CalendarFlags({"--intake=" + intake.target()}));
+  testing::ServiceProcess workflow(
+      dir, "workflow", SUNLIGHT_WORKFLOW_BINARY,
+      intake::CalendarFlags({"--insecure_development=true", "--intake=" + intake.target()}));
   REQUIRE(workflow.Start().ok());
   testing::ServiceProcess supervision(
       dir, "supervision", SUNLIGHT_SUPERVISION_BINARY,
-      intake::CalendarFlags({"--intake=" + intake.target(), "--workflow=" + workflow.target(),
-                             "--clock_offset=720h", "--tick=20ms",
-                             "--alert_file=" + dir.Sub("alerts.jsonl")}));
+      intake::CalendarFlags({"--insecure_development=true", "--intake=" + intake.target(),
+                             "--workflow=" + workflow.target(), "--clock_offset=720h",
+                             "--tick=20ms", "--alert_file=" + dir.Sub("alerts.jsonl")}));
 
   std::vector<std::string> cases;
   for (int round = 0; round < 4; ++round) {

@@ -2,9 +2,10 @@
 
 namespace sunlight::supervision {
 
+// No service calls these: the gateway calls them for people; services read the stream only.
 auth::MethodPolicy SupervisionMethodPolicy() {
-  constexpr uint32_t kRead = auth::kSignedIn | auth::kServices;
-  constexpr uint32_t kConfigure = auth::kAdministrators | auth::kServices;
+  constexpr uint32_t kRead = auth::kSignedIn;
+  constexpr uint32_t kConfigure = auth::kAdministrators;
   return {
       auth::Allow<v1::GetLightBoardRequest>(kRead),
       auth::Allow<v1::ListClocksRequest>(kRead),

@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
                                       .default_port = 7002,
                                       .column_families = wf::WorkflowColumnFamilies(),
                                       .method_policy = wf::WorkflowMethodPolicy(),
-                                      .calendar = true});
+                                      .calendar = true,
+                                      .stream_readers = {"supervision", "gateway"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto workflow = wf::Workflow::Open(main.store(), main.calendar(), main.clock());

@@ -41,12 +41,14 @@ iv1::ItemDefinition HandleAndApprove() {
 TEST_CASE("SIGKILL while consuming and while serving loses no case and no acknowledged action") {
   testing::ScratchDir dir("workflow-crash");
   std::mt19937 rng(1122);
-  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY, intake::CalendarFlags());
+  testing::ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY,
+                                 intake::CalendarFlags({"--insecure_development=true"}));
   REQUIRE(intake.Start().ok());
   auto intake_stub = iv1::Intake::NewStub(intake.channel());
   intake::SeedCatalogue(*intake_stub, HandleAndApprove());
-  testing::ServiceProcess workflow(dir, "workflow", SUNLIGHT_WORKFLOW_BINARY,
-                                   intake::CalendarFlags({"--intake=" + intake.target()}));
+  testing::ServiceProcess workflow(
+      dir, "workflow", SUNLIGHT_WORKFLOW_BINARY,
+      intake::CalendarFlags({"--insecure_development=true", "--intake=" + intake.target()}));
 
   // 1. Kill the workflow while it consumes a stream of acceptances.
   std::vector<std::string> accepted;

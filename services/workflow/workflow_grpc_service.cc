@@ -2,8 +2,9 @@
 
 namespace sunlight::workflow {
 
+// No service calls these: the gateway calls them for people; services read the stream only.
 auth::MethodPolicy WorkflowMethodPolicy() {
-  constexpr uint32_t kDepartment = auth::kStaff | auth::kServices;
+  constexpr uint32_t kDepartment = auth::kStaff;
   return {
       auth::Allow<v1::ClaimStepRequest>(kDepartment),
       auth::Allow<v1::CompleteStepRequest>(kDepartment),
@@ -11,10 +12,9 @@ auth::MethodPolicy WorkflowMethodPolicy() {
       auth::Allow<v1::StartSpecialProcedureRequest>(kDepartment),
       auth::Allow<v1::EndSpecialProcedureRequest>(kDepartment),
       auth::Allow<v1::ApproveExtensionRequest>(kDepartment),
-      // Departments' own systems report through a service principal.
       auth::Allow<v1::ReportExternalStepRequest>(kDepartment),
-      auth::Allow<v1::GetProcessRequest>(auth::kSignedIn | auth::kServices),
-      auth::Allow<v1::ListWorkQueueRequest>(auth::kStaff | auth::kInspectors | auth::kServices),
+      auth::Allow<v1::GetProcessRequest>(auth::kSignedIn),
+      auth::Allow<v1::ListWorkQueueRequest>(auth::kStaff | auth::kInspectors),
   };
 }
 

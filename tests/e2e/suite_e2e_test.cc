@@ -1,6 +1,7 @@
 // End to end, over real sockets: the real intake, workflow, supervision and gateway binaries,
-// each on port 0 with its own store, signing and verifying principals with one key. Everything
-// the test does goes through the gateway's REST API, as a front-end would.
+// each on port 0 with its own store, its own principal key and its own certificate (mutual TLS
+// between all of them). Everything the test does goes through the gateway's REST API, as a
+// front-end would.
 //
 // Supervision runs with --clock_offset=720h: it sees every clock thirty days later than the
 // others do, so the case accepted here is red when supervision ingests it.
@@ -14,9 +15,12 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "sunlight/auth/signing_channel.h"
+#include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/testing/http_client.h"
 #include "sunlight/testing/service_process.h"
+#include "sunlight/testing/suite_secrets.h"
 #include "sunlight/testing/test_support.h"
 
 namespace sunlight {
@@ -49,11 +53,8 @@ const pb::Value& Field(const pb::Struct& s, const std::string& name) {
 }
 
 struct Suite {
-  Suite() : dir("suite-e2e") {
-    {
-      std::ofstream key(dir.Sub("principal.key"));
-      key << "e2e-test-key-of-at-least-thirty-two-bytes";
-    }
+  Suite() : dir("suite-e2e"), secrets(dir, {"intake", "workflow", "supervision", "gateway"}) {
+    REQUIRE(secrets.status().ok());
     {
       std::ofstream users(dir.Sub("users.jsonl"));
       users << R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-e2e-pass"})"
@@ -83,13 +84,13 @@ struct Suite {
               {http_port_file()});
   }
 
-  // Starts a binary on its own store with the suite's flags (unsynced writes, the principal
-  // key); waits for its port files.
+  // Starts a binary on its own store with the suite's flags (unsynced writes, its keys and
+  // certificate); waits for its port files.
   std::unique_ptr<ServiceProcess> Start(const std::string& name, const char* binary,
                                         std::vector<std::string> args,
                                         std::vector<std::string> other_port_files = {}) {
     args.push_back("--sync_writes=false");
-    args.push_back("--principal_key_file=" + dir.Sub("principal.key"));
+    for (auto& flag : secrets.ServiceFlags(name)) args.push_back(flag);
     auto process = std::make_unique<ServiceProcess>(dir, name, binary, std::move(args),
                                                     std::move(other_port_files));
     absl::Status started = process->Start();
@@ -129,6 +130,7 @@ struct Suite {
   }
 
   testing::ScratchDir dir;
+  testing::SuiteSecrets secrets;
   std::unique_ptr<ServiceProcess> intake, workflow, supervision, gateway;
   std::unique_ptr<HttpClient> http;
 };
@@ -262,6 +264,40 @@ TEST_CASE(
   const std::string again = suite.Login("admin", "admin-e2e-pass");
   verified = suite.Expect(200, "GET", "/v1/audit:verify", "", again);
   CHECK(Field(verified, "intact").bool_value());
+}
+
+// Finding 4 of the security review: every gRPC channel was plain text. Now a service with
+// TLS configured refuses plain text, a certificate of another CA and a revoked certificate.
+TEST_CASE("over real sockets a service refuses plaintext and foreign or revoked certificates") {
+  testing::ScratchDir dir("suite-tls");
+  testing::SuiteSecrets secrets(dir, {"intake", "gateway", "revoked"});
+  REQUIRE(secrets.status().ok());
+  testing::ScratchDir other_dir("suite-tls-other");
+  testing::SuiteSecrets other_ca(other_dir, {"gateway"});  // same names, another CA
+  REQUIRE(other_ca.status().ok());
+  REQUIRE(secrets.Revoke("revoked").ok());
+  std::vector<std::string> args = secrets.ServiceFlags("intake");
+  args.push_back(std::string("--calendar=") + SUNLIGHT_CALENDAR_FILE);
+  args.push_back("--sync_writes=false");
+  ServiceProcess intake(dir, "intake", SUNLIGHT_INTAKE_BINARY, args);
+  REQUIRE(intake.Start().ok());
+  auto list_items = [&](std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    REQUIRE(credentials != nullptr);
+    auto channel = auth::SigningChannel(intake.target(), credentials, secrets.Signer("gateway"),
+                                        auth::ServicePrincipal("gateway"));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    intake::v1::ListDepartmentsResponse response;
+    return intake::v1::Intake::NewStub(channel)
+        ->ListDepartments(&context, intake::v1::ListDepartmentsRequest(), &response)
+        .error_code();
+  };
+  // The gateway's certificate gets through TLS (its service principal is then refused by
+  // the method policy: people only).
+  CHECK(list_items(secrets.Credentials("gateway")) == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(list_items(grpc::InsecureChannelCredentials()) == grpc::StatusCode::UNAVAILABLE);
+  CHECK(list_items(other_ca.Credentials("gateway")) == grpc::StatusCode::UNAVAILABLE);
+  CHECK(list_items(secrets.Credentials("revoked")) == grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

@@ -10,8 +10,10 @@
 // Global flags (before or after the command): --intake=host:port (env SUNLIGHT_INTAKE,
 // default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role= (env
 // SUNLIGHT_ROLE, default window_clerk), --department= (env SUNLIGHT_DEPARTMENT), and
-// --principal_key_file= (env SUNLIGHT_PRINCIPAL_KEY_FILE): with it, every call carries a
-// principal for the actor, signed with the suite's key.
+// --key_file= (env SUNLIGHT_KEY_FILE): the CLI's own Ed25519 key (cli.key); with it every
+// call carries a principal for the actor, which the services accept only where an
+// administrator has put cli.pub in their key directory. --tls_cert_file=, --tls_key_file=,
+// --tls_ca_file= (env SUNLIGHT_TLS_CERT_FILE, ...): mutual TLS to the services.
 #include <cctype>
 #include <fstream>
 #include <iostream>
@@ -26,11 +28,13 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/auth/principal.h"
+#include "sunlight/auth/signing_channel.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/utf8.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/service_host.h"
+#include "sunlight/server/tls.h"
 #include "sunlight/supervision/v1/supervision.grpc.pb.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
 
@@ -79,14 +83,6 @@ std::string Env(const char* name, const std::string& fallback) {
   return v ? v : fallback;
 }
 
-// The signed principal every call carries; empty when no key file is given (services that
-// run without one accept unsigned calls).
-std::string g_principal_token;
-
-void Authenticate(grpc::ClientContext* context) {
-  if (!g_principal_token.empty()) sunlight::auth::AttachPrincipal(context, g_principal_token);
-}
-
 void Print(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -105,7 +101,7 @@ int Report(const grpc::Status& status) {
 
 int Usage() {
   std::cerr << R"(usage: sunlight [--intake=host:port] [--actor=id] [--role=R] [--department=D]
-                [--principal_key_file=F] COMMAND ...
+                [--key_file=F] [--tls_cert_file=F --tls_key_file=F --tls_ca_file=F] COMMAND ...
 commands:
   load-catalogue FILE                      departments, windows and items from a JSON file
   items [--department=D]                   latest version of every item
@@ -191,7 +187,6 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   auto actor = MakeActor(args);
   for (const auto& department : file.departments()) {
     grpc::ClientContext context;
-    Authenticate(&context);
     iv1::UpsertDepartmentRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_department() = department;
@@ -200,7 +195,6 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   }
   for (const auto& window : file.windows()) {
     grpc::ClientContext context;
-    Authenticate(&context);
     iv1::UpsertWindowRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_window() = window;
@@ -209,7 +203,6 @@ int LoadCatalogue(iv1::Intake::Stub& stub, const Args& args) {
   }
   for (const auto& item : file.items()) {
     grpc::ClientContext context;
-    Authenticate(&context);
     iv1::PublishItemVersionRequest request;
     *request.mutable_actor() = actor;
     *request.mutable_definition() = item;
@@ -246,7 +239,6 @@ int Submit(iv1::Intake::Stub& stub, const Args& args) {
     material->set_name(name);
   }
   grpc::ClientContext context;
-  Authenticate(&context);
   iv1::SubmitCaseResponse response;
   if (int rc = Report(stub.SubmitCase(&context, request, &response))) return rc;
   Print(response);
@@ -259,7 +251,6 @@ int CaseAction(iv1::Intake::Stub& stub, const Args& args, Request request, Metho
   *request.mutable_actor() = MakeActor(args);
   request.set_case_id(args.positional[1]);
   grpc::ClientContext context;
-  Authenticate(&context);
   iv1::CaseResponse response;
   if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
   Print(response);
@@ -290,7 +281,6 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
   }
   if (args.Has("as-of") && !ParseTime(args.Get("as-of"), request.mutable_as_of())) return 2;
   grpc::ClientContext context;
-  Authenticate(&context);
   sunlight::calendar::v1::DeadlineExplanation response;
   if (int rc = Report(stub.ComputeDeadline(&context, request, &response))) return rc;
   Print(response);
@@ -300,7 +290,6 @@ int Deadline(iv1::Intake::Stub& stub, const Args& args) {
 template <typename Request, typename Method>
 int WorkflowAction(wv1::Workflow::Stub& stub, Request request, Method method) {
   grpc::ClientContext context;
-  Authenticate(&context);
   wv1::ProcessResponse response;
   if (int rc = Report((stub.*method)(&context, request, &response))) return rc;
   Print(response);
@@ -312,7 +301,6 @@ int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, co
   const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
   if (command == "process" && !target.empty()) {
     grpc::ClientContext context;
-    Authenticate(&context);
     wv1::GetProcessRequest request;
     request.set_case_id(target);
     request.set_include_history(args.Has("history"));
@@ -323,7 +311,6 @@ int RunWorkflowCommand(wv1::Workflow::Stub& stub, const std::string& command, co
   }
   if (command == "queue") {
     grpc::ClientContext context;
-    Authenticate(&context);
     wv1::ListWorkQueueRequest request;
     if (args.Has("person")) {
       request.set_person_id(args.Get("person"));
@@ -413,7 +400,6 @@ int RunSupervisionCommand(sv1::Supervision::Stub& stub, const std::string& comma
                           const Args& args) {
   const std::string target = args.positional.size() >= 2 ? args.positional[1] : "";
   grpc::ClientContext context;
-  Authenticate(&context);
   auto print_result = [](const grpc::Status& status, const google::protobuf::Message& m) {
     if (int rc = Report(status)) return rc;
     Print(m);
@@ -499,7 +485,6 @@ int RunSupervisionCommand(sv1::Supervision::Stub& stub, const std::string& comma
 int Watch(const std::shared_ptr<grpc::Channel>& channel, const Args& args) {
   auto stub = sunlight::events::v1::EventStream::NewStub(channel);
   grpc::ClientContext context;
-  Authenticate(&context);
   sunlight::events::v1::SubscribeRequest request;
   uint64_t from = 1;
   (void)absl::SimpleAtoi(args.Get("from", "1"), &from);
@@ -530,41 +515,52 @@ int main(int argc, char** argv) {
   }
   Args args = ParseArgs(argc, argv);
   if (args.positional.empty()) return Usage();
-  auto signer = sunlight::auth::LoadSigner(
-      args.Get("principal_key_file", Env("SUNLIGHT_PRINCIPAL_KEY_FILE", "")));
-  if (!signer.ok()) {
-    std::cerr << "error: " << signer.status().message() << "\n";
+  // With its key the CLI signs each call for its --actor (services accept that only where an
+  // administrator has put cli.pub in their key directory); `watch` reads a stream as itself.
+  std::shared_ptr<const sunlight::auth::PrincipalSigner> signer;
+  if (std::string key_file = args.Get("key_file", Env("SUNLIGHT_KEY_FILE", ""));
+      !key_file.empty()) {
+    auto key = sunlight::auth::SigningKey::FromFile(key_file);
+    if (!key.ok()) {
+      std::cerr << "error: --key_file: " << key.status().message() << "\n";
+      return 2;
+    }
+    signer = std::make_shared<sunlight::auth::PrincipalSigner>(sunlight::auth::kCliIssuer, *key);
+  }
+  sunlight::auth::v1::Principal principal;
+  if (args.positional[0] == "watch") {
+    principal = sunlight::auth::ServicePrincipal(sunlight::auth::kCliIssuer);
+  } else {
+    auto actor = MakeActor(args);
+    principal.set_user_id(actor.id());
+    principal.set_name(actor.name());
+    principal.set_role(actor.role());
+    principal.set_department_id(actor.department_id());
+  }
+  sunlight::server::TlsFiles tls{
+      .cert_file = args.Get("tls_cert_file", Env("SUNLIGHT_TLS_CERT_FILE", "")),
+      .key_file = args.Get("tls_key_file", Env("SUNLIGHT_TLS_KEY_FILE", "")),
+      .ca_file = args.Get("tls_ca_file", Env("SUNLIGHT_TLS_CA_FILE", "")),
+      .crl_dir = ""};
+  auto credentials = sunlight::server::ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    std::cerr << "error: " << credentials.status().message() << "\n";
     return 2;
   }
-  if (*signer != nullptr) {
-    // Holding the key, the CLI speaks for its --actor; `watch` reads a stream as a service.
-    sunlight::auth::v1::Principal principal;
-    if (args.positional[0] == "watch") {
-      principal = sunlight::auth::ServicePrincipal("cli", absl::Now(), absl::Minutes(10));
-    } else {
-      auto actor = MakeActor(args);
-      principal.set_user_id(actor.id());
-      principal.set_name(actor.name());
-      principal.set_role(actor.role());
-      principal.set_department_id(actor.department_id());
-      *principal.mutable_expires_at() = sunlight::ToProto(absl::Now() + absl::Minutes(10));
-    }
-    g_principal_token = (*signer)->SignPrincipal(principal);
-  }
-  auto channel = grpc::CreateChannel(args.Get("intake", Env("SUNLIGHT_INTAKE", "127.0.0.1:7001")),
-                                     grpc::InsecureChannelCredentials());
+  auto connect = [&](const char* flag, const char* env, const char* fallback, const char* service) {
+    return sunlight::auth::SigningChannel(args.Get(flag, Env(env, fallback)), *credentials, signer,
+                                          principal, service);
+  };
+  auto channel = connect("intake", "SUNLIGHT_INTAKE", "127.0.0.1:7001", "intake");
   auto stub = iv1::Intake::NewStub(channel);
   const std::string& command = args.positional[0];
 
   if (command == "load-catalogue") return LoadCatalogue(*stub, args);
   if (command == "submit") return Submit(*stub, args);
   if (command == "deadline") return Deadline(*stub, args);
-  auto workflow_channel =
-      grpc::CreateChannel(args.Get("workflow", Env("SUNLIGHT_WORKFLOW", "127.0.0.1:7002")),
-                          grpc::InsecureChannelCredentials());
+  auto workflow_channel = connect("workflow", "SUNLIGHT_WORKFLOW", "127.0.0.1:7002", "workflow");
   auto supervision_channel =
-      grpc::CreateChannel(args.Get("supervision", Env("SUNLIGHT_SUPERVISION", "127.0.0.1:7003")),
-                          grpc::InsecureChannelCredentials());
+      connect("supervision", "SUNLIGHT_SUPERVISION", "127.0.0.1:7003", "supervision");
   if (command == "watch") {
     std::string stream = args.Get("stream", "intake");
     return Watch(stream == "workflow"      ? workflow_channel
@@ -612,7 +608,6 @@ int main(int argc, char** argv) {
     return CaseAction(*stub, args, request, &iv1::Intake::Stub::WithdrawCase);
   }
   grpc::ClientContext context;
-  Authenticate(&context);
   if (command == "items") {
     iv1::ListItemsRequest request;
     request.set_department_id(args.Get("department"));

@@ -3,10 +3,11 @@
 // number of closed-loop clients:
 //   read:   one case (GET /v1/cases/{id} as a department approver | Intake.GetCase)
 //   submit: a window submission (POST /v1/cases as a window clerk | Intake.SubmitCase)
-// Direct calls carry a principal signed with the suite's key, as the gateway's do.
+// Direct calls carry a principal signed per call with the gateway's key, as the gateway's
+// do, over the same transport (mutual TLS when the --tls_* files are given).
 //
 //   sunlight_gateway_bench --http_port=8080 --intake=127.0.0.1:7001
-//       --principal_key_file=K --catalogue=deploy/demo/catalogue.json
+//       --key_file=keys/gateway.key --tls_cert_file=... --catalogue=deploy/demo/catalogue.json
 //       --clerk=clerk-1:clerk-pass --approver=zhao-approver:approver-pass
 //
 // Prints BENCH lines: gateway_/grpc_ read and submit rates and p99, and the ratios
@@ -28,9 +29,11 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/auth/principal.h"
+#include "sunlight/auth/signing_channel.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
+#include "sunlight/server/tls.h"
 #include "sunlight/testing/http_client.h"
 #include "tool_flags.h"
 
@@ -153,26 +156,40 @@ int main(int argc, char** argv) {
           {sunlight::bench::LoadFlags(),
            {{"http_port", "8080", "the gateway's REST port"},
             {"intake", "127.0.0.1:7001", "intake's gRPC address"},
-            {"principal_key_file", "", "the suite's principal key"},
+            {"key_file", "", "the gateway's Ed25519 key (gateway.key), to sign direct calls"},
+            {"tls_cert_file", "", "client certificate for mutual TLS to intake (empty: plain)"},
+            {"tls_key_file", "", "its private key"},
+            {"tls_ca_file", "", "the suite's CA"},
             {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},
             {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
             {"approver", "zhao-approver:approver-demo-pass", "an approver of that department"}}}));
   const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
   const auto [n, duration, warmup] = sunlight::bench::LoadOrExit(config);
-  auto signer = sunlight::auth::LoadSigner(config.Get("principal_key_file"));
-  if (!signer.ok() || *signer == nullptr) {
-    std::cerr << "--principal_key_file: required (the suite's principal key)\n";
+  auto key = sunlight::auth::SigningKey::FromFile(config.Get("key_file"));
+  if (!key.ok()) {
+    std::cerr << "--key_file: " << key.status().message() << "\n";
+    return 2;
+  }
+  auto signer =
+      std::make_shared<sunlight::auth::PrincipalSigner>(sunlight::auth::kGatewayIssuer, *key);
+  auto credentials =
+      sunlight::server::ChannelCredentialsFor({.cert_file = config.Get("tls_cert_file"),
+                                               .key_file = config.Get("tls_key_file"),
+                                               .ca_file = config.Get("tls_ca_file"),
+                                               .crl_dir = ""});
+  if (!credentials.ok()) {
+    std::cerr << credentials.status().message() << "\n";
     return 2;
   }
   const std::string intake_target = config.Get("intake");
-  auto sign = [&](sunlight::auth::v1::Principal p) {
-    *p.mutable_expires_at() = sunlight::ToProto(absl::Now() + absl::Hours(1));
-    return (*signer)->SignPrincipal(p);
+  // A channel whose calls carry `p`, signed per call; `t`: a connection per client.
+  auto channel_for = [&](const sunlight::auth::v1::Principal& p, int t = -1) {
+    grpc::ChannelArguments args;
+    args.SetInt("sunlight.client", t);
+    return sunlight::auth::SigningChannel(intake_target, *credentials, signer, p, "", args);
   };
 
   // The catalogue, published directly as an administrator.
-  auto channel = grpc::CreateChannel(intake_target, grpc::InsecureChannelCredentials());
-  auto intake = iv1::Intake::NewStub(channel);
   {
     std::ifstream in(config.Get("catalogue"));
     std::stringstream text;
@@ -185,10 +202,9 @@ int main(int argc, char** argv) {
     sunlight::auth::v1::Principal admin;
     admin.set_user_id("bench-admin");
     admin.set_role(sunlight::auth::kAdministrator);
-    const std::string token = sign(admin);
+    auto intake = iv1::Intake::NewStub(channel_for(admin));
     auto call = [&](auto method, auto request, auto* response) {
       grpc::ClientContext context;
-      sunlight::auth::AttachPrincipal(&context, token);
       *request.mutable_actor() = ActorOf(admin);
       grpc::Status s = ((*intake).*method)(&context, request, response);
       if (!s.ok()) std::cerr << "catalogue: " << s.error_message() << "\n";
@@ -222,15 +238,13 @@ int main(int argc, char** argv) {
       !Login(port, config.Get("approver"), &approver_token, &approver)) {
     return 1;
   }
-  const std::string clerk_signed = sign(clerk);
-  const std::string approver_signed = sign(approver);
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
 
   // Cases to read: one per client.
   std::vector<std::string> case_ids;
+  auto intake = iv1::Intake::NewStub(channel_for(clerk));
   for (int t = 0; t < n; ++t) {
     grpc::ClientContext context;
-    sunlight::auth::AttachPrincipal(&context, clerk_signed);
     auto request = Submission(absl::StrCat("bench-read-", run, "-", t));
     *request.mutable_actor() = ActorOf(clerk);
     iv1::SubmitCaseResponse response;
@@ -242,11 +256,8 @@ int main(int argc, char** argv) {
     case_ids.push_back(response.case_().case_id());
   }
 
-  auto grpc_stub = [&](int t) {
-    grpc::ChannelArguments args;
-    args.SetInt("sunlight.client", t);  // a channel (connection) per client
-    return iv1::Intake::NewStub(
-        grpc::CreateCustomChannel(intake_target, grpc::InsecureChannelCredentials(), args));
+  auto grpc_stub = [&](const sunlight::auth::v1::Principal& p, int t) {
+    return iv1::Intake::NewStub(channel_for(p, t));
   };
 
   Figures gateway_read = Measure(n, warmup, duration, [&](int t) {
@@ -259,12 +270,11 @@ int main(int argc, char** argv) {
   });
   Print("gateway_read", gateway_read);
   Figures grpc_read = Measure(n, warmup, duration, [&](int t) {
-    std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(t);
+    std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(approver, t);
     iv1::GetCaseRequest request;
     request.set_case_id(case_ids[static_cast<size_t>(t)]);
-    return std::function<bool(uint64_t)>([stub, request, &approver_signed](uint64_t) {
+    return std::function<bool(uint64_t)>([stub, request](uint64_t) {
       grpc::ClientContext context;
-      sunlight::auth::AttachPrincipal(&context, approver_signed);
       iv1::GetCaseResponse response;
       return stub->GetCase(&context, request, &response).ok();
     });
@@ -287,11 +297,10 @@ int main(int argc, char** argv) {
   });
   Print("gateway_submit", gateway_submit);
   Figures grpc_submit = Measure(n, warmup, duration, [&](int t) {
-    std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(t);
+    std::shared_ptr<iv1::Intake::Stub> stub = grpc_stub(clerk, t);
     auto actor = ActorOf(clerk);
-    return std::function<bool(uint64_t)>([stub, t, actor, &run, &clerk_signed](uint64_t i) {
+    return std::function<bool(uint64_t)>([stub, t, actor, &run](uint64_t i) {
       grpc::ClientContext context;
-      sunlight::auth::AttachPrincipal(&context, clerk_signed);
       auto request = Submission(absl::StrCat("bench-grpc-", run, "-", t, "-", i));
       *request.mutable_actor() = actor;
       iv1::SubmitCaseResponse response;

@@ -1,8 +1,11 @@
 #include "sunlight/auth/authorizer.h"
 
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/message_text.h"
+#include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/common/v1/common.pb.h"
 
@@ -13,15 +16,42 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+constexpr size_t kMaxRememberedPerShard = 1 << 18;  // 4M principals live at once in all
+
+bool IsPersonIssuer(std::string_view issuer) {
+  return issuer == kGatewayIssuer || issuer == kCliIssuer;
+}
+
 }  // namespace
 
-Authorizer::Authorizer(std::shared_ptr<const Signer> signer, const Clock* clock,
-                       MethodPolicy policy)
-    : signer_(std::move(signer)), clock_(clock), policy_(std::move(policy)) {}
+Authorizer::Authorizer(std::string service, std::shared_ptr<const PrincipalVerifier> verifier,
+                       const Clock* clock, MethodPolicy policy)
+    : service_(std::move(service)),
+      verifier_(std::move(verifier)),
+      clock_(clock),
+      policy_(std::move(policy)) {}
+
+bool Authorizer::FirstUse(const std::string& id, absl::Time expires) const {
+  SeenShard& shard = seen_[absl::Hash<std::string>{}(id) % seen_.size()];
+  absl::Time now = clock_->Now();
+  std::lock_guard lock(shard.mu);
+  if (now >= shard.next_purge) {
+    for (auto it = shard.expiry.begin(); it != shard.expiry.end();) {
+      if (it->second <= now) {
+        shard.expiry.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    shard.next_purge = now + absl::Seconds(5);
+  }
+  if (shard.expiry.size() >= kMaxRememberedPerShard) return false;  // fail closed
+  return shard.expiry.emplace(id, expires).second;
+}
 
 absl::StatusOr<v1::Principal> Authorizer::CheckToken(
     std::string_view token, const google::protobuf::Message& request) const {
-  if (signer_ == nullptr) return v1::Principal();
+  if (verifier_ == nullptr) return v1::Principal();
   const std::string& method = request.GetDescriptor()->full_name();
   auto allowed = policy_.find(method);
   if (allowed == policy_.end()) {
@@ -30,12 +60,41 @@ absl::StatusOr<v1::Principal> Authorizer::CheckToken(
   if (token.empty()) {
     return absl::UnauthenticatedError(absl::StrCat("no principal (", kPrincipalMetadataKey, ")"));
   }
-  auto principal = signer_->VerifyPrincipal(token, clock_->Now());
+  absl::Time now = clock_->Now();
+  auto principal = verifier_->Verify(token, now);
   if (!principal.ok()) return principal.status();
+  if (principal->audience() != service_) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("principal is for ", principal->audience(), ", not ", service_));
+  }
+  if (principal->method() != method) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("principal is for ", principal->method(), ", not ", method));
+  }
   uint32_t audience = AudienceOf(*principal);
-  if ((audience & allowed->second) == 0) {
+  if (audience == kServices) {
+    // A service speaks only for itself; the gateway also for the provincial platforms it
+    // authenticated.
+    bool own = principal->user_id() == absl::StrCat("service:", principal->issuer());
+    bool platform = principal->issuer() == kGatewayIssuer &&
+                    absl::StartsWith(principal->user_id(), "platform:");
+    if (!own && !platform) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(principal->issuer(), " may not sign for ", principal->user_id()));
+    }
+  } else if (!IsPersonIssuer(principal->issuer())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        principal->issuer(), " may not act for a person (", principal->user_id(), ")"));
+  }
+  if (!FirstUse(principal->id(), FromProto(principal->expires_at()))) {
+    return absl::UnauthenticatedError("principal already used (a replay)");
+  }
+  bool may = audience == kServices ? allowed->second.services.contains(principal->issuer())
+                                   : (audience & allowed->second.audiences) != 0;
+  if (!may) {
     return absl::PermissionDeniedError(
-        absl::StrCat("role ", principal->role(), " may not call ", method));
+        absl::StrCat(audience == kServices ? principal->user_id() : "role " + principal->role(),
+                     " may not call ", method));
   }
   // A request that names its actor must name the caller, as the caller.
   const auto* descriptor = request.GetDescriptor();
@@ -73,7 +132,7 @@ absl::StatusOr<v1::Principal> Authorizer::CheckToken(
 
 absl::StatusOr<v1::Principal> Authorizer::Authorize(
     const grpc::ServerContext* context, const google::protobuf::Message& request) const {
-  if (signer_ == nullptr) return v1::Principal();
+  if (verifier_ == nullptr) return v1::Principal();
   std::string token;
   const auto& metadata = context->client_metadata();
   if (auto it = metadata.find(kPrincipalMetadataKey); it != metadata.end()) {
@@ -84,22 +143,10 @@ absl::StatusOr<v1::Principal> Authorizer::Authorize(
 
 grpc::Status Authorizer::Check(const grpc::ServerContext* context,
                                const google::protobuf::Message& request) const {
-  if (signer_ == nullptr) return grpc::Status::OK;
+  if (verifier_ == nullptr) return grpc::Status::OK;
   auto principal = Authorize(context, request);
   if (!principal.ok()) return ToGrpc(principal.status());
   return grpc::Status::OK;
-}
-
-absl::StatusOr<std::unique_ptr<Authorizer>> ServiceAuthorizer(const std::string& service,
-                                                              const std::string& key_file,
-                                                              MethodPolicy policy) {
-  static SystemClock real_clock;
-  auto signer = LoadSigner(key_file);
-  if (!signer.ok()) return signer.status();
-  if (*signer == nullptr) {
-    LogWarning(service, "no --principal_key_file: calls are not authenticated");
-  }
-  return std::make_unique<Authorizer>(*std::move(signer), &real_clock, std::move(policy));
 }
 
 grpc::Status CheckCall(const Authorizer* authorizer, const grpc::ServerContext* context,

@@ -1,30 +1,25 @@
 #include "sunlight/auth/principal.h"
 
-#include "sunlight/base/log.h"
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <fstream>
-#include <sstream>
+#include <dirent.h>
+#include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "sunlight/base/proto_time.h"
-#include "sunlight/common/v1/common.pb.h"
+#include "sunlight/base/secret_file.h"
 
 namespace sunlight::auth {
 namespace {
 
-std::string Mac(const std::string& key, std::string_view payload) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
+constexpr absl::Duration kClockSkew = absl::Seconds(5);
+
+std::string RandomId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";  // verified as "no id": refused
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 }  // namespace
@@ -39,65 +34,6 @@ uint32_t AudienceOf(const v1::Principal& principal) {
   return principal.department_id().empty() ? 0u : static_cast<uint32_t>(kStaff);
 }
 
-absl::StatusOr<std::shared_ptr<const Signer>> Signer::FromKey(std::string key) {
-  std::string trimmed(absl::StripAsciiWhitespace(key));
-  if (trimmed.size() < 32) {
-    return absl::InvalidArgumentError("a signing key must be at least 32 bytes");
-  }
-  return std::shared_ptr<const Signer>(new Signer(std::move(trimmed)));
-}
-
-absl::StatusOr<std::shared_ptr<const Signer>> Signer::FromKeyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read key file ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  auto signer = FromKey(contents.str());
-  if (!signer.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", signer.status().message()));
-  }
-  return signer;
-}
-
-std::string Signer::Sign(std::string_view payload) const {
-  return absl::StrCat(absl::WebSafeBase64Escape(std::string(payload)), ".",
-                      absl::WebSafeBase64Escape(Mac(key_, payload)));
-}
-
-absl::StatusOr<std::string> Signer::Verify(std::string_view token) const {
-  size_t dot = token.find('.');
-  std::string payload, mac;
-  if (dot == std::string_view::npos ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(0, dot)), &payload) ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(dot + 1)), &mac)) {
-    return absl::UnauthenticatedError("malformed token");
-  }
-  std::string expected = Mac(key_, payload);
-  if (mac.size() != expected.size() ||
-      CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {
-    return absl::UnauthenticatedError("token signature does not verify");
-  }
-  return payload;
-}
-
-std::string Signer::SignPrincipal(const v1::Principal& principal) const {
-  return Sign(principal.SerializeAsString());
-}
-
-absl::StatusOr<v1::Principal> Signer::VerifyPrincipal(std::string_view token,
-                                                      absl::Time now) const {
-  auto payload = Verify(token);
-  if (!payload.ok()) return payload.status();
-  v1::Principal principal;
-  if (!principal.ParseFromString(*payload)) {
-    return absl::UnauthenticatedError("token does not hold a principal");
-  }
-  if (!principal.has_expires_at() || FromProto(principal.expires_at()) <= now) {
-    return absl::UnauthenticatedError("token has expired");
-  }
-  return principal;
-}
-
 absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
                              std::string_view what) {
   if ((AudienceOf(principal) & audiences) != 0) return absl::OkStatus();
@@ -106,30 +42,107 @@ absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
                    absl::string_view(what.data(), what.size())));
 }
 
+std::string PrincipalSigner::Sign(v1::Principal principal, std::string_view audience,
+                                  std::string_view method, absl::Time now,
+                                  absl::Duration lifetime) const {
+  principal.set_issuer(issuer_);
+  principal.set_audience(std::string(audience));
+  principal.set_method(std::string(method));
+  principal.set_id(RandomId());
+  *principal.mutable_issued_at() = ToProto(now);
+  *principal.mutable_expires_at() = ToProto(now + std::min(lifetime, kMaxPrincipalLifetime));
+  principal.clear_session_id();
+  std::string payload = principal.SerializeAsString();
+  return absl::StrCat(absl::WebSafeBase64Escape(payload), ".",
+                      absl::WebSafeBase64Escape(key_->Sign(payload)));
+}
+
+void PrincipalVerifier::Trust(std::string issuer, std::shared_ptr<const VerifyingKey> key) {
+  keys_[std::move(issuer)] = std::move(key);
+}
+
+absl::StatusOr<v1::Principal> PrincipalVerifier::Verify(std::string_view token,
+                                                        absl::Time now) const {
+  size_t dot = token.find('.');
+  std::string payload, signature;
+  if (dot == std::string_view::npos ||
+      !absl::WebSafeBase64Unescape(std::string(token.substr(0, dot)), &payload) ||
+      !absl::WebSafeBase64Unescape(std::string(token.substr(dot + 1)), &signature)) {
+    return absl::UnauthenticatedError("malformed principal");
+  }
+  v1::Principal principal;
+  if (!principal.ParseFromString(payload)) {
+    return absl::UnauthenticatedError("token does not hold a principal");
+  }
+  auto key = keys_.find(principal.issuer());
+  if (key == keys_.end()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("principal from an untrusted issuer \"", principal.issuer(), "\""));
+  }
+  if (!key->second->Verify(payload, signature)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("principal signature does not verify with ", principal.issuer(), "'s key"));
+  }
+  if (!principal.has_issued_at() || !principal.has_expires_at()) {
+    return absl::UnauthenticatedError("principal without issued_at and expires_at");
+  }
+  absl::Time issued = FromProto(principal.issued_at());
+  absl::Time expires = FromProto(principal.expires_at());
+  if (issued > now + kClockSkew)
+    return absl::UnauthenticatedError("principal issued in the future");
+  if (expires <= now) return absl::UnauthenticatedError("principal has expired");
+  if (expires - issued > kMaxPrincipalLifetime) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("principal signed for ", absl::FormatDuration(expires - issued), "; at most ",
+                     absl::FormatDuration(kMaxPrincipalLifetime)));
+  }
+  if (principal.id().size() < 16) return absl::UnauthenticatedError("principal without an id");
+  return principal;
+}
+
+absl::StatusOr<ServiceKeys> LoadServiceKeys(const std::string& dir, const std::string& service) {
+  if (absl::Status s = CheckPrivateDirectory(dir); !s.ok()) return s;
+  ServiceKeys keys;
+  auto verifier = std::make_shared<PrincipalVerifier>();
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return absl::FailedPreconditionError(absl::StrCat(dir, ": cannot list"));
+  std::vector<std::string> names;
+  while (dirent* entry = readdir(d)) names.emplace_back(entry->d_name);
+  closedir(d);
+  for (const std::string& name : names) {
+    if (!absl::EndsWith(name, ".pub") || name.size() <= 4) continue;
+    auto key = VerifyingKey::FromFile(absl::StrCat(dir, "/", name));
+    if (!key.ok()) return key.status();
+    verifier->Trust(name.substr(0, name.size() - 4), *std::move(key));
+  }
+  std::string own = absl::StrCat(dir, "/", service, ".key");
+  if (absl::Status exists = CheckSecretFile(own); !absl::IsNotFound(exists)) {
+    auto key = SigningKey::FromFile(own);
+    if (!key.ok()) return key.status();
+    keys.signer = std::make_shared<PrincipalSigner>(service, *std::move(key));
+  }
+  keys.verifier = std::move(verifier);
+  return keys;
+}
+
 void AttachPrincipal(grpc::ClientContext* context, const std::string& token) {
   context->AddMetadata(kPrincipalMetadataKey, token);
 }
 
-v1::Principal ServicePrincipal(const std::string& service, absl::Time now, absl::Duration ttl) {
+v1::Principal ServicePrincipal(const std::string& service) {
   v1::Principal principal;
   principal.set_user_id(absl::StrCat("service:", service));
   principal.set_name(service);
   principal.set_role(kService);
-  *principal.mutable_expires_at() = ToProto(now + ttl);
   return principal;
 }
 
-absl::StatusOr<std::shared_ptr<const Signer>> LoadSigner(const std::string& key_file) {
-  if (key_file.empty()) return std::shared_ptr<const Signer>();
-  return Signer::FromKeyFile(key_file);
-}
-
-std::function<void(grpc::ClientContext*)> ServiceCallHook(std::shared_ptr<const Signer> signer,
-                                                          std::string service) {
-  return [signer = std::move(signer), service = std::move(service)](grpc::ClientContext* context) {
+CallSigner ServiceCallSigner(std::shared_ptr<const PrincipalSigner> signer, std::string audience) {
+  return [signer = std::move(signer), audience = std::move(audience)](grpc::ClientContext* context,
+                                                                      const std::string& method) {
     if (signer == nullptr) return;
-    AttachPrincipal(context,
-                    signer->SignPrincipal(ServicePrincipal(service, absl::Now(), absl::Hours(1))));
+    AttachPrincipal(
+        context, signer->Sign(ServicePrincipal(signer->issuer()), audience, method, absl::Now()));
   };
 }
 

@@ -32,10 +32,11 @@ grpc::Status EventStreamService::GetStreamInfo(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-auth::MethodPolicy StreamMethodPolicy() {
-  const uint32_t readers = auth::kServices | auth::kAdministrators;
-  return {{events::v1::SubscribeRequest::descriptor()->full_name(), readers},
-          {events::v1::GetStreamInfoRequest::descriptor()->full_name(), readers}};
+auth::MethodPolicy StreamMethodPolicy(const std::vector<std::string>& readers) {
+  auth::MethodRule rule{.audiences = auth::kAdministrators, .services = {}};
+  rule.services.insert(readers.begin(), readers.end());
+  return {{events::v1::SubscribeRequest::descriptor()->full_name(), rule},
+          {events::v1::GetStreamInfoRequest::descriptor()->full_name(), rule}};
 }
 
 }  // namespace sunlight::eventlog

@@ -133,14 +133,21 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
 }
 
 std::unique_ptr<EventSubscriber> Follow(const std::string& service,
-                                        std::shared_ptr<const auth::Signer> signer,
+                                        std::shared_ptr<const auth::PrincipalSigner> signer,
+                                        std::shared_ptr<grpc::ChannelCredentials> credentials,
                                         const std::string& target, const std::string& stream,
                                         EventSubscriber::CursorFn cursor,
                                         EventSubscriber::Handler apply) {
   return std::make_unique<EventSubscriber>(
       SubscriberOptions{.target = target,
                         .stream = stream,
-                        .prepare_context = auth::ServiceCallHook(std::move(signer), service)},
+                        .credentials = std::move(credentials),
+                        .prepare_context =
+                            [sign = auth::ServiceCallSigner(std::move(signer), stream)](
+                                grpc::ClientContext* context) {
+                              sign(context,
+                                   events::v1::SubscribeRequest::descriptor()->full_name());
+                            }},
       std::move(cursor),
       [service, stream, apply = std::move(apply)](const std::vector<events::v1::CaseEvent>& batch) {
         absl::Status s = apply(batch);

@@ -97,9 +97,17 @@ std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port) 
       {"sync_writes", "true", "sync the WAL before acknowledging a write"},
       {"port_file", "", "if set, the bound gRPC port is written to this file once serving"},
       {"clock_offset", "0s", "shift the service clock (demo only), e.g. 72h"},
-      {"principal_key_file", "",
-       "key (32+ bytes) shared by the gateway and the services to sign and verify principals; "
-       "empty: calls are not authenticated (development only)"},
+      {"key_dir", "",
+       "directory (mode 0700) of principal keys: <service>.key, this service's own Ed25519 "
+       "private key, and <identity>.pub for each identity it accepts"},
+      {"tls_cert_file", "", "this service's certificate (PEM) for mutual TLS on gRPC"},
+      {"tls_key_file", "", "its private key (PEM, mode 0600)"},
+      {"tls_ca_file", "", "the suite's CA (PEM): peers must present a certificate it issued"},
+      {"tls_crl_dir", "", "directory of hashed CRLs of that CA (openssl rehash); optional"},
+      {"reflection", "false", "serve gRPC reflection (development tools such as grpcurl)"},
+      {"insecure_development", "false",
+       "run without --key_dir and TLS: every call is accepted in plain text (development and "
+       "tests only; never in production)"},
   };
 }
 

@@ -108,6 +108,16 @@ class MetricsInterceptorFactory final : public gx::ServerInterceptorFactoryInter
   std::shared_ptr<RpcMetrics> metrics_;
 };
 
+// Adds reflection to one server only (InitProtoReflectionServerBuilderPlugin would add it
+// to every server of the process, the exchange's too).
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+};
+
 }  // namespace
 
 void BlockTerminationSignals() {
@@ -131,8 +141,8 @@ void ServiceHost::OnShutdown(std::function<void()> hook) {
 
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (options_.reflection) builder.SetOption(std::make_unique<ReflectionOption>());
   auto credentials =
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
   // Without this, gRPC sets SO_REUSEPORT and a second server on a taken port "succeeds",

@@ -1,5 +1,7 @@
 #include "sunlight/server/service_main.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -45,6 +47,10 @@ bool ServiceMain::Init(int argc, char** argv) {
     return failed(config.status());
   }
   config_ = std::make_unique<Config>(*std::move(config));
+  // Everything the service writes (its store, logs, port files) is its own alone.
+  umask(077);
+  auto reflection = config_->GetBool("reflection");
+  if (!reflection.ok()) return failed(reflection.status());
   auto sync_writes = config_->GetBool("sync_writes");
   if (!sync_writes.ok()) return failed(sync_writes.status());
   auto offset = config_->GetDuration("clock_offset");
@@ -65,25 +71,58 @@ bool ServiceMain::Init(int argc, char** argv) {
       {.path = config_->Get("data_dir"), .column_families = families, .sync_writes = *sync_writes});
   if (!store.ok()) return failed(store.status());
   store_ = *std::move(store);
-  if (!options_.method_policy.empty()) {
-    auth::MethodPolicy policy = options_.method_policy;
-    policy.merge(eventlog::StreamMethodPolicy());
-    auto authorizer =
-        auth::ServiceAuthorizer(options_.name, config_->Get("principal_key_file"), policy);
-    if (!authorizer.ok()) return failed(authorizer.status());
-    authorizer_ = *std::move(authorizer);
-    signer_ = authorizer_->signer();
-  } else {
-    auto signer = auth::LoadSigner(config_->Get("principal_key_file"));
-    if (!signer.ok()) return failed(signer.status());
-    signer_ = *std::move(signer);
-  }
+  chmod(config_->Get("data_dir").c_str(), 0700);  // one made before umask 077 too
+  if (absl::Status s = OpenSecurity(); !s.ok()) return failed(s);
   host_ =
       std::make_unique<ServiceHost>(HostOptions{.service_name = options_.name,
                                                 .listen_address = config_->Get("listen"),
                                                 .metrics_address = config_->Get("metrics_listen"),
-                                                .port_file = config_->Get("port_file")});
+                                                .port_file = config_->Get("port_file"),
+                                                .credentials = server_credentials_,
+                                                .reflection = *reflection});
   return true;
+}
+
+absl::Status ServiceMain::OpenSecurity() {
+  auto insecure = config_->GetBool("insecure_development");
+  if (!insecure.ok()) return insecure.status();
+  const std::string key_dir = config_->Get("key_dir");
+  tls_ = TlsFilesFromFlags(*config_);
+  if (!*insecure && key_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "--key_dir: required; a service does not run without verifying its callers "
+        "(--insecure_development=true runs open, for development only)");
+  }
+  if (!*insecure && !tls_.enabled()) {
+    return absl::FailedPreconditionError(
+        "--tls_cert_file: required; a service does not run in plain text "
+        "(--insecure_development=true runs open, for development only)");
+  }
+  if (*insecure) {
+    LogWarning(options_.name, "--insecure_development: calls are not authenticated" +
+                                  std::string(tls_.enabled() ? "" : " and travel in plain text"));
+  }
+  if (!key_dir.empty()) {
+    auto keys = auth::LoadServiceKeys(key_dir, options_.name);
+    if (!keys.ok()) return keys.status();
+    keys_ = *std::move(keys);
+  }
+  if (tls_.enabled()) {
+    auto credentials = MutualTlsServerCredentials(tls_);
+    if (!credentials.ok()) return credentials.status();
+    server_credentials_ = *std::move(credentials);
+  }
+  auto channel = ChannelCredentialsFor(tls_);
+  if (!channel.ok()) return channel.status();
+  channel_credentials_ = *std::move(channel);
+  if (!options_.method_policy.empty()) {
+    static SystemClock real_clock;  // principals expire by real time, whatever the offset
+    auth::MethodPolicy policy = options_.method_policy;
+    policy.merge(eventlog::StreamMethodPolicy(options_.stream_readers));
+    authorizer_ = std::make_unique<auth::Authorizer>(
+        options_.name, *insecure ? nullptr : keys_.verifier, &real_clock, std::move(policy));
+  }
+  return absl::OkStatus();
 }
 
 void ServiceMain::AddService(grpc::Service* service) { host_->AddService(service); }
@@ -96,8 +135,12 @@ void ServiceMain::ServeEventLog(eventlog::EventLog* log) {
 void ServiceMain::Follow(const std::string& stream, const std::string& target,
                          eventlog::EventSubscriber::CursorFn cursor,
                          eventlog::EventSubscriber::Handler apply) {
-  followers_.push_back(eventlog::Follow(options_.name, signer_, target, stream, std::move(cursor),
-                                        std::move(apply)));
+  if (keys_.verifier != nullptr && keys_.signer == nullptr && follow_error_.ok()) {
+    follow_error_ = absl::FailedPreconditionError(absl::StrCat(
+        "--key_dir: no ", options_.name, ".key there, to sign the subscription to ", stream));
+  }
+  followers_.push_back(eventlog::Follow(options_.name, keys_.signer, channel_credentials_, target,
+                                        stream, std::move(cursor), std::move(apply)));
 }
 
 void ServiceMain::Every(absl::Duration period, std::function<void()> work) {
@@ -115,6 +158,7 @@ int ServiceMain::Run(const std::string& started) {
     for (auto& hook : shutdown_hooks_) hook();
     if (stream_service_ != nullptr) stream_service_->Shutdown();
   });
+  if (!follow_error_.ok()) return Fail(follow_error_);
   if (absl::Status s = host_->Start(); !s.ok()) return Fail(s);
   for (auto& follower : followers_) follower->Start();
   for (auto& [period, work] : periodic_work_) {

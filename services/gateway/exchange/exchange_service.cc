@@ -17,8 +17,10 @@ using exchange::v1::ExchangeRecord;
 ExchangeService::ExchangeService(ExchangeRelay* relay, std::vector<Platform> platforms,
                                  prometheus::Registry* registry)
     : relay_(relay),
-      intake_channel_(
-          grpc::CreateChannel(relay->options().intake_target, grpc::InsecureChannelCredentials())) {
+      intake_channel_(grpc::CreateChannel(relay->options().intake_target,
+                                          relay->options().credentials
+                                              ? relay->options().credentials
+                                              : grpc::InsecureChannelCredentials())) {
   for (auto& p : platforms) platform_by_cn_[p.certificate_cn] = p.platform_id;
   if (registry != nullptr) {
     lag_ = &prometheus::BuildGauge()
@@ -113,7 +115,6 @@ grpc::Status ExchangeService::PushItem(grpc::ServerContext* context,
   principal.set_user_id(absl::StrCat("platform:", *platform));
   principal.set_name(*platform);
   principal.set_role(auth::kService);
-  *principal.mutable_expires_at() = ToProto(absl::Now() + absl::Minutes(1));
   intake::v1::PublishItemVersionRequest publish;
   publish.mutable_actor()->set_id(principal.user_id());
   publish.mutable_actor()->set_name(principal.name());
@@ -122,7 +123,10 @@ grpc::Status ExchangeService::PushItem(grpc::ServerContext* context,
   grpc::ClientContext call;
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (relay_->options().signer != nullptr) {
-    auth::AttachPrincipal(&call, relay_->options().signer->SignPrincipal(principal));
+    auth::AttachPrincipal(
+        &call, relay_->options().signer->Sign(
+                   principal, "intake",
+                   intake::v1::PublishItemVersionRequest::descriptor()->full_name(), absl::Now()));
   }
   intake::v1::ItemVersion published;
   grpc::Status s =

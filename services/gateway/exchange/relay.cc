@@ -38,7 +38,8 @@ void ExchangeRelay::Start() {
   for (size_t i = 0; i < SourceStreams().size(); ++i) {
     const std::string stream = SourceStreams()[i];
     auto subscriber = eventlog::Follow(
-        "gateway", options_.signer, *targets[i], stream, [this, stream] { return Cursor(stream); },
+        "gateway", options_.signer, options_.credentials, *targets[i], stream,
+        [this, stream] { return Cursor(stream); },
         [this, stream](const std::vector<CaseEvent>& batch) { return Relay(stream, batch); });
     subscriber->Start();
     subscribers_.push_back(std::move(subscriber));

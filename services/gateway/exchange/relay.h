@@ -27,7 +27,9 @@ struct ExchangeOptions {
   std::string workflow_target;
   std::string supervision_target;
   // Signs the gateway's principal for its calls to the services (null: services run open).
-  std::shared_ptr<const auth::Signer> signer;
+  std::shared_ptr<const auth::PrincipalSigner> signer;
+  // Mutual TLS to the services; insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // Relays the three streams into the exchange log.

@@ -1,14 +1,15 @@
-// Principals: who a call is made for, signed by the gateway and verified by every service.
+// Principals: who a call is made for, signed by its caller for one call and verified by the
+// service called (with an Authorizer, authorizer.h).
 //
-//   auto signer = auth::Signer::FromKeyFile("/etc/sunlight/principal.key");
-//   std::string token = signer->SignPrincipal(principal);        // gateway, per request
-//   auth::AttachPrincipal(&client_context, token);               // into gRPC metadata
+//   auto keys = auth::LoadServiceKeys(".run/keys", "gateway");      // gateway.key, *.pub
+//   std::string token = keys->signer->Sign(person, "intake", GetCaseRequest::descriptor()
+//                                          ->full_name(), absl::Now());
+//   auth::AttachPrincipal(&client_context, token);                   // into gRPC metadata
 //
-// The services check what they receive with an Authorizer (authorizer.h).
-//
-// A token is base64url(payload) "." base64url(HMAC-SHA256(key, payload)). The key is shared
-// by the gateway and the services (a file, 32 bytes or more); without one the services run
-// open (development and tests) and say so in their log.
+// A token is base64url(serialized Principal) "." base64url(Ed25519 signature). Each identity
+// (the gateway, every service, the CLI when an administrator enables it) has its own private
+// key; a service holds the public keys of those it accepts. Only the gateway (and an enabled
+// CLI) may sign for people; a service signs only for itself.
 #ifndef SUNLIGHT_AUTH_PRINCIPAL_H_
 #define SUNLIGHT_AUTH_PRINCIPAL_H_
 
@@ -18,12 +19,12 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
+#include "sunlight/auth/keys.h"
 #include "sunlight/auth/v1/principal.pb.h"
-#include "sunlight/base/clock.h"
 
 namespace sunlight::auth {
 
@@ -35,6 +36,15 @@ inline constexpr char kAdministrator[] = "administrator";
 inline constexpr char kInspector[] = "inspector";
 inline constexpr char kApplicant[] = "applicant";
 inline constexpr char kService[] = "service";
+
+// Identities that may sign for people.
+inline constexpr char kGatewayIssuer[] = "gateway";
+inline constexpr char kCliIssuer[] = "cli";
+
+// A principal is good for one call: signed for at most this long.
+inline constexpr absl::Duration kMaxPrincipalLifetime = absl::Seconds(60);
+// What callers sign for (the call's deadline must fit within it).
+inline constexpr absl::Duration kPrincipalLifetime = absl::Seconds(30);
 
 // Who may call a method, as a set of bits.
 enum Audience : uint32_t {
@@ -57,39 +67,61 @@ uint32_t AudienceOf(const v1::Principal& principal);
 absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
                              std::string_view what);
 
-class Signer {
+// Signs principals as one identity (its issuer name), one call each.
+class PrincipalSigner {
  public:
-  // Keys shorter than 32 bytes are refused. Surrounding whitespace in a file is ignored.
-  static absl::StatusOr<std::shared_ptr<const Signer>> FromKey(std::string key);
-  static absl::StatusOr<std::shared_ptr<const Signer>> FromKeyFile(const std::string& path);
+  PrincipalSigner(std::string issuer, std::shared_ptr<const SigningKey> key)
+      : issuer_(std::move(issuer)), key_(std::move(key)) {}
 
-  std::string Sign(std::string_view payload) const;
-  // The payload of a token made by Sign with the same key; UNAUTHENTICATED otherwise.
-  absl::StatusOr<std::string> Verify(std::string_view token) const;
-
-  std::string SignPrincipal(const v1::Principal& principal) const;
-  // Verifies the signature and that `now` is before the principal's expiry.
-  absl::StatusOr<v1::Principal> VerifyPrincipal(std::string_view token, absl::Time now) const;
+  // A token of `principal` for calling `method` (the request message's full name) of
+  // `audience`: stamps the issuer, audience, method, a fresh random id, issued at `now`,
+  // expiring after `lifetime` (at most kMaxPrincipalLifetime).
+  std::string Sign(v1::Principal principal, std::string_view audience, std::string_view method,
+                   absl::Time now, absl::Duration lifetime = kPrincipalLifetime) const;
+  const std::string& issuer() const { return issuer_; }
 
  private:
-  explicit Signer(std::string key) : key_(std::move(key)) {}
-  std::string key_;
+  std::string issuer_;
+  std::shared_ptr<const SigningKey> key_;
 };
+
+// The identities a service accepts principals from, by issuer name.
+class PrincipalVerifier {
+ public:
+  void Trust(std::string issuer, std::shared_ptr<const VerifyingKey> key);
+  bool Trusts(const std::string& issuer) const { return keys_.contains(issuer); }
+  bool empty() const { return keys_.empty(); }
+
+  // The principal of `token` when a trusted issuer signed it, it names that issuer, it was
+  // issued no later than `now` + 5 s (clock skew), has not expired and was signed for at most
+  // kMaxPrincipalLifetime; UNAUTHENTICATED saying which check failed otherwise.
+  absl::StatusOr<v1::Principal> Verify(std::string_view token, absl::Time now) const;
+
+ private:
+  absl::flat_hash_map<std::string, std::shared_ptr<const VerifyingKey>> keys_;
+};
+
+// A service's keys, from its key directory (mode 0700): DIR/<service>.key, its own private
+// key (mode 0600; absent for a service that makes no calls of its own), and DIR/<name>.pub,
+// the public key of each identity it accepts. The CLI's key (cli.pub) is there only when an
+// administrator has put it there.
+struct ServiceKeys {
+  std::shared_ptr<const PrincipalSigner> signer;  // null without DIR/<service>.key
+  std::shared_ptr<const PrincipalVerifier> verifier;
+};
+absl::StatusOr<ServiceKeys> LoadServiceKeys(const std::string& dir, const std::string& service);
 
 // Puts a signed principal into a call's metadata.
 void AttachPrincipal(grpc::ClientContext* context, const std::string& token);
 
-// The signer of a --principal_key_file flag; null when the flag is empty.
-absl::StatusOr<std::shared_ptr<const Signer>> LoadSigner(const std::string& key_file);
+// The principal of a service's own calls: user "service:<service>", role "service".
+v1::Principal ServicePrincipal(const std::string& service);
 
-// A hook for a service's own outgoing calls (eventlog::SubscriberOptions::prepare_context):
-// attaches a freshly signed ServicePrincipal (expiring by real time); does nothing without a
-// signer.
-std::function<void(grpc::ClientContext*)> ServiceCallHook(std::shared_ptr<const Signer> signer,
-                                                          std::string service);
-
-// A principal for a service's own calls (stream subscriptions), valid for `ttl`.
-v1::Principal ServicePrincipal(const std::string& service, absl::Time now, absl::Duration ttl);
+// Signs a principal into one outgoing call: the context and the request's full name.
+using CallSigner = std::function<void(grpc::ClientContext*, const std::string& method)>;
+// For a service's calls to `audience`: a fresh ServicePrincipal(signer's issuer) per call
+// (by real time); does nothing without a signer (insecure development).
+CallSigner ServiceCallSigner(std::shared_ptr<const PrincipalSigner> signer, std::string audience);
 
 }  // namespace sunlight::auth
 

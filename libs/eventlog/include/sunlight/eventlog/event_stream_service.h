@@ -11,6 +11,8 @@
 #define SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "sunlight/auth/authorizer.h"
 #include "sunlight/eventlog/event_log.h"
@@ -39,9 +41,9 @@ class EventStreamService final : public events::v1::EventStream::Service {
   std::atomic<bool> shutting_down_{false};
 };
 
-// Who may read an event stream: other services and administrators (the CLI). Merge it into
-// the policy of the service's Authorizer.
-auth::MethodPolicy StreamMethodPolicy();
+// Who may read an event stream: the services named (each consumer of it) and administrators.
+// Merge it into the policy of the service's Authorizer.
+auth::MethodPolicy StreamMethodPolicy(const std::vector<std::string>& readers);
 
 }  // namespace sunlight::eventlog
 

@@ -95,10 +95,12 @@ class EventSubscriber {
 };
 
 // The one way a service follows another's stream: a subscriber (not started) whose calls
-// carry `service`'s signed principal (none without a signer) and whose handler errors are
-// logged, with the batch's sequences, before it reconnects from the cursor.
+// carry `service`'s principal, signed for the producer of `stream` (none without a signer),
+// over `credentials` (insecure when null), and whose handler errors are logged, with the
+// batch's sequences, before it reconnects from the cursor.
 std::unique_ptr<EventSubscriber> Follow(const std::string& service,
-                                        std::shared_ptr<const auth::Signer> signer,
+                                        std::shared_ptr<const auth::PrincipalSigner> signer,
+                                        std::shared_ptr<grpc::ChannelCredentials> credentials,
                                         const std::string& target, const std::string& stream,
                                         EventSubscriber::CursorFn cursor,
                                         EventSubscriber::Handler apply);

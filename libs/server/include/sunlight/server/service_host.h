@@ -1,4 +1,4 @@
-// The one way to start a service: gRPC server with health checking and reflection, a
+// The one way to start a service: gRPC server with health checking (and reflection when asked), a
 // Prometheus /metrics endpoint with per-method request counts and latency histograms, and
 // graceful shutdown on SIGTERM.
 //
@@ -40,6 +40,8 @@ struct HostOptions {
   std::string port_file;
   // Server credentials; insecure when null.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Serve gRPC reflection on this server (off in production: it lists every method).
+  bool reflection = false;
   // How long in-flight calls get to finish on shutdown.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

@@ -1,7 +1,9 @@
 // The start-up every service shares, so that a service's main.cc is only its own wiring:
-// common flags (and --help), the store with the event log's column families, the working
-// calendar, the clock, the principal verifier, the gRPC host with the event stream, the
-// streams it follows, periodic work and a graceful stop on SIGTERM.
+// common flags (and --help), private files (umask 077), the store with the event log's column
+// families, the working calendar, the clock, the service's keys and principal verifier,
+// mutual TLS, the gRPC host with the event stream, the streams it follows, periodic work and
+// a graceful stop on SIGTERM. It refuses to run open: without --key_dir and TLS it does not
+// start unless --insecure_development says so.
 //
 //   int main(int argc, char** argv) {
 //     server::ServiceMain main({.name = "workflow", .default_port = 7002,
@@ -35,6 +37,7 @@
 #include "sunlight/server/config.h"
 #include "sunlight/server/periodic.h"
 #include "sunlight/server/service_host.h"
+#include "sunlight/server/tls.h"
 #include "sunlight/storage/store.h"
 
 namespace sunlight::server {
@@ -51,6 +54,8 @@ struct ServiceMainOptions {
   auth::MethodPolicy method_policy;
   // Whether the service counts working days: adds --calendar and --provisional_years.
   bool calendar = false;
+  // The services that may read its event stream (each of its consumers).
+  std::vector<std::string> stream_readers;
 };
 
 class ServiceMain {
@@ -73,11 +78,19 @@ class ServiceMain {
   storage::Store* store() const { return store_.get(); }
   const Clock* clock() const { return clock_.get(); }
   std::shared_ptr<const calendar::WorkingCalendar> calendar() const { return calendar_; }
-  // Null when the options have no method policy (the service checks callers itself). Without
-  // a key file it lets every call through (and the service logs so).
+  // Null when the options have no method policy (the service checks callers itself). With
+  // --insecure_development it lets every call through (and the service logs so).
   const auth::Authorizer* authorizer() const { return authorizer_.get(); }
-  // Null without --principal_key_file.
-  std::shared_ptr<const auth::Signer> signer() const { return signer_; }
+  // The service's own principal signer (--key_dir/<name>.key); null without one.
+  std::shared_ptr<const auth::PrincipalSigner> signer() const { return keys_.signer; }
+  // The identities it accepts (--key_dir/*.pub); null with --insecure_development.
+  std::shared_ptr<const auth::PrincipalVerifier> verifier() const { return keys_.verifier; }
+  // Credentials of its calls to the other services: mutual TLS with its own certificate
+  // (insecure only with --insecure_development).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const {
+    return channel_credentials_;
+  }
+  const TlsFiles& tls() const { return tls_; }
   ServiceHost& host() { return *host_; }
 
   // Registers a gRPC service; it must outlive Run.
@@ -98,6 +111,9 @@ class ServiceMain {
   int Run(const std::string& started);
 
  private:
+  // Keys, TLS and the authorizer, refusing to run open.
+  absl::Status OpenSecurity();
+
   ServiceMainOptions options_;
   std::vector<FlagSpec> flags_;
   int exit_code_ = 0;
@@ -105,8 +121,12 @@ class ServiceMain {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Clock> clock_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;
-  std::shared_ptr<const auth::Signer> signer_;
+  auth::ServiceKeys keys_;
+  TlsFiles tls_;
+  std::shared_ptr<grpc::ServerCredentials> server_credentials_;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   std::unique_ptr<auth::Authorizer> authorizer_;
+  absl::Status follow_error_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<eventlog::EventStreamService> stream_service_;
   std::vector<std::unique_ptr<eventlog::EventSubscriber>> followers_;
