@@ -15,8 +15,7 @@
 // repository of this script), SUNLIGHT_SCREENSHOT_DIR (default $BUILD/console-screenshots),
 // SUNLIGHT_CHROMIUM (default /usr/bin/chromium), SUNLIGHT_KEEP_TMP=1 keeps the temporary
 // directory (service logs) after a successful run; it is always kept after a failure.
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,9 +146,12 @@ async function main() {
     .then((b) => { browser = b; return b; });
   browserReady.catch(() => {});
 
-  // ---- 1. key and users
-  const keyFile = path.join(tmp, 'principal.key');
-  fs.writeFileSync(keyFile, crypto.randomBytes(48).toString('base64'), { mode: 0o600 });
+  // ---- 1. keys, certificates and users: each service its own principal key and certificate
+  const services = ['intake', 'workflow', 'supervision', 'gateway'];
+  const keyDir = path.join(tmp, 'keys');
+  const caDir = path.join(tmp, 'ca');
+  execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
+  execFileSync(path.join(SRC, 'tools', 'dev-ca'), [caDir, ...services]);
   const passwords = { admin: 'admin-e2e-pass-1', insp: 'inspector-e2e-pass', clerk: 'clerk-e2e-pass-1' };
   const usersFile = path.join(tmp, 'users.jsonl');
   fs.writeFileSync(usersFile, [
@@ -160,7 +162,9 @@ async function main() {
 
   // ---- 2. the suite
   const common = (name) => ['--listen=127.0.0.1:0', '--metrics_listen=', `--data_dir=${path.join(tmp, name)}`,
-    '--sync_writes=false', `--port_file=${path.join(tmp, name + '.port')}`, `--principal_key_file=${keyFile}`];
+    '--sync_writes=false', `--port_file=${path.join(tmp, name + '.port')}`, `--key_dir=${keyDir}`,
+    `--tls_cert_file=${path.join(caDir, name + '.crt')}`, `--tls_key_file=${path.join(caDir, name + '.key')}`,
+    `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`];
   const calendar = [`--calendar=${path.join(SRC, 'data', 'calendars', 'cn-mainland.json')}`,
     `--provisional_years=${new Date().getFullYear() + 1}`];
   const bin = (name) => path.join(BUILD, 'services', name, name);

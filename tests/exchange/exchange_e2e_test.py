@@ -14,8 +14,10 @@
 #  1. a test CA (openssl), the exchange's server certificate (SAN localhost, 127.0.0.1),
 #     client certificates of two registered platforms, one with an unregistered CN, and one
 #     from another, untrusted CA;
-#  2. intake, workflow, supervision and the gateway with the exchange (no principal key: the
-#     services take unsigned calls, so the load tool talks to intake directly);
+#  2. intake, workflow, supervision and the gateway with the exchange, secured as in
+#     production: each with its own principal key (tools/dev-keys) and certificate of the
+#     suite's CA (tools/dev-ca) for mutual TLS; the test and the load tool call intake
+#     directly as the gateway would, signing each call's principal with the gateway's key;
 #  3. catalogue push-down (PushItem twice: versions reach intake) and refusals (no client
 #     certificate, untrusted CA, unregistered CN: every call fails fast, no record leaks, no
 #     item is pushed; the client gives up with exit 3 on the unregistered certificate);
@@ -285,7 +287,38 @@ class Test:
 
     def common(self, name):
         return ["--listen=127.0.0.1:0", "--metrics_listen=", f"--data_dir={self.p(name)}",
-                "--sync_writes=false", f"--port_file={self.p(name + '.port')}"]
+                "--sync_writes=false", f"--port_file={self.p(name + '.port')}"] + self.secured(name)
+
+    def secured(self, name):
+        """The flags that secure a service: its key directory and its certificate."""
+        ca = self.suite_ca
+        return [f"--key_dir={self.key_dir}", f"--tls_cert_file={ca}/{name}.crt",
+                f"--tls_key_file={ca}/{name}.key", f"--tls_ca_file={ca}/ca.crt"]
+
+    def make_suite_secrets(self):
+        self.key_dir, self.suite_ca = self.p("keys"), self.p("suite-ca")
+        names = ["intake", "workflow", "supervision", "gateway"]
+        subprocess.run([os.path.join(SRC, "tools", "dev-keys"), self.key_dir] + names, check=True)
+        subprocess.run([os.path.join(SRC, "tools", "dev-ca"), self.suite_ca] + names, check=True,
+                       stdout=subprocess.DEVNULL)
+        from cryptography.hazmat.primitives import serialization
+        with open(os.path.join(self.key_dir, "gateway.key"), "rb") as f:
+            self.gateway_key = serialization.load_pem_private_key(f.read(), password=None)
+
+    def principal(self, audience, request, user="exchange-e2e", role="administrator"):
+        """Call metadata with a principal for `request`'s method of `audience`, signed as the
+        gateway signs it (Ed25519 over the serialized sunlight.auth.v1.Principal)."""
+        p = self.stubs.principal_pb2.Principal(
+            user_id=user, role=role, issuer="gateway", audience=audience,
+            method=type(request).DESCRIPTOR.full_name, id=secrets.token_hex(16))
+        now = int(time.time())
+        p.issued_at.FromSeconds(now)
+        p.expires_at.FromSeconds(now + 30)
+        payload = p.SerializeToString()
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+        return [("x-sunlight-principal", f"{b64(payload)}.{b64(self.gateway_key.sign(payload))}")]
 
     def start_service(self, name, args):
         binary = os.path.join(BUILD, "services", name, name)
@@ -338,15 +371,19 @@ class Test:
         return channel, self.stubs.exchange_pb2_grpc.ExchangeStub(channel)
 
     def service(self, name):
-        import grpc
-        return grpc.insecure_channel(f"127.0.0.1:{self.ports[name]}")
+        """A mutual-TLS channel to a service, with the gateway's certificate."""
+        ca = self.suite_ca
+        return xc.secure_channel(f"127.0.0.1:{self.ports[name]}", f"{ca}/ca.crt",
+                                 f"{ca}/gateway.crt", f"{ca}/gateway.key")
 
     def stream_info(self):
         out = {}
         for name in STREAMS:
             with self.service(name) as channel:
                 stub = self.stubs.events_pb2_grpc.EventStreamStub(channel)
-                info = stub.GetStreamInfo(self.stubs.events_pb2.GetStreamInfoRequest(), timeout=5)
+                request = self.stubs.events_pb2.GetStreamInfoRequest()
+                info = stub.GetStreamInfo(request, timeout=5,
+                                          metadata=self.principal(name, request))
                 if info.stream and info.stream != name:
                     self.problem(f"{name}'s GetStreamInfo names stream {info.stream!r}")
                 out[name] = info.last_sequence
@@ -368,9 +405,11 @@ class Test:
             for department in self.catalogue["departments"]:
                 request = iv1.UpsertDepartmentRequest()
                 request.actor.id = "exchange-e2e"
+                request.actor.role = "administrator"
                 request.department.department_id = department["departmentId"]
                 request.department.name = department["name"]
-                stub.UpsertDepartment(request, timeout=5)
+                stub.UpsertDepartment(request, timeout=5,
+                                      metadata=self.principal("intake", request))
 
     def definition(self, code, name_suffix):
         from google.protobuf import json_format
@@ -386,8 +425,9 @@ class Test:
         with self.service("intake") as channel:
             stub = self.stubs.intake_pb2_grpc.IntakeStub(channel)
             try:
-                item = stub.GetItem(self.stubs.intake_pb2.GetItemRequest(item_code=code),
-                                    timeout=5)
+                request = self.stubs.intake_pb2.GetItemRequest(item_code=code)
+                item = stub.GetItem(request, timeout=5,
+                                    metadata=self.principal("intake", request))
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.NOT_FOUND:
                     return None
@@ -487,8 +527,9 @@ class Test:
         import grpc
         with self.service("intake") as channel:
             stub = self.stubs.events_pb2_grpc.EventStreamStub(channel)
-            call = stub.Subscribe(self.stubs.events_pb2.SubscribeRequest(from_sequence=1),
-                                  timeout=10)
+            request = self.stubs.events_pb2.SubscribeRequest(from_sequence=1)
+            call = stub.Subscribe(request, timeout=10,
+                                  metadata=self.principal("intake", request))
             try:
                 for event in call:
                     if ID_NUMBER.encode() in event.SerializeToString():
@@ -644,6 +685,7 @@ class Test:
         with open(self.p("platforms.jsonl"), "w") as f:
             f.write(json.dumps({"platform_id": PLATFORM_ID, "certificate_cn": PLATFORM_CN}) + "\n")
             f.write(json.dumps({"platform_id": SECOND_ID, "certificate_cn": SECOND_CN}) + "\n")
+        self.make_suite_secrets()
         self.stub_dir = xc.generate_stubs(os.path.join(SRC, "proto"), self.p("stubs"))
         self.stubs = xc.load_stubs(self.stub_dir)
         self.state = self.p("client-state")
@@ -685,6 +727,10 @@ class Test:
         client = self.start_client("client-1")
         load = Proc("load", [os.path.join(BUILD, "tools", "sunlight_load"), "--mode=intake",
                              f"--target=127.0.0.1:{self.ports['intake']}", "--clients=4",
+                             f"--key_file={self.key_dir}/gateway.key",
+                             f"--tls_cert_file={self.suite_ca}/gateway.crt",
+                             f"--tls_key_file={self.suite_ca}/gateway.key",
+                             f"--tls_ca_file={self.suite_ca}/ca.crt",
                              f"--duration={LOAD_SECONDS}s"], self.tmp).start()
         load_started = time.monotonic()
         log(f"load running for {LOAD_SECONDS}s; client following")

@@ -35,6 +35,7 @@
 #include "sunlight/server/config.h"
 #include "sunlight/server/tls.h"
 #include "sunlight/testing/http_client.h"
+#include "caller.h"
 #include "tool_flags.h"
 
 namespace {
@@ -153,40 +154,18 @@ int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       sunlight::bench::Join(
-          {sunlight::bench::LoadFlags(),
+          {sunlight::bench::LoadFlags(), sunlight::bench::SecurityFlags(),
            {{"http_port", "8080", "the gateway's REST port"},
             {"intake", "127.0.0.1:7001", "intake's gRPC address"},
-            {"key_file", "", "the gateway's Ed25519 key (gateway.key), to sign direct calls"},
-            {"tls_cert_file", "", "client certificate for mutual TLS to intake (empty: plain)"},
-            {"tls_key_file", "", "its private key"},
-            {"tls_ca_file", "", "the suite's CA"},
             {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},
             {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
             {"approver", "zhao-approver:approver-demo-pass", "an approver of that department"}}}));
   const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
   const auto [n, duration, warmup] = sunlight::bench::LoadOrExit(config);
-  auto key = sunlight::auth::SigningKey::FromFile(config.Get("key_file"));
-  if (!key.ok()) {
-    std::cerr << "--key_file: " << key.status().message() << "\n";
-    return 2;
-  }
-  auto signer =
-      std::make_shared<sunlight::auth::PrincipalSigner>(sunlight::auth::kGatewayIssuer, *key);
-  auto credentials =
-      sunlight::server::ChannelCredentialsFor({.cert_file = config.Get("tls_cert_file"),
-                                               .key_file = config.Get("tls_key_file"),
-                                               .ca_file = config.Get("tls_ca_file"),
-                                               .crl_dir = ""});
-  if (!credentials.ok()) {
-    std::cerr << credentials.status().message() << "\n";
-    return 2;
-  }
+  const sunlight::bench::Caller caller = sunlight::bench::CallerOrExit(config);
   const std::string intake_target = config.Get("intake");
-  // A channel whose calls carry `p`, signed per call; `t`: a connection per client.
   auto channel_for = [&](const sunlight::auth::v1::Principal& p, int t = -1) {
-    grpc::ChannelArguments args;
-    args.SetInt("sunlight.client", t);
-    return sunlight::auth::SigningChannel(intake_target, *credentials, signer, p, "", args);
+    return caller.Channel(intake_target, p, t);
   };
 
   // The catalogue, published directly as an administrator.

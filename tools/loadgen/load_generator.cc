@@ -33,6 +33,7 @@
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
+#include "caller.h"
 #include "tool_flags.h"
 
 namespace {
@@ -47,9 +48,8 @@ const char* const kWorkflowSteps[] = {"handle", "review", "approve"};
 // Watches the workflow stream and records when each case's process started.
 class RouteWatcher {
  public:
-  explicit RouteWatcher(const std::string& target)
-      : stub_(sunlight::events::v1::EventStream::NewStub(
-            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {
+  explicit RouteWatcher(std::shared_ptr<grpc::Channel> channel)
+      : stub_(sunlight::events::v1::EventStream::NewStub(std::move(channel))) {
     grpc::ClientContext info_context;
     sunlight::events::v1::StreamInfo info;
     (void)stub_->GetStreamInfo(&info_context, sunlight::events::v1::GetStreamInfoRequest(), &info);
@@ -122,6 +122,7 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
   grpc::ClientContext c1, c2;
   iv1::UpsertDepartmentRequest department;
   department.mutable_actor()->set_id("bench-admin");
+  department.mutable_actor()->set_role("administrator");
   department.mutable_department()->set_department_id("bench");
   department.mutable_department()->set_name("Benchmark department");
   iv1::Department d;
@@ -132,6 +133,7 @@ bool SeedCatalogue(iv1::Intake::Stub& stub) {
   }
   iv1::PublishItemVersionRequest publish;
   publish.mutable_actor()->set_id("bench-admin");
+  publish.mutable_actor()->set_role("administrator");
   auto* item = publish.mutable_definition();
   item->set_item_code("BENCH-001");
   item->set_name("Benchmark licence");
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
       argc, argv,
       sunlight::bench::Join(
           {sunlight::bench::LoadFlags(),
+           sunlight::bench::SecurityFlags(),
            {{"mode", "intake", "intake | echo"},
             {"target", "127.0.0.1:7001", "service address (intake in intake and workflow modes)"},
             {"workflow", "127.0.0.1:7002", "workflow address (workflow mode)"}}}));
@@ -174,13 +177,21 @@ int main(int argc, char** argv) {
     std::cerr << "--mode: must be intake, echo or workflow\n";
     return 2;
   }
+  // The tool calls as the gateway would, for these people (the item's department "bench").
+  const sunlight::bench::Caller caller = sunlight::bench::CallerOrExit(config);
+  const auto admin = sunlight::bench::PrincipalOf("bench-admin", "administrator");
+  const auto clerk = sunlight::bench::PrincipalOf("bench-clerk", "window_clerk", "bench");
   std::unique_ptr<RouteWatcher> watcher;
-  if (mode == "workflow") watcher = std::make_unique<RouteWatcher>(config.Get("workflow"));
+  if (mode == "workflow") {
+    watcher = std::make_unique<RouteWatcher>(
+        caller.Channel(config.Get("workflow"), admin, -1, "workflow"));
+  }
   std::vector<std::vector<double>> route_lags(static_cast<size_t>(clients));
   std::atomic<uint64_t> steps_done{0};
   if (mode != "echo") {
-    auto channel = grpc::CreateChannel(config.Get("target"), grpc::InsecureChannelCredentials());
-    if (!SeedCatalogue(*iv1::Intake::NewStub(channel))) return 1;
+    if (!SeedCatalogue(*iv1::Intake::NewStub(caller.Channel(config.Get("target"), admin)))) {
+      return 1;
+    }
   }
   const size_t payload_bytes = Submission("bench-000000-000000000").ByteSizeLong();
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
@@ -192,14 +203,21 @@ int main(int argc, char** argv) {
   for (int64_t t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       // A channel per client, as independent front-ends would have.
-      grpc::ChannelArguments channel_args;
-      channel_args.SetInt("sunlight.client", static_cast<int>(t));
-      auto channel = grpc::CreateCustomChannel(config.Get("target"),
-                                               grpc::InsecureChannelCredentials(), channel_args);
-      auto intake = iv1::Intake::NewStub(channel);
-      auto echo = sunlight::bench::v1::Echo::NewStub(channel);
-      auto workflow = wv1::Workflow::NewStub(grpc::CreateCustomChannel(
-          config.Get("workflow"), grpc::InsecureChannelCredentials(), channel_args));
+      const int client = static_cast<int>(t);
+      auto intake = iv1::Intake::NewStub(caller.Channel(config.Get("target"), clerk, client));
+      auto echo = sunlight::bench::v1::Echo::NewStub(grpc::CreateCustomChannel(
+          config.Get("target"), caller.credentials, [client] {
+            grpc::ChannelArguments args;
+            args.SetInt("sunlight.client", client);
+            return args;
+          }()));
+      std::vector<std::unique_ptr<wv1::Workflow::Stub>> workflow;  // one per step's person
+      for (const char* step : kWorkflowSteps) {
+        workflow.push_back(wv1::Workflow::NewStub(caller.Channel(
+            config.Get("workflow"),
+            sunlight::bench::PrincipalOf(absl::StrCat("bench-", step, t), step, "bench"),
+            client)));
+      }
       sunlight::bench::v1::EchoMessage message;
       message.set_payload(std::string(payload_bytes, 'x'));
       auto& mine = latencies[static_cast<size_t>(t)];
@@ -221,6 +239,8 @@ int main(int argc, char** argv) {
             grpc::ClientContext accept_context;
             iv1::AcceptCaseRequest accept;
             accept.mutable_actor()->set_id("bench-clerk");
+            accept.mutable_actor()->set_role("window_clerk");
+            accept.mutable_actor()->set_department_id("bench");
             accept.set_case_id(submitted.case_().case_id());
             iv1::CaseResponse accepted;
             ok = intake->AcceptCase(&accept_context, accept, &accepted).ok();
@@ -242,7 +262,8 @@ int main(int argc, char** argv) {
               complete.set_step_id(absl::StrCat(submitted.case_().case_id(), "/", s + 1));
               complete.set_opinion(wv1::OPINION_PASS);
               wv1::ProcessResponse response;
-              grpc::Status status = workflow->CompleteStep(&step_context, complete, &response);
+              grpc::Status status =
+                  workflow[static_cast<size_t>(s)]->CompleteStep(&step_context, complete, &response);
               ok = status.ok();
               if (!ok && failures.load() == 0) {
                 std::cerr << "CompleteStep " << complete.step_id() << ": " << status.error_message()

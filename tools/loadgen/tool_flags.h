@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
+#include <memory>
+#include <string>
 #include <iostream>
 #include <vector>
 
