@@ -516,7 +516,7 @@ int main(int argc, char** argv) {
   Args args = ParseArgs(argc, argv);
   if (args.positional.empty()) return Usage();
   // With its key the CLI signs each call for its --actor (services accept that only where an
-  // administrator has put cli.pub in their key directory); `watch` reads a stream as itself.
+  // administrator has put cli.pub in their key directory).
   std::shared_ptr<const sunlight::auth::PrincipalSigner> signer;
   if (std::string key_file = args.Get("key_file", Env("SUNLIGHT_KEY_FILE", ""));
       !key_file.empty()) {
@@ -527,16 +527,13 @@ int main(int argc, char** argv) {
     }
     signer = std::make_shared<sunlight::auth::PrincipalSigner>(sunlight::auth::kCliIssuer, *key);
   }
+  // Streams (`watch`) are open to administrators: --role=administrator.
   sunlight::auth::v1::Principal principal;
-  if (args.positional[0] == "watch") {
-    principal = sunlight::auth::ServicePrincipal(sunlight::auth::kCliIssuer);
-  } else {
-    auto actor = MakeActor(args);
-    principal.set_user_id(actor.id());
-    principal.set_name(actor.name());
-    principal.set_role(actor.role());
-    principal.set_department_id(actor.department_id());
-  }
+  auto actor = MakeActor(args);
+  principal.set_user_id(actor.id());
+  principal.set_name(actor.name());
+  principal.set_role(actor.role());
+  principal.set_department_id(actor.department_id());
   sunlight::server::TlsFiles tls{
       .cert_file = args.Get("tls_cert_file", Env("SUNLIGHT_TLS_CERT_FILE", "")),
       .key_file = args.Get("tls_key_file", Env("SUNLIGHT_TLS_KEY_FILE", "")),
