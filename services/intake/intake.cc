@@ -34,7 +34,7 @@ std::vector<std::string> IntakeColumnFamilies() {
 
 absl::StatusOr<std::unique_ptr<Intake>> Intake::Open(
     storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
-    const Clock* clock) {
+    const Clock* clock, std::shared_ptr<const auth::DataKey> data_key) {
   if (calendar == nullptr) return absl::InvalidArgumentError("calendar: required");
   SUNLIGHT_ASSIGN_OR_RETURN(auto log, eventlog::EventLog::Open(store, "intake"));
   SUNLIGHT_ASSIGN_OR_RETURN(auto last, store->Last(store::kCases));
@@ -45,17 +45,18 @@ absl::StatusOr<std::unique_ptr<Intake>> Intake::Open(
     // case ids are "c" + 12 digits, so the greatest key holds the greatest number.
     last_number = std::stoull(record.case_id().substr(1));
   }
-  return std::unique_ptr<Intake>(
-      new Intake(store, std::move(log), std::move(calendar), clock, last_number));
+  return std::unique_ptr<Intake>(new Intake(store, std::move(log), std::move(calendar), clock,
+                                            last_number, std::move(data_key)));
 }
 
 Intake::Intake(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
                std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
-               uint64_t last_case_number)
+               uint64_t last_case_number, std::shared_ptr<const auth::DataKey> data_key)
     : store_(store),
       log_(std::move(log)),
       calendar_(std::move(calendar)),
       clock_(clock),
+      data_key_(std::move(data_key)),
       last_case_number_(last_case_number) {}
 
 std::mutex& Intake::CaseLock(std::string_view key) {
@@ -72,11 +73,20 @@ absl::StatusOr<v1::Case> Intake::CommitCase(v1::Case record, std::string type, c
                                             const google::protobuf::Message& payload,
                                             storage::WriteBatch batch) {
   record.set_version(record.version() + 1);
+  std::unique_ptr<google::protobuf::Message> stored_payload(payload.New());
+  stored_payload->CopyFrom(payload);
+  SealPersonalData(stored_payload.get());
   events::v1::CaseEvent event =
-      eventlog::NewEvent(type, record.case_id(), actor, clock_->Now(), payload);
+      eventlog::NewEvent(type, record.case_id(), actor, clock_->Now(), *stored_payload);
   event.set_case_version(record.version());
-  batch.Put(store::kCases, store::CaseKey(record.case_id()), record.SerializeAsString());
+  v1::Case stored = record;
+  SealPersonalData(&stored);
+  stored.set_query_code(StoredQueryCode(record.query_code()));
+  batch.Put(store::kCases, store::CaseKey(record.case_id()), stored.SerializeAsString());
   SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(batch), {std::move(event)}).status());
+  // The query code goes back only to the submission that made it; a digest never does.
+  if (record.query_code() != stored.query_code() || data_key_ == nullptr) return record;
+  record.clear_query_code();
   return record;
 }
 
@@ -88,6 +98,7 @@ absl::StatusOr<v1::Case> Intake::LoadCase(std::string_view case_id) const {
   if (!record.has_value()) {
     return absl::NotFoundError(absl::StrCat("case ", std::string(case_id), " not found"));
   }
+  SUNLIGHT_RETURN_IF_ERROR(OpenPersonalData(&*record));
   return *std::move(record);
 }
 

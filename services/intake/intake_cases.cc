@@ -68,6 +68,7 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
         original.applicant().id_number() != applicant.id_number()) {
       return absl::AlreadyExistsError("idempotency_key: already used for a different submission");
     }
+    if (data_key_ != nullptr) original.set_query_code(QueryCodeFor(original.case_id(), ""));
     v1::SubmitCaseResponse response;
     *response.mutable_case_() = std::move(original);
     response.set_replayed(true);
@@ -94,7 +95,7 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   *record.mutable_submitted_at() = ToProto(now);
   *record.mutable_submitted_by() = request.actor();
   record.set_subject(request.subject());
-  record.set_query_code(NewQueryCode());
+  record.set_query_code(QueryCodeFor(record.case_id(), NewQueryCode()));
 
   storage::WriteBatch batch;
   batch.Put(store::kIdempotency, idempotency_key, record.case_id());

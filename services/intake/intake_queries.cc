@@ -41,10 +41,14 @@ absl::StatusOr<v1::GetCaseResponse> Intake::GetCase(const v1::GetCaseRequest& re
   SUNLIGHT_RETURN_IF_ERROR(RequireText(case_id, "case_id"));
   v1::GetCaseResponse response;
   SUNLIGHT_ASSIGN_OR_RETURN(*response.mutable_case_(), LoadCase(case_id));
+  if (data_key_ != nullptr) response.mutable_case_()->clear_query_code();  // only its digest
   if (request.include_history()) {
     std::vector<events::v1::CaseEvent> history;
     SUNLIGHT_RETURN_IF_ERROR(log_->ReadCase(case_id, &history));
-    for (auto& event : history) *response.add_history() = std::move(event);
+    for (auto& event : history) {
+      SUNLIGHT_RETURN_IF_ERROR(OpenPersonalData(&event));
+      *response.add_history() = std::move(event);
+    }
   }
   return response;
 }
@@ -97,12 +101,7 @@ absl::StatusOr<v1::QueryProgressResponse> Intake::QueryProgress(
   SUNLIGHT_ASSIGN_OR_RETURN(auto case_id, store_->Get(store::kCaseNumbers, request.case_number()));
   if (!case_id.has_value()) return not_found;
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(*case_id));
-  const std::string& expected = record.query_code();
-  unsigned diff = expected.size() ^ request.query_code().size();
-  for (size_t i = 0; i < expected.size() && i < request.query_code().size(); ++i) {
-    diff |= static_cast<unsigned char>(expected[i] ^ request.query_code()[i]);
-  }
-  if (diff != 0) return not_found;
+  if (!QueryCodeMatches(record.query_code(), request.query_code())) return not_found;
 
   v1::QueryProgressResponse response;
   response.set_case_number(record.case_number());

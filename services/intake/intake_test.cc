@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "sunlight/testing/intake_fixture.h"
 
 namespace sunlight::intake {
@@ -331,6 +335,75 @@ TEST_CASE_METHOD(IntakeFixture, "the deadline calculator explains the DOMAIN.md 
   CHECK(counted == 5);
   request.clear_accepted_at();
   CHECK(Mentions(intake->ComputeDeadline(request).status(), "accepted_at"));
+}
+
+}  // namespace
+}  // namespace sunlight::intake
+
+namespace sunlight::intake {
+namespace {
+
+// Every byte of every file under `dir` (SST files, the WAL, the manifest).
+std::string AllBytes(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
+
+// Finding 3 of the security review: the intake store held ID numbers, phones and query
+// codes in clear, for anyone who could copy the data directory.
+TEST_CASE_METHOD(IntakeFixture, "a copied intake store has no ID number or phone in clear") {
+  v1::Case submitted = Submit("sealed-1");
+  const std::string id_number = SubmitRequest("x").applicant().id_number();
+  const std::string phone = SubmitRequest("x").applicant().phone();
+  REQUIRE(!id_number.empty());
+  REQUIRE(!phone.empty());
+  REQUIRE(Accept(submitted.case_id()).ok());
+  // The API still gives them to those who may see them, and the code still works.
+  v1::GetCaseRequest get;
+  get.set_case_id(submitted.case_id());
+  get.set_include_history(true);
+  auto got = intake->GetCase(get);
+  REQUIRE(got.ok());
+  CHECK(got->case_().applicant().id_number() == id_number);
+  CHECK(got->case_().applicant().phone() == phone);
+  CHECK(got->case_().applicant().sealed_personal_data().empty());
+  CHECK(got->case_().query_code().empty());  // given once, at submission
+  bool history_opened = false;
+  for (const auto& event : got->history()) {
+    v1::CaseSubmitted payload;
+    if (event.payload().UnpackTo(&payload)) {
+      history_opened = payload.case_().applicant().id_number() == id_number;
+    }
+  }
+  CHECK(history_opened);
+  v1::QueryProgressRequest query;
+  query.set_case_number(submitted.case_number());
+  query.set_query_code(submitted.query_code());
+  CHECK(intake->QueryProgress(query).ok());
+  // A retried submission gets the same code back, though only its digest is stored.
+  auto retry = intake->SubmitCase(SubmitRequest("sealed-1"));
+  REQUIRE(retry.ok());
+  CHECK(retry->case_().query_code() == submitted.query_code());
+
+  // The WAL, then the SST files after a flush: only masked forms and ciphertext.
+  for (bool flushed : {false, true}) {
+    if (flushed) REQUIRE(store->Flush().ok());
+    const std::string bytes = AllBytes(dir.Sub("db"));
+    INFO((flushed ? "after a flush" : "in the WAL"));
+    CHECK(bytes.size() > 1000);
+    CHECK(bytes.find(id_number) == std::string::npos);
+    CHECK(bytes.find(phone) == std::string::npos);
+    CHECK(bytes.find(submitted.case_number()) != std::string::npos);  // the scan does see data
+  }
+  // Another key cannot open it: the case reads as DATA_LOSS, never as other data.
+  data_key = auth::DataKey::FromKey("another data key of at least 32 bytes!").value();
+  Reopen();
+  CHECK(intake->GetCase(get).status().code() == absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

@@ -11,8 +11,14 @@ int main(int argc, char** argv) {
                                       .method_policy = sunlight::intake::IntakeMethodPolicy(),
                                       .calendar = true,
                                       .stream_readers = {"workflow", "supervision", "gateway"}});
+  main.AddFlag({"data_key_file", "",
+                "key (32+ bytes, mode 0600) sealing applicants' ID numbers and phones and "
+                "hashing query codes at rest; required unless --insecure_development"});
   if (!main.Init(argc, argv)) return main.exit_code();
-  auto intake = sunlight::intake::Intake::Open(main.store(), main.calendar(), main.clock());
+  auto data_key = sunlight::server::DataKeyFromFlag(main, "data_key_file");
+  if (!data_key.ok()) return main.Fail(data_key.status());
+  auto intake =
+      sunlight::intake::Intake::Open(main.store(), main.calendar(), main.clock(), *data_key);
   if (!intake.ok()) return main.Fail(intake.status());
   (*intake)->metrics().Register(main.host().registry());
   sunlight::intake::IntakeGrpcService service(intake->get(), main.authorizer());

@@ -164,7 +164,8 @@ async function main() {
   const common = (name) => ['--listen=127.0.0.1:0', '--metrics_listen=', `--data_dir=${path.join(tmp, name)}`,
     '--sync_writes=false', `--port_file=${path.join(tmp, name + '.port')}`, `--key_dir=${keyDir}`,
     `--tls_cert_file=${path.join(caDir, name + '.crt')}`, `--tls_key_file=${path.join(caDir, name + '.key')}`,
-    `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`];
+    `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`,
+    ...(name === 'intake' ? [`--data_key_file=${path.join(keyDir, 'intake-data.key')}`] : [])];
   const calendar = [`--calendar=${path.join(SRC, 'data', 'calendars', 'cn-mainland.json')}`,
     `--provisional_years=${new Date().getFullYear() + 1}`];
   const bin = (name) => path.join(BUILD, 'services', name, name);

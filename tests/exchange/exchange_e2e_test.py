@@ -292,8 +292,9 @@ class Test:
     def secured(self, name):
         """The flags that secure a service: its key directory and its certificate."""
         ca = self.suite_ca
-        return [f"--key_dir={self.key_dir}", f"--tls_cert_file={ca}/{name}.crt",
-                f"--tls_key_file={ca}/{name}.key", f"--tls_ca_file={ca}/ca.crt"]
+        data_key = [f"--data_key_file={self.key_dir}/intake-data.key"] if name == "intake" else []
+        return data_key + [f"--key_dir={self.key_dir}", f"--tls_cert_file={ca}/{name}.crt",
+                           f"--tls_key_file={ca}/{name}.key", f"--tls_ca_file={ca}/ca.crt"]
 
     def make_suite_secrets(self):
         self.key_dir, self.suite_ca = self.p("keys"), self.p("suite-ca")
@@ -522,9 +523,11 @@ class Test:
             log(f"  refused: {line}")
         self.summary["refusals"] = results
 
-    def check_id_number_in_source(self):
-        """The check for masking is only meaningful if intake's own stream has the ID number."""
+    def check_intake_stream_sealed(self):
+        """(sequence of the first event with the ID number in clear or None, number of events
+        whose applicant is sealed): intake keeps personal data sealed, in its stream too."""
         import grpc
+        clear, sealed = None, 0
         with self.service("intake") as channel:
             stub = self.stubs.events_pb2_grpc.EventStreamStub(channel)
             request = self.stubs.events_pb2.SubscribeRequest(from_sequence=1)
@@ -532,14 +535,19 @@ class Test:
                                   metadata=self.principal("intake", request))
             try:
                 for event in call:
-                    if ID_NUMBER.encode() in event.SerializeToString():
-                        return event.sequence
+                    data = event.SerializeToString()
+                    if ID_NUMBER.encode() in data and clear is None:
+                        clear = event.sequence
+                    if event.type == "intake.case.submitted":
+                        payload = self.stubs.intake_pb2.CaseSubmitted()
+                        event.payload.Unpack(payload)
+                        sealed += bool(payload.case.applicant.sealed_personal_data)
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
                     raise
             finally:
                 call.cancel()
-        return None
+        return clear, sealed
 
     def wait_until_caught_up(self, follower, timeout=90):
         """Client position == exchange last position == everything the services committed, and
@@ -793,10 +801,12 @@ class Test:
         if load.p.returncode != 0:
             self.problem(f"sunlight_load exited with {load.p.returncode}")
 
-        source_sequence = self.check_id_number_in_source()
-        if source_sequence is None:
-            self.problem(f"intake's own stream never carries {ID_NUMBER}: the masking check "
-                         f"would prove nothing")
+        clear, sealed = self.check_intake_stream_sealed()
+        if clear is not None:
+            self.problem(f"intake's stream carries {ID_NUMBER} in clear (event {clear})")
+        if sealed == 0:
+            self.problem("no submission in intake's stream has its applicant sealed")
+        self.summary["intake_events_sealed"] = sealed
 
         last_position, streams = self.wait_until_caught_up(follower)
         log(f"caught up: exchange at {last_position}, streams {streams}")

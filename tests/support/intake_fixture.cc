@@ -159,7 +159,7 @@ IntakeFixture::IntakeFixture() : clock(At(2026, 2, 13, 15)) {
 
 void IntakeFixture::Open() {
   store = testing::OpenScratchStore(dir.Sub("db"), IntakeColumnFamilies());
-  auto i = Intake::Open(store.get(), calendar, &clock);
+  auto i = Intake::Open(store.get(), calendar, &clock, data_key);
   REQUIRE(i.ok());
   intake = *std::move(i);
 }

@@ -31,6 +31,9 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
     }
     signers_[identity] = std::make_shared<auth::PrincipalSigner>(identity, key);
   }
+  status_ =
+      WriteSecretFile(key_dir_ + "/intake-data.key", auth::SigningKey::Generate()->PrivateKeyPem());
+  if (!status_.ok()) return;
   std::string command = absl::StrCat(SUNLIGHT_DEV_CA, " ", ca_dir_, " ",
                                      absl::StrJoin(identities, " "), " >/dev/null 2>&1");
   if (std::system(command.c_str()) != 0) {
@@ -39,10 +42,16 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
 }
 
 std::vector<std::string> SuiteSecrets::ServiceFlags(const std::string& identity) const {
-  return {"--key_dir=" + key_dir_, absl::StrCat("--tls_cert_file=", ca_dir_, "/", identity, ".crt"),
-          absl::StrCat("--tls_key_file=", ca_dir_, "/", identity, ".key"),
-          absl::StrCat("--tls_ca_file=", ca_dir_, "/ca.crt"),
-          absl::StrCat("--tls_crl_dir=", ca_dir_, "/crl")};
+  std::vector<std::string> flags;
+  if (identity == "intake") flags.push_back("--data_key_file=" + key_dir_ + "/intake-data.key");
+  for (std::string flag :
+       {"--key_dir=" + key_dir_, absl::StrCat("--tls_cert_file=", ca_dir_, "/", identity, ".crt"),
+        absl::StrCat("--tls_key_file=", ca_dir_, "/", identity, ".key"),
+        absl::StrCat("--tls_ca_file=", ca_dir_, "/ca.crt"),
+        absl::StrCat("--tls_crl_dir=", ca_dir_, "/crl")}) {
+    flags.push_back(std::move(flag));
+  }
+  return flags;
 }
 
 std::shared_ptr<const auth::PrincipalSigner> SuiteSecrets::Signer(

@@ -25,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
+#include "caller.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -35,7 +36,6 @@
 #include "sunlight/server/config.h"
 #include "sunlight/server/tls.h"
 #include "sunlight/testing/http_client.h"
-#include "caller.h"
 #include "tool_flags.h"
 
 namespace {
@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
   const sunlight::server::Config config = sunlight::server::ParseToolFlagsOrExit(
       argc, argv,
       sunlight::bench::Join(
-          {sunlight::bench::LoadFlags(), sunlight::bench::SecurityFlags(),
+          {sunlight::bench::LoadFlags(),
+           sunlight::bench::SecurityFlags(),
            {{"http_port", "8080", "the gateway's REST port"},
             {"intake", "127.0.0.1:7001", "intake's gRPC address"},
             {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},

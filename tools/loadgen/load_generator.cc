@@ -27,13 +27,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
+#include "caller.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/bench/v1/echo.grpc.pb.h"
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/workflow/v1/workflow.grpc.pb.h"
-#include "caller.h"
 #include "tool_flags.h"
 
 namespace {
@@ -205,8 +205,8 @@ int main(int argc, char** argv) {
       // A channel per client, as independent front-ends would have.
       const int client = static_cast<int>(t);
       auto intake = iv1::Intake::NewStub(caller.Channel(config.Get("target"), clerk, client));
-      auto echo = sunlight::bench::v1::Echo::NewStub(grpc::CreateCustomChannel(
-          config.Get("target"), caller.credentials, [client] {
+      auto echo = sunlight::bench::v1::Echo::NewStub(
+          grpc::CreateCustomChannel(config.Get("target"), caller.credentials, [client] {
             grpc::ChannelArguments args;
             args.SetInt("sunlight.client", client);
             return args;
@@ -215,8 +215,7 @@ int main(int argc, char** argv) {
       for (const char* step : kWorkflowSteps) {
         workflow.push_back(wv1::Workflow::NewStub(caller.Channel(
             config.Get("workflow"),
-            sunlight::bench::PrincipalOf(absl::StrCat("bench-", step, t), step, "bench"),
-            client)));
+            sunlight::bench::PrincipalOf(absl::StrCat("bench-", step, t), step, "bench"), client)));
       }
       sunlight::bench::v1::EchoMessage message;
       message.set_payload(std::string(payload_bytes, 'x'));
@@ -262,8 +261,8 @@ int main(int argc, char** argv) {
               complete.set_step_id(absl::StrCat(submitted.case_().case_id(), "/", s + 1));
               complete.set_opinion(wv1::OPINION_PASS);
               wv1::ProcessResponse response;
-              grpc::Status status =
-                  workflow[static_cast<size_t>(s)]->CompleteStep(&step_context, complete, &response);
+              grpc::Status status = workflow[static_cast<size_t>(s)]->CompleteStep(
+                  &step_context, complete, &response);
               ok = status.ok();
               if (!ok && failures.load() == 0) {
                 std::cerr << "CompleteStep " << complete.step_id() << ": " << status.error_message()

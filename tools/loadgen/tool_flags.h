@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
+#include <iostream>
 #include <memory>
 #include <string>
-#include <iostream>
 #include <vector>
 
 #include "absl/time/time.h"

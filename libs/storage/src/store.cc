@@ -82,6 +82,14 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> Store::Handle(std::string_view colu
   return it->second;
 }
 
+absl::Status Store::Flush() {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto& [name, handle] : handles_) handles.push_back(handle);
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), handles);
+  if (!s.ok()) return absl::InternalError(absl::StrCat("flush: ", s.ToString()));
+  return absl::OkStatus();
+}
+
 absl::Status Store::Write(const std::vector<const WriteBatch*>& batches) {
   rocksdb::WriteBatch wb;
   for (const WriteBatch* batch : batches) {

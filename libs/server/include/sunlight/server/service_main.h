@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "sunlight/auth/authorizer.h"
+#include "sunlight/auth/data_key.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
@@ -134,6 +135,11 @@ class ServiceMain {
   std::vector<std::unique_ptr<Periodic>> periodic_;
   std::vector<std::function<void()>> shutdown_hooks_;
 };
+
+// The data key of flag `flag` (auth::DataKey::FromFile); required unless the service runs
+// with --insecure_development (then null without the flag).
+absl::StatusOr<std::shared_ptr<const auth::DataKey>> DataKeyFromFlag(const ServiceMain& main,
+                                                                     const std::string& flag);
 
 }  // namespace sunlight::server
 

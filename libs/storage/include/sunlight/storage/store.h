@@ -85,6 +85,8 @@ class Store {
                     bool reverse = false) const;
 
   // The greatest key in the column family (with its value), or std::nullopt when empty.
+  // Writes every column family's memtable to SST files (the WAL holds them until then).
+  absl::Status Flush();
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
       std::string_view column_family) const;
 

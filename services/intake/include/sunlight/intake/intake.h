@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sunlight/auth/data_key.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
@@ -36,9 +37,11 @@ class Intake {
  public:
   // `store` must have IntakeColumnFamilies() and eventlog::ColumnFamilies(); it, the
   // calendar and the clock must outlive the Intake.
+  // `data_key` seals applicants' ID numbers and phones and hashes query codes at rest; null
+  // keeps them in clear (in-process tests and insecure development only).
   static absl::StatusOr<std::unique_ptr<Intake>> Open(
       storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
-      const Clock* clock);
+      const Clock* clock, std::shared_ptr<const auth::DataKey> data_key = nullptr);
 
   eventlog::EventLog& event_log() { return *log_; }
   // Its metrics; main registers them where they are exposed (/metrics).
@@ -70,7 +73,17 @@ class Intake {
  private:
   Intake(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
          std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
-         uint64_t last_case_number);
+         uint64_t last_case_number, std::shared_ptr<const auth::DataKey> data_key);
+
+  // Personal data at rest (intake_personal_data.cc): sealing every Applicant in a message
+  // before it is stored, opening them after it is read (DATA_LOSS when one does not open).
+  void SealPersonalData(google::protobuf::Message* message) const;
+  absl::Status OpenPersonalData(google::protobuf::Message* message) const;
+  // A new case's query code (`random` without a data key); its stored form (a keyed digest
+  // with a data key); whether a given code matches a stored one.
+  std::string QueryCodeFor(const std::string& case_id, const std::string& random) const;
+  std::string StoredQueryCode(const std::string& code) const;
+  bool QueryCodeMatches(const std::string& stored, const std::string& given) const;
 
   std::mutex& CaseLock(std::string_view key);
   absl::StatusOr<v1::Case> LoadCase(std::string_view case_id) const;
@@ -89,6 +102,7 @@ class Intake {
   IntakeMetrics metrics_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;
   const Clock* clock_;
+  std::shared_ptr<const auth::DataKey> data_key_;
   std::atomic<uint64_t> last_case_number_;
   std::mutex catalogue_mu_;  // serializes catalogue changes (item version numbering)
   std::array<std::mutex, 64> case_locks_;

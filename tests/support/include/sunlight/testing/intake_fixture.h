@@ -93,6 +93,9 @@ struct IntakeFixture {
   FakeClock clock;
   std::shared_ptr<const calendar::WorkingCalendar> calendar;
   std::unique_ptr<storage::Store> store;
+  // Applicants' personal data sealed at rest, as in production.
+  std::shared_ptr<const auth::DataKey> data_key =
+      auth::DataKey::FromKey("intake fixture data key of at least 32 bytes").value();
   std::unique_ptr<Intake> intake;
 };
 
