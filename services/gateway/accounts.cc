@@ -92,18 +92,22 @@ bool PasswordMatches(const std::string& encoded_hash, const std::string& passwor
   return argon2id_verify(encoded_hash.c_str(), password.data(), password.size()) == ARGON2_OK;
 }
 
-absl::StatusOr<std::unique_ptr<Accounts>> Accounts::Open(storage::Store* store, const Clock* clock,
-                                                         absl::Duration token_ttl) {
-  SUNLIGHT_ASSIGN_OR_RETURN(auto key, store->Get(kGatewayMetaFamily, "token_key"));
-  if (!key.has_value()) {
-    SUNLIGHT_ASSIGN_OR_RETURN(std::string fresh, RandomBytes(32));
-    key = absl::BytesToHexString(fresh);
+absl::StatusOr<std::unique_ptr<Accounts>> Accounts::Open(
+    storage::Store* store, const Clock* clock, absl::Duration token_ttl,
+    std::shared_ptr<const auth::HmacSigner> token_key) {
+  if (token_key == nullptr) return absl::InvalidArgumentError("token key: required");
+  SUNLIGHT_ASSIGN_OR_RETURN(auto old_key, store->Get(kGatewayMetaFamily, "token_key"));
+  if (old_key.has_value()) {
     storage::WriteBatch batch;
-    batch.Put(kGatewayMetaFamily, "token_key", *key);
+    batch.Delete(kGatewayMetaFamily, "token_key");
     SUNLIGHT_RETURN_IF_ERROR(store->Write(batch));
   }
-  SUNLIGHT_ASSIGN_OR_RETURN(auto signer, auth::HmacSigner::FromKey(*key));
-  return std::unique_ptr<Accounts>(new Accounts(store, clock, token_ttl, std::move(signer)));
+  return std::unique_ptr<Accounts>(new Accounts(store, clock, token_ttl, std::move(token_key)));
+}
+
+std::string Accounts::SessionKey(std::string_view session_id) const {
+  std::string mac = signer_->Mac("session:" + std::string(session_id));
+  return absl::BytesToHexString(absl::string_view(mac.data(), mac.size()));
 }
 
 absl::StatusOr<v1::User> Accounts::CreateUser(const v1::CreateUserRequest& request) {
@@ -192,7 +196,7 @@ absl::StatusOr<v1::LoginResponse> Accounts::Login(const v1::LoginRequest& reques
   principal.set_session_id(absl::BytesToHexString(session));
   *principal.mutable_expires_at() = ToProto(now + token_ttl_);
   storage::WriteBatch batch;
-  batch.Put(kSessionsFamily, principal.session_id(), principal.SerializeAsString());
+  batch.Put(kSessionsFamily, SessionKey(principal.session_id()), principal.SerializeAsString());
   SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
   v1::LoginResponse response;
   response.set_token(signer_->SignPrincipal(principal));
@@ -203,16 +207,52 @@ absl::StatusOr<v1::LoginResponse> Accounts::Login(const v1::LoginRequest& reques
 
 absl::Status Accounts::Logout(const auth::v1::Principal& principal) {
   storage::WriteBatch batch;
-  batch.Delete(kSessionsFamily, principal.session_id());
+  batch.Delete(kSessionsFamily, SessionKey(principal.session_id()));
   return store_->Write(batch);
 }
 
 absl::StatusOr<auth::v1::Principal> Accounts::Authenticate(std::string_view token) const {
-  auto principal = signer_->VerifyPrincipal(token, clock_->Now());
+  const absl::Time now = clock_->Now();
+  auto principal = signer_->VerifyPrincipal(token, now);
   if (!principal.ok()) return principal.status();
-  SUNLIGHT_ASSIGN_OR_RETURN(auto session, store_->Get(kSessionsFamily, principal->session_id()));
-  if (!session.has_value()) return absl::UnauthenticatedError("session has ended");
+  SUNLIGHT_ASSIGN_OR_RETURN(auto bytes,
+                            store_->Get(kSessionsFamily, SessionKey(principal->session_id())));
+  if (!bytes.has_value()) return absl::UnauthenticatedError("session has ended");
+  auth::v1::Principal session;
+  if (!session.ParseFromString(*bytes) || session.user_id() != principal->user_id() ||
+      session.role() != principal->role() ||
+      session.department_id() != principal->department_id() ||
+      FromProto(session.expires_at()) != FromProto(principal->expires_at())) {
+    return absl::UnauthenticatedError("token does not match its session");
+  }
+  if (FromProto(session.expires_at()) <= now)
+    return absl::UnauthenticatedError("session has ended");
+  SUNLIGHT_ASSIGN_OR_RETURN(auto user, store_->Get(kUsersFamily, session.user_id()));
+  if (!user.has_value()) return absl::UnauthenticatedError("user no longer exists");
+  SUNLIGHT_ASSIGN_OR_RETURN(StoredUser stored, Decode(*user, session.user_id()));
+  if (stored.user.disabled() || stored.user.role() != session.role() ||
+      stored.user.department_id() != session.department_id()) {
+    return absl::UnauthenticatedError("the user's account changed since login; log in again");
+  }
   return principal;
+}
+
+absl::StatusOr<int> Accounts::PurgeExpiredSessions() {
+  const absl::Time now = clock_->Now();
+  storage::WriteBatch batch;
+  int purged = 0;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(kSessionsFamily, "", "", [&](std::string_view key, std::string_view value) {
+        auth::v1::Principal session;
+        if (!session.ParseFromString(std::string(value)) ||
+            FromProto(session.expires_at()) <= now) {
+          batch.Delete(kSessionsFamily, std::string(key));
+          ++purged;
+        }
+        return true;
+      }));
+  if (purged > 0) SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
+  return purged;
 }
 
 }  // namespace sunlight::gateway

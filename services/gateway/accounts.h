@@ -1,10 +1,13 @@
 // Users, passwords and sessions of the gateway, in its own store.
 //
 // Passwords are stored as Argon2id hashes (libargon2, 19 MiB, 2 passes: a memory-hard hash).
-// A login opens a session and returns a bearer token: a signed Principal (see
-// sunlight/auth/principal.h) naming the session, valid for `token_ttl`. The gateway checks the
-// token's signature and that its session is still open, so logout and disabling a user take
-// effect at once. The token key is made on first start and kept in the store.
+// A login opens a session and returns a bearer token: a Principal naming the session, valid
+// for `token_ttl`, sealed with the token key (HMAC, auth/hmac_signer.h). The token key lives
+// in a file outside the store (--token_key_file), so a copied store cannot mint tokens. On
+// every request the gateway checks the seal, then the session as stored (same user, role,
+// department, not expired) and the user as now (exists, not disabled, same role and
+// department), so logout, disabling a user or changing their role take effect at once.
+// Sessions are stored under a keyed hash of their id; expired ones are purged.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_ACCOUNTS_H_
 #define SUNLIGHT_SERVICES_GATEWAY_ACCOUNTS_H_
 
@@ -27,8 +30,8 @@
 namespace sunlight::gateway {
 
 inline constexpr char kUsersFamily[] = "users";        // user id -> StoredUser
-inline constexpr char kSessionsFamily[] = "sessions";  // session id -> Principal
-inline constexpr char kGatewayMetaFamily[] = "meta";   // "token_key" -> bytes
+inline constexpr char kSessionsFamily[] = "sessions";  // keyed hash of session id -> Principal
+inline constexpr char kGatewayMetaFamily[] = "meta";   // (the token key was once kept here)
 
 // Hashes a password with Argon2id and a random salt (the encoded PHC string).
 absl::StatusOr<std::string> HashPassword(const std::string& password);
@@ -36,8 +39,11 @@ bool PasswordMatches(const std::string& encoded_hash, const std::string& passwor
 
 class Accounts {
  public:
-  static absl::StatusOr<std::unique_ptr<Accounts>> Open(storage::Store* store, const Clock* clock,
-                                                        absl::Duration token_ttl);
+  // `token_key` seals the bearer tokens. A token key an older version kept in the store is
+  // deleted (its tokens end).
+  static absl::StatusOr<std::unique_ptr<Accounts>> Open(
+      storage::Store* store, const Clock* clock, absl::Duration token_ttl,
+      std::shared_ptr<const auth::HmacSigner> token_key);
 
   absl::StatusOr<v1::User> CreateUser(const v1::CreateUserRequest& request);
   absl::StatusOr<v1::ListUsersResponse> ListUsers() const;
@@ -48,8 +54,11 @@ class Accounts {
   // (RESOURCE_EXHAUSTED).
   absl::StatusOr<v1::LoginResponse> Login(const v1::LoginRequest& request);
   absl::Status Logout(const auth::v1::Principal& principal);
-  // The principal of a bearer token whose session is open; UNAUTHENTICATED otherwise.
+  // The principal of a bearer token whose session is open and agrees with the token and the
+  // user as they are now; UNAUTHENTICATED otherwise.
   absl::StatusOr<auth::v1::Principal> Authenticate(std::string_view token) const;
+  // Deletes the sessions that have expired; returns how many.
+  absl::StatusOr<int> PurgeExpiredSessions();
 
  private:
   Accounts(storage::Store* store, const Clock* clock, absl::Duration token_ttl,
@@ -59,6 +68,9 @@ class Accounts {
   storage::Store* store_;
   const Clock* clock_;
   absl::Duration token_ttl_;
+  // The store key of a session.
+  std::string SessionKey(std::string_view session_id) const;
+
   std::shared_ptr<const auth::HmacSigner> signer_;
   std::mutex failures_mu_;
   absl::flat_hash_map<std::string, std::vector<absl::Time>> failures_;  // by user id

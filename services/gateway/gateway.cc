@@ -2,9 +2,12 @@
 // gateway_routes_*.cc, by audience.
 #include "gateway.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -39,7 +42,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
                                                        GatewayOptions options) {
   std::unique_ptr<Gateway> gateway(new Gateway(store, clock, std::move(options)));
   const GatewayOptions& o = gateway->options_;
-  SUNLIGHT_ASSIGN_OR_RETURN(gateway->accounts_, Accounts::Open(store, clock, o.token_ttl));
+  std::shared_ptr<const auth::HmacSigner> token_key = o.token_key;
+  if (token_key == nullptr) {
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof random) != 1) return absl::InternalError("no random bytes");
+    SUNLIGHT_ASSIGN_OR_RETURN(
+        token_key, auth::HmacSigner::FromKey(absl::BytesToHexString(
+                       absl::string_view(reinterpret_cast<char*>(random), sizeof random))));
+  }
+  SUNLIGHT_ASSIGN_OR_RETURN(gateway->accounts_,
+                            Accounts::Open(store, clock, o.token_ttl, std::move(token_key)));
   SUNLIGHT_ASSIGN_OR_RETURN(gateway->audit_, AuditLog::Open(store));
   gateway->backend_ =
       o.backend != nullptr

@@ -44,6 +44,9 @@ struct GatewayOptions {
   // Mutual TLS to the backends; insecure when null.
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
   absl::Duration token_ttl = absl::Minutes(30);
+  // Seals the bearer tokens (--token_key_file); null: a random key of this process only
+  // (tokens end with it; tests and insecure development).
+  std::shared_ptr<const auth::HmacSigner> token_key;
   absl::Duration backend_deadline = absl::Seconds(10);
   // Public endpoints' token buckets and the wrong query code counts.
   RateLimitOptions limits;

@@ -24,6 +24,9 @@ std::vector<server::FlagSpec> GatewayFlags() {
        "the web console's files, served at /console/ (empty: no console)"},
       {"users_file", "", "users to create on start when missing (CreateUserRequest JSON per line)"},
       {"token_ttl", "30m", "how long a login token is valid"},
+      {"token_key_file", "",
+       "key (32+ bytes, mode 0600) sealing bearer tokens, kept outside the store; required "
+       "unless --insecure_development (then tokens end with the process)"},
       {"max_body_bytes", "1048576", "largest request body (413 beyond)"},
       {"idle_timeout", "30s", "idle time after which a connection is closed"},
       {"public_rate", "5", "public requests per second per client address"},
@@ -46,12 +49,21 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
   if (signer == nullptr) {
     LogWarning("gateway", "no gateway.key in --key_dir: backends receive no signed principal");
   }
+  std::shared_ptr<const auth::HmacSigner> token_key;
+  if (const std::string path = config.Get("token_key_file"); !path.empty()) {
+    SUNLIGHT_ASSIGN_OR_RETURN(token_key, auth::HmacSigner::FromKeyFile(path));
+  } else if (!config.GetBool("insecure_development").value_or(false)) {
+    return absl::FailedPreconditionError(
+        "--token_key_file: required; bearer tokens are not sealed with a key kept in the store "
+        "(--insecure_development=true uses a key of the process, for development only)");
+  }
   return GatewayOptions{.intake_target = config.Get("intake"),
                         .workflow_target = config.Get("workflow"),
                         .supervision_target = config.Get("supervision"),
                         .principal_signer = std::move(signer),
                         .channel_credentials = std::move(credentials),
                         .token_ttl = token_ttl,
+                        .token_key = std::move(token_key),
                         .limits = {.public_requests_per_s = static_cast<double>(rate),
                                    .public_burst = static_cast<double>(burst)},
                         .console_dir = config.Get("console_dir")};

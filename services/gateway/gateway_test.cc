@@ -687,6 +687,57 @@ TEST_CASE("the exchange relays three streams in one order, once each, masked, ac
   CHECK(submitted.case_().applicant().id_number() == "110101********1234");
 }
 
+// Finding 3 of the security review: the token key was in the gateway's store and a token
+// was good while its session id existed, whatever the session or the user said.
+TEST_CASE_METHOD(
+    GatewayFixture,
+    "bearer tokens are checked against the session and the user and forged ones fail") {
+  const std::string clerk = Login("clerk-1", "clerk-password");
+  CHECK(Call("GET", "/v1/me", clerk).status == 200);
+  CHECK_FALSE(gateway_store->Get(kGatewayMetaFamily, "token_key").value().has_value());
+  // The one session in a copy of the store, as an attacker would read it.
+  std::string session_key;
+  auth::v1::Principal session;
+  REQUIRE(gateway_store
+              ->Scan(kSessionsFamily, "", "",
+                     [&](std::string_view key, std::string_view value) {
+                       session_key = std::string(key);
+                       return !session.ParseFromString(std::string(value));
+                     })
+              .ok());
+  REQUIRE(!session.session_id().empty());
+  CHECK(session_key != session.session_id());  // stored under a keyed hash of the id
+  // Re-sealed with any key but the token key, even as an administrator: refused.
+  auto guessed = auth::HmacSigner::FromKey(std::string(32, 'g')).value();
+  auth::v1::Principal admin = session;
+  admin.set_role("administrator");
+  admin.clear_department_id();
+  CHECK(Call("GET", "/v1/me", guessed->SignPrincipal(session)).status == 401);
+  CHECK(Call("GET", "/v1/me", guessed->SignPrincipal(admin)).status == 401);
+  // The stored session is what counts: a session edited to another role ends the token, so
+  // does one that has expired as stored (and the purge then removes it).
+  auto put_session = [&](const auth::v1::Principal& p) {
+    storage::WriteBatch batch;
+    batch.Put(kSessionsFamily, session_key, p.SerializeAsString());
+    REQUIRE(gateway_store->Write(batch).ok());
+  };
+  put_session(admin);
+  CHECK(Call("GET", "/v1/me", clerk).status == 401);
+  auth::v1::Principal expired = session;
+  *expired.mutable_expires_at() = ToProto(clock.Now() - absl::Seconds(1));
+  put_session(expired);
+  CHECK(Call("GET", "/v1/me", clerk).status == 401);
+  CHECK(gateway->accounts().PurgeExpiredSessions().value() == 1);
+  CHECK_FALSE(gateway_store->Get(kSessionsFamily, session_key).value().has_value());
+  // A user who no longer exists loses their session at once.
+  const std::string approver = Login("appr-1", "approver-password");
+  CHECK(Call("GET", "/v1/me", approver).status == 200);
+  storage::WriteBatch remove;
+  remove.Delete(kUsersFamily, "appr-1");
+  REQUIRE(gateway_store->Write(remove).ok());
+  CHECK(Call("GET", "/v1/me", approver).status == 401);
+}
+
 TEST_CASE_METHOD(GatewayFixture, "wrong passwords lock a user for a while") {
   for (int i = 0; i < 5; ++i) {
     CHECK(Call("POST", "/v1/login", "", R"({"user_id":"insp","password":"wrong-one"})").status ==

@@ -292,7 +292,8 @@ class Test:
     def secured(self, name):
         """The flags that secure a service: its key directory and its certificate."""
         ca = self.suite_ca
-        data_key = [f"--data_key_file={self.key_dir}/intake-data.key"] if name == "intake" else []
+        data_key = {"intake": [f"--data_key_file={self.key_dir}/intake-data.key"],
+                    "gateway": [f"--token_key_file={self.key_dir}/gateway-token.key"]}.get(name, [])
         return data_key + [f"--key_dir={self.key_dir}", f"--tls_cert_file={ca}/{name}.crt",
                            f"--tls_key_file={ca}/{name}.key", f"--tls_ca_file={ca}/ca.crt"]
 

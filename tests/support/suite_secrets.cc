@@ -31,9 +31,10 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
     }
     signers_[identity] = std::make_shared<auth::PrincipalSigner>(identity, key);
   }
-  status_ =
-      WriteSecretFile(key_dir_ + "/intake-data.key", auth::SigningKey::Generate()->PrivateKeyPem());
-  if (!status_.ok()) return;
+  for (const char* secret : {"/intake-data.key", "/gateway-token.key"}) {
+    status_ = WriteSecretFile(key_dir_ + secret, auth::SigningKey::Generate()->PrivateKeyPem());
+    if (!status_.ok()) return;
+  }
   std::string command = absl::StrCat(SUNLIGHT_DEV_CA, " ", ca_dir_, " ",
                                      absl::StrJoin(identities, " "), " >/dev/null 2>&1");
   if (std::system(command.c_str()) != 0) {
@@ -44,6 +45,9 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
 std::vector<std::string> SuiteSecrets::ServiceFlags(const std::string& identity) const {
   std::vector<std::string> flags;
   if (identity == "intake") flags.push_back("--data_key_file=" + key_dir_ + "/intake-data.key");
+  if (identity == "gateway") {
+    flags.push_back("--token_key_file=" + key_dir_ + "/gateway-token.key");
+  }
   for (std::string flag :
        {"--key_dir=" + key_dir_, absl::StrCat("--tls_cert_file=", ca_dir_, "/", identity, ".crt"),
         absl::StrCat("--tls_key_file=", ca_dir_, "/", identity, ".key"),
