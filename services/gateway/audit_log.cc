@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "sunlight/base/log.h"
 #include "sunlight/base/message_text.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/status_macros.h"
@@ -69,26 +71,39 @@ absl::StatusOr<v1::AuditEntry> Readable(absl::string_view stored) {
   return entry;
 }
 
-// The hash an entry stored as `stored` was written with: over the bytes without the hash.
-std::string OriginalHash(absl::string_view stored) {
+constexpr uint32_t kKeyedChain = 2;
+
+// The hash an entry stored as `stored` was written with: over the bytes without the hash
+// (keyed when the bytes say chain_version 2).
+std::string OriginalHash(absl::string_view stored, const auth::HmacSigner& key) {
   pb::UnknownFieldSet fields;
   if (!fields.ParseFromArray(stored.data(), static_cast<int>(stored.size()))) return "";
+  bool keyed = false;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const pb::UnknownField& f = fields.field(i);
+    keyed |= f.number() == v1::AuditEntry::kChainVersionFieldNumber &&
+             f.type() == pb::UnknownField::TYPE_VARINT && f.varint() == kKeyedChain;
+  }
   fields.DeleteByNumber(v1::AuditEntry::kHashFieldNumber);
   std::string bytes;
   if (!fields.SerializeToString(&bytes)) return "";
-  return Sha256(bytes);
+  return keyed ? key.Mac(bytes) : Sha256(bytes);
 }
 
 }  // namespace
 
-std::string AuditLog::Hash(const v1::AuditEntry& entry) {
+std::string AuditLog::Hash(const v1::AuditEntry& entry, const auth::HmacSigner& key) {
   v1::AuditEntry content = entry;
   content.clear_hash();
-  return Sha256(Deterministic(content));
+  const std::string bytes = Deterministic(content);
+  return entry.chain_version() == kKeyedChain ? key.Mac(bytes) : Sha256(bytes);
 }
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store) {
-  std::unique_ptr<AuditLog> log(new AuditLog(store));
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
+    storage::Store* store, std::shared_ptr<const auth::HmacSigner> key,
+    std::string checkpoint_file) {
+  if (key == nullptr) return absl::InvalidArgumentError("audit key: required");
+  std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key), std::move(checkpoint_file)));
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store->Get(kAuditHeadFamily, kHeadKey));
   if (head.has_value()) {
     v1::AuditEntry last;
@@ -102,10 +117,18 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store) 
     log->last_sequence_ = last.sequence();
     log->last_hash_ = last.hash();
   }
+  // A checkpoint file that does not verify is reported by Verify, not a reason not to start.
+  if (auto checkpoints = log->ReadCheckpoints(); !checkpoints.ok()) {
+    LogError("gateway", checkpoints.status().ToString());
+  } else if (!checkpoints->empty()) {
+    log->last_checkpoint_ = checkpoints->back().sequence();
+  }
   return log;
 }
 
-absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store, absl::Time now) {
+absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store,
+                                                       std::shared_ptr<const auth::HmacSigner> key,
+                                                       absl::Time now) {
   std::vector<uint64_t> repaired;
   storage::WriteBatch batch;
   absl::Status error;
@@ -149,7 +172,7 @@ absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store, ab
   SUNLIGHT_RETURN_IF_ERROR(store->Write(batch));
 
   // The repair is itself in the chain.
-  SUNLIGHT_ASSIGN_OR_RETURN(auto log, Open(store));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto log, Open(store, std::move(key)));
   v1::AuditEntry record;
   *record.mutable_at() = ToProto(now);
   record.set_user_id("system:repair_audit_log");
@@ -165,7 +188,8 @@ absl::StatusOr<v1::AuditEntry> AuditLog::Append(v1::AuditEntry entry) {
   std::lock_guard lock(mu_);
   entry.set_sequence(last_sequence_ + 1);
   entry.set_previous_hash(last_hash_);
-  entry.set_hash(Hash(entry));
+  entry.set_chain_version(kKeyedChain);
+  entry.set_hash(Hash(entry, *key_));
   std::string bytes = entry.SerializeAsString();
   // Never commit what cannot be read back: it would break the chain for good.
   v1::AuditEntry check;
@@ -181,16 +205,31 @@ absl::StatusOr<v1::AuditEntry> AuditLog::Append(v1::AuditEntry entry) {
   return entry;
 }
 
-absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
+absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify(
+    const std::vector<v1::AuditCheckpoint>& given) const {
   v1::VerifyAuditChainResponse result;
   result.set_intact(true);
   uint64_t expected = 1;
   std::string previous;
+  bool keyed_seen = false;
   auto fail = [&](uint64_t sequence, std::string problem) {
+    if (!result.intact()) return;  // the first problem is the one reported
     result.set_intact(false);
     result.set_first_bad_sequence(sequence);
     result.set_problem(std::move(problem));
   };
+  // What the checkpoints say each checkpointed entry's hash is.
+  auto own = ReadCheckpoints();
+  if (!own.ok()) fail(0, std::string(own.status().message()));
+  std::vector<v1::AuditCheckpoint> checkpoints = own.ok() ? *own : given;
+  if (own.ok()) checkpoints.insert(checkpoints.end(), given.begin(), given.end());
+  absl::flat_hash_map<uint64_t, const v1::AuditCheckpoint*> wanted;
+  uint64_t last_checkpointed = 0;
+  for (const auto& c : checkpoints) {
+    wanted[c.sequence()] = &c;
+    last_checkpointed = std::max(last_checkpointed, c.sequence());
+  }
+  result.set_checkpoints_checked(static_cast<uint32_t>(checkpoints.size()));
   SUNLIGHT_RETURN_IF_ERROR(
       store_->Scan(kAuditFamily, "", "", [&](std::string_view key, std::string_view value) {
         v1::AuditEntry entry;
@@ -220,8 +259,22 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
             return false;
           }
         }
-        if (entry.hash() != (repaired ? OriginalHash(entry.unreadable_original()) : Hash(entry))) {
+        if (entry.hash() !=
+            (repaired ? OriginalHash(entry.unreadable_original(), *key_) : Hash(entry, *key_))) {
           fail(expected, "content does not match its hash");
+          return false;
+        }
+        if (entry.chain_version() == kKeyedChain) {
+          keyed_seen = true;
+        } else if (keyed_seen) {
+          fail(expected, "an unkeyed entry after keyed ones (a chain rewritten without the key)");
+          return false;
+        }
+        if (auto c = wanted.find(expected);
+            c != wanted.end() && c->second->head_hash() != entry.hash()) {
+          fail(expected, absl::StrCat("entry ", expected, " is not the one checkpointed at ",
+                                      absl::FormatTime(FromProto(c->second->at())),
+                                      " (the log was rewritten)"));
           return false;
         }
         if (repaired) result.add_repaired_sequences(entry.sequence());
@@ -230,6 +283,14 @@ absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify() const {
         ++expected;
         return true;
       }));
+  if (!result.intact()) return result;
+  if (result.entries() == 0) {
+    fail(1, "the audit log is empty");
+  } else if (last_checkpointed > result.entries()) {
+    fail(result.entries() + 1,
+         absl::StrCat("the log ends at entry ", result.entries(), " but entry ", last_checkpointed,
+                      " was checkpointed (the log was truncated or wiped)"));
+  }
   if (!result.intact()) return result;
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store_->Get(kAuditHeadFamily, kHeadKey));
   v1::AuditEntry last;

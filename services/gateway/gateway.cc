@@ -42,17 +42,21 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
                                                        GatewayOptions options) {
   std::unique_ptr<Gateway> gateway(new Gateway(store, clock, std::move(options)));
   const GatewayOptions& o = gateway->options_;
-  std::shared_ptr<const auth::HmacSigner> token_key = o.token_key;
-  if (token_key == nullptr) {
+  // Without key files (tests, insecure development): keys of this process only.
+  auto process_key = [](std::shared_ptr<const auth::HmacSigner> given)
+      -> absl::StatusOr<std::shared_ptr<const auth::HmacSigner>> {
+    if (given != nullptr) return given;
     unsigned char random[32];
     if (RAND_bytes(random, sizeof random) != 1) return absl::InternalError("no random bytes");
-    SUNLIGHT_ASSIGN_OR_RETURN(
-        token_key, auth::HmacSigner::FromKey(absl::BytesToHexString(
-                       absl::string_view(reinterpret_cast<char*>(random), sizeof random))));
-  }
+    return auth::HmacSigner::FromKey(
+        absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof random)));
+  };
+  SUNLIGHT_ASSIGN_OR_RETURN(auto token_key, process_key(o.token_key));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto audit_key, process_key(o.audit_key));
   SUNLIGHT_ASSIGN_OR_RETURN(gateway->accounts_,
                             Accounts::Open(store, clock, o.token_ttl, std::move(token_key)));
-  SUNLIGHT_ASSIGN_OR_RETURN(gateway->audit_, AuditLog::Open(store));
+  SUNLIGHT_ASSIGN_OR_RETURN(gateway->audit_,
+                            AuditLog::Open(store, std::move(audit_key), o.audit_checkpoint_file));
   gateway->backend_ =
       o.backend != nullptr
           ? o.backend
@@ -157,7 +161,8 @@ HttpResponse Gateway::Serve(Call& call) {
   bool state_change = route.http_method != "GET";
   auto fail = [&](const absl::Status& status, std::string field = "") {
     HttpResponse response = ErrorFor(status, std::move(field));
-    if (state_change) Audit(call, action, call.target, response.status);
+    // An outcome: a failure to record it is logged (the intent is recorded already).
+    if (state_change) (void)Audit(call, action, call.target, response.status);
     return response;
   };
 
@@ -232,6 +237,13 @@ HttpResponse Gateway::Serve(Call& call) {
     if (absl::Status s = route.prepare(call, *request); !s.ok()) return fail(s);
   }
 
+  // A change the backends make is recorded before it is attempted: one that cannot be
+  // recorded is not made.
+  if (state_change && !route.local) {
+    if (absl::Status s = Audit(call, action, call.target, 0, "intent"); !s.ok()) {
+      return ErrorFor(absl::UnavailableError("the audit log cannot be written; nothing was done"));
+    }
+  }
   absl::StatusOr<std::unique_ptr<pb::Message>> response =
       route.local ? route.local(call, *request) : Invoke(call, route.method, *request);
   if (!response.ok()) {
@@ -239,17 +251,21 @@ HttpResponse Gateway::Serve(Call& call) {
       (void)limits_.ThrottleWrongQueryCodes(call.target, http.client, true, clock_->Now());
     }
     if (!route.failure_audit_action.empty()) {
-      Audit(call, route.failure_audit_action, call.target, 401);
+      (void)Audit(call, route.failure_audit_action, call.target, 401);
     }
     return fail(response.status());
   }
   if (route.finish) route.finish(call, **response);
   HttpResponse reply = JsonResponse(**response, route.success_status);
   if (state_change) {
-    Audit(call, route.audit_action.empty() ? action : route.audit_action, call.target,
-          reply.status);
+    (void)Audit(call, route.audit_action.empty() ? action : route.audit_action, call.target,
+                reply.status);
   }
-  if (call.full_personal_data) Audit(call, "read_personal_data", call.target, reply.status);
+  // Personal data in full goes out only once its reading is recorded.
+  if (call.full_personal_data &&
+      !Audit(call, "read_personal_data", call.target, reply.status).ok()) {
+    return ErrorFor(absl::UnavailableError("the audit log cannot be written; not shown"));
+  }
   return reply;
 }
 
@@ -259,8 +275,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
   return backend_->Call(method, request, call.principal);
 }
 
-void Gateway::Audit(const Call& call, const std::string& action, const std::string& target,
-                    int status) {
+absl::Status Gateway::Audit(const Call& call, const std::string& action, const std::string& target,
+                            int status, const std::string& phase) {
   v1::AuditEntry entry;
   *entry.mutable_at() = ToProto(clock_->Now());
   entry.set_user_id(call.principal.user_id());
@@ -270,11 +286,14 @@ void Gateway::Audit(const Call& call, const std::string& action, const std::stri
   entry.set_target(target);
   entry.set_http_status(status);
   entry.set_client(call.http == nullptr ? "" : call.http->client);
-  if (auto written = audit_->Append(std::move(entry)); !written.ok()) {
+  entry.set_phase(phase);
+  auto written = audit_->Append(std::move(entry));
+  if (!written.ok()) {
     LogError("gateway", absl::StrCat("audit entry not written: ", written.status().ToString()));
-  } else {
-    metrics_.audit_entries.Increment();
+    return written.status();
   }
+  metrics_.audit_entries.Increment();
+  return absl::OkStatus();
 }
 
 }  // namespace sunlight::gateway

@@ -47,6 +47,10 @@ struct GatewayOptions {
   // Seals the bearer tokens (--token_key_file); null: a random key of this process only
   // (tokens end with it; tests and insecure development).
   std::shared_ptr<const auth::HmacSigner> token_key;
+  // Keys the audit chain (--audit_key_file); null: a random key of this process only (tests).
+  std::shared_ptr<const auth::HmacSigner> audit_key;
+  // Where the audit log's checkpoints are appended (--audit_checkpoint_file); empty: nowhere.
+  std::string audit_checkpoint_file;
   absl::Duration backend_deadline = absl::Seconds(10);
   // Public endpoints' token buckets and the wrong query code counts.
   RateLimitOptions limits;
@@ -94,7 +98,10 @@ class Gateway {
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Invoke(
       const Call& call, const google::protobuf::MethodDescriptor* method,
       const google::protobuf::Message& request);
-  void Audit(const Call& call, const std::string& action, const std::string& target, int status);
+  // Appends an audit entry for the call (`phase` "intent" before a change is attempted, ""
+  // for its outcome); the error when it could not be written (also logged).
+  absl::Status Audit(const Call& call, const std::string& action, const std::string& target,
+                     int status, const std::string& phase = "");
 
   // The server-sent events of GET /v1/events:stream for one caller (gateway_events.cc).
   HttpResponse StreamEvents(const Call& call);

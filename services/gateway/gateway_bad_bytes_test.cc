@@ -233,8 +233,9 @@ TEST_CASE_METHOD(GatewayFixture,
 }
 
 // Writes an entry the way the gateway did before it checked request text: a target of
-// bytes that are not UTF-8, chained and hashed as usual.
-void WriteUncheckedEntry(storage::Store* store, const std::string& target) {
+// bytes that are not UTF-8, chained and hashed (under `key`) as usual.
+void WriteUncheckedEntry(storage::Store* store, const auth::HmacSigner& key,
+                         const std::string& target) {
   auto head = store->Get(kAuditHeadFamily, "head");
   REQUIRE(head.ok());
   v1::AuditEntry last;
@@ -255,7 +256,8 @@ void WriteUncheckedEntry(storage::Store* store, const std::string& target) {
   entry.set_action("POST /v1/cases/{case_id}:accept");
   entry.set_target(target);
   entry.set_http_status(500);
-  entry.set_hash(AuditLog::Hash(entry));
+  entry.set_chain_version(2);
+  entry.set_hash(AuditLog::Hash(entry, key));
   storage::WriteBatch batch;
   batch.Put(kAuditFamily, storage::EncodeU64(entry.sequence()), entry.SerializeAsString());
   batch.Put(kAuditHeadFamily, "head", entry.SerializeAsString());
@@ -267,18 +269,18 @@ TEST_CASE_METHOD(
     "an old unreadable audit entry stops the start with a repair hint and is repaired") {
   const std::string admin = Login("admin", "admin-password");  // entry 1: the login
   gateway.reset();
-  WriteUncheckedEntry(gateway_store.get(), "\xFF\xFE");  // entry 2
+  WriteUncheckedEntry(gateway_store.get(), *audit_key, "\xFF\xFE");  // entry 2
 
   // The gateway does not start over it, and says how to recover.
-  auto refused = AuditLog::Open(gateway_store.get());
+  auto refused = AuditLog::Open(gateway_store.get(), audit_key);
   REQUIRE(refused.status().code() == absl::StatusCode::kDataLoss);
   CHECK(absl::StrContains(refused.status().message(), "--repair_audit_log=true"));
 
-  auto repaired = AuditLog::Repair(gateway_store.get(), clock.Now());
+  auto repaired = AuditLog::Repair(gateway_store.get(), audit_key, clock.Now());
   REQUIRE(repaired.ok());
   CHECK(*repaired == std::vector<uint64_t>{2});
   // Repairing again finds nothing to do.
-  CHECK(AuditLog::Repair(gateway_store.get(), clock.Now())->empty());
+  CHECK(AuditLog::Repair(gateway_store.get(), audit_key, clock.Now())->empty());
 
   OpenGateway(absl::StrCat("127.0.0.1:", host->port()));
   const std::string token = Login("admin", "admin-password");  // entry 4 (3: the repair)
@@ -315,15 +317,15 @@ TEST_CASE_METHOD(
 TEST_CASE_METHOD(GatewayFixture, "repairing never hides entries deleted from the end of the log") {
   Login("admin", "admin-password");  // entry 1
   gateway.reset();
-  WriteUncheckedEntry(gateway_store.get(), "\xFF\xFE");  // entry 2
-  WriteUncheckedEntry(gateway_store.get(), "plain");     // entry 3, the head
-  storage::WriteBatch cut;                               // entry 3 deleted; its head kept
+  WriteUncheckedEntry(gateway_store.get(), *audit_key, "\xFF\xFE");  // entry 2
+  WriteUncheckedEntry(gateway_store.get(), *audit_key, "plain");     // entry 3, the head
+  storage::WriteBatch cut;  // entry 3 deleted; its head kept
   cut.Delete(kAuditFamily, storage::EncodeU64(3));
   REQUIRE(gateway_store->Write(cut).ok());
-  auto repaired = AuditLog::Repair(gateway_store.get(), clock.Now());
+  auto repaired = AuditLog::Repair(gateway_store.get(), audit_key, clock.Now());
   REQUIRE(repaired.ok());
   CHECK(*repaired == std::vector<uint64_t>{2});
-  auto log = AuditLog::Open(gateway_store.get());
+  auto log = AuditLog::Open(gateway_store.get(), audit_key);
   REQUIRE(log.ok());
   auto verified = (*log)->Verify();
   REQUIRE(verified.ok());

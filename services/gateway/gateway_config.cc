@@ -31,10 +31,45 @@ std::vector<server::FlagSpec> GatewayFlags() {
       {"idle_timeout", "30s", "idle time after which a connection is closed"},
       {"public_rate", "5", "public requests per second per client address"},
       {"public_burst", "20", "public request burst per client address"},
+      {"audit_key_file", "",
+       "key (32+ bytes, mode 0600) of the audit chain, kept outside the store; required unless "
+       "--insecure_development"},
+      {"audit_checkpoint_file", "",
+       "file (best on another disk or host) the audit log's head is appended to every minute; "
+       "also published on the provincial exchange"},
       {"repair_audit_log", "false",
        "true: repair audit entries that cannot be read (kept, marked, the repair recorded), "
        "print what was done and exit; run with the gateway stopped"},
   };
+}
+
+std::function<void()> EveryMinute(Gateway* gateway, ExchangeEndpoint* exchange) {
+  return [gateway, exchange] {
+    auto purged = gateway->accounts().PurgeExpiredSessions();
+    if (!purged.ok()) LogError("gateway", purged.status().ToString());
+    auto checkpoint = gateway->audit().Checkpoint(absl::Now());
+    if (!checkpoint.ok()) {
+      LogError("gateway", checkpoint.status().ToString());
+    } else if (checkpoint->has_value() && exchange != nullptr) {
+      if (auto s = exchange->relay().PublishAuditCheckpoint(**checkpoint); !s.ok()) {
+        LogError("gateway", absl::StrCat("audit checkpoint not published: ", s.ToString()));
+      }
+    }
+  };
+}
+
+absl::StatusOr<std::shared_ptr<const auth::HmacSigner>> KeyFileFlag(const server::Config& config,
+                                                                    const std::string& flag) {
+  if (const std::string path = config.Get(flag); !path.empty()) {
+    return auth::HmacSigner::FromKeyFile(path);
+  }
+  if (config.GetBool("insecure_development").value_or(false)) {
+    return std::shared_ptr<const auth::HmacSigner>();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "--", flag,
+      ": required; the gateway keeps no key in its store "
+      "(--insecure_development=true uses a key of the process, for development only)"));
 }
 
 absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
@@ -49,14 +84,8 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
   if (signer == nullptr) {
     LogWarning("gateway", "no gateway.key in --key_dir: backends receive no signed principal");
   }
-  std::shared_ptr<const auth::HmacSigner> token_key;
-  if (const std::string path = config.Get("token_key_file"); !path.empty()) {
-    SUNLIGHT_ASSIGN_OR_RETURN(token_key, auth::HmacSigner::FromKeyFile(path));
-  } else if (!config.GetBool("insecure_development").value_or(false)) {
-    return absl::FailedPreconditionError(
-        "--token_key_file: required; bearer tokens are not sealed with a key kept in the store "
-        "(--insecure_development=true uses a key of the process, for development only)");
-  }
+  SUNLIGHT_ASSIGN_OR_RETURN(auto token_key, KeyFileFlag(config, "token_key_file"));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto audit_key, KeyFileFlag(config, "audit_key_file"));
   return GatewayOptions{.intake_target = config.Get("intake"),
                         .workflow_target = config.Get("workflow"),
                         .supervision_target = config.Get("supervision"),
@@ -64,6 +93,8 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
                         .channel_credentials = std::move(credentials),
                         .token_ttl = token_ttl,
                         .token_key = std::move(token_key),
+                        .audit_key = std::move(audit_key),
+                        .audit_checkpoint_file = config.Get("audit_checkpoint_file"),
                         .limits = {.public_requests_per_s = static_cast<double>(rate),
                                    .public_burst = static_cast<double>(burst)},
                         .console_dir = config.Get("console_dir")};
@@ -113,7 +144,9 @@ absl::StatusOr<bool> RepairAuditLogIfAsked(const server::Config& config, storage
                                            absl::Time now) {
   SUNLIGHT_ASSIGN_OR_RETURN(bool repair, config.GetBool("repair_audit_log"));
   if (!repair) return false;
-  SUNLIGHT_ASSIGN_OR_RETURN(auto repaired, AuditLog::Repair(store, now));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto key, KeyFileFlag(config, "audit_key_file"));
+  if (key == nullptr) return absl::FailedPreconditionError("--audit_key_file: required to repair");
+  SUNLIGHT_ASSIGN_OR_RETURN(auto repaired, AuditLog::Repair(store, std::move(key), now));
   std::cout << (repaired.empty()
                     ? std::string("audit log: every entry is readable; nothing repaired\n")
                     : absl::StrCat("audit log: repaired entries ", absl::StrJoin(repaired, ", "),

@@ -3,12 +3,14 @@
 #ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
 #define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "accounts.h"
+#include "exchange/endpoint.h"
 #include "gateway.h"
 #include "http_server.h"
 #include "sunlight/auth/principal.h"
@@ -21,6 +23,15 @@ namespace sunlight::gateway {
 std::vector<server::FlagSpec> GatewayFlags();
 
 // Options from the flags; INVALID_ARGUMENT naming a malformed or non-positive one.
+// The gateway's work every minute: purges expired sessions, checkpoints the audit log (its
+// file) and publishes the checkpoint on the provincial exchange (when `exchange`); logs
+// what fails.
+std::function<void()> EveryMinute(Gateway* gateway, ExchangeEndpoint* exchange);
+
+// The HMAC key of a key-file flag; null with --insecure_development and no file,
+// FAILED_PRECONDITION without a file otherwise.
+absl::StatusOr<std::shared_ptr<const auth::HmacSigner>> KeyFileFlag(const server::Config& config,
+                                                                    const std::string& flag);
 absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
     const server::Config& config, std::shared_ptr<const auth::PrincipalSigner> signer,
     std::shared_ptr<grpc::ChannelCredentials> credentials);

@@ -774,7 +774,7 @@ TEST_CASE_METHOD(GatewayFixture, "the audit chain detects an edited or a deleted
   auto verified = gateway->audit().Verify();
   REQUIRE(verified.ok());
   CHECK(verified->intact());
-  CHECK(verified->entries() == 5);  // the login and 4 changes
+  CHECK(verified->entries() == 9);  // the login, and the intent and outcome of 4 changes
 
   SECTION("edited") {
     auto bytes = gateway_store->Get(kAuditFamily, storage::EncodeU64(3)).value();
@@ -805,6 +805,116 @@ TEST_CASE_METHOD(GatewayFixture, "the audit chain detects an edited or a deleted
     auto result = gateway->audit().Verify();
     REQUIRE(result.ok());
     CHECK_FALSE(result->intact());
+  }
+}
+
+// Finding 5 of the security review: the chain was plain SHA-256, its head in the same
+// store, and an empty or missing log verified as intact.
+TEST_CASE("the audit log cannot be wiped truncated or rewritten unnoticed") {
+  testing::ScratchDir dir("audit-checkpoints");
+  auto key = auth::HmacSigner::FromKey("audit key of at least thirty-two bytes").value();
+  const std::string file = dir.Sub("checkpoints.jsonl");
+  auto store = storage::Store::Open({.path = dir.Sub("gateway"),
+                                     .column_families = GatewayColumnFamilies(),
+                                     .sync_writes = false})
+                   .value();
+  auto open = [&](const std::string& checkpoint_file = "") {
+    return AuditLog::Open(store.get(), key, checkpoint_file).value();
+  };
+  auto intact = [](const absl::StatusOr<v1::VerifyAuditChainResponse>& r) {
+    REQUIRE(r.ok());
+    INFO(r->problem());
+    return r->intact();
+  };
+  CHECK_FALSE(intact(open()->Verify()));  // empty
+  auto log = open(file);
+  for (int i = 0; i < 5; ++i) {
+    v1::AuditEntry entry;
+    entry.set_user_id("admin");
+    entry.set_action(absl::StrCat("POST /v1/departments #", i));
+    REQUIRE(log->Append(entry).ok());
+  }
+  auto checkpoint = log->Checkpoint(absl::FromUnixSeconds(1'800'000'000));
+  REQUIRE(checkpoint.ok());
+  REQUIRE(checkpoint->has_value());
+  CHECK(!log->Checkpoint(absl::FromUnixSeconds(1'800'000'060))->has_value());  // nothing new
+  const std::vector<v1::AuditCheckpoint> province = {**checkpoint};  // the province's copy
+  auto verified = log->Verify(province);
+  CHECK(intact(verified));
+  CHECK(verified->checkpoints_checked() == 2);
+  log.reset();
+
+  auto entry_at = [&](uint64_t sequence) {
+    v1::AuditEntry e;
+    REQUIRE(e.ParseFromString(store->Get(kAuditFamily, storage::EncodeU64(sequence))->value()));
+    return e;
+  };
+  auto put = [&](const v1::AuditEntry& e, bool head) {
+    storage::WriteBatch batch;
+    batch.Put(kAuditFamily, storage::EncodeU64(e.sequence()), e.SerializeAsString());
+    if (head) batch.Put(kAuditHeadFamily, "head", e.SerializeAsString());
+    REQUIRE(store->Write(batch).ok());
+  };
+  // Rewrites entries `from`..5 consistently: re-linked and re-hashed, with the key or, without
+  // it, as an unkeyed (plain SHA-256) chain.
+  auto rewrite = [&](uint64_t from, bool with_key) {
+    std::string previous = from > 1 ? entry_at(from - 1).hash() : "";
+    for (uint64_t s = from; s <= 5; ++s) {
+      v1::AuditEntry e = entry_at(s);
+      if (s == from) e.set_user_id("someone-else");
+      e.set_previous_hash(previous);
+      e.set_chain_version(with_key ? 2 : 0);
+      e.set_hash(AuditLog::Hash(e, *key));
+      put(e, s == 5);
+      previous = e.hash();
+    }
+  };
+  SECTION("rewritten with the key: the chain holds but not against the checkpoints") {
+    rewrite(3, true);
+    CHECK(intact(open()->Verify()));  // no checkpoints: a consistent rewrite
+    auto result = open(file)->Verify();
+    CHECK_FALSE(intact(result));
+    CHECK(result->first_bad_sequence() == 5);
+    CHECK_FALSE(intact(open()->Verify(province)));  // the province's copy alone shows it too
+  }
+  SECTION("rewritten without the key") {
+    rewrite(3, false);
+    CHECK_FALSE(intact(open()->Verify()));
+  }
+  SECTION("truncated, the head rewritten to match") {
+    storage::WriteBatch cut;
+    cut.Delete(kAuditFamily, storage::EncodeU64(5));
+    cut.Delete(kAuditFamily, storage::EncodeU64(4));
+    REQUIRE(store->Write(cut).ok());
+    put(entry_at(3), true);
+    CHECK(intact(open()->Verify()));
+    CHECK_FALSE(intact(open(file)->Verify()));
+    CHECK_FALSE(intact(open()->Verify(province)));
+  }
+  SECTION("wiped, and a new log begun") {
+    storage::WriteBatch wipe;
+    for (uint64_t s = 1; s <= 5; ++s) wipe.Delete(kAuditFamily, storage::EncodeU64(s));
+    wipe.Delete(kAuditHeadFamily, "head");
+    REQUIRE(store->Write(wipe).ok());
+    CHECK_FALSE(intact(open()->Verify()));  // empty
+    v1::AuditEntry fresh;
+    fresh.set_action("login");
+    REQUIRE(open()->Append(fresh).ok());
+    CHECK(intact(open()->Verify()));
+    CHECK_FALSE(intact(open(file)->Verify()));
+    CHECK_FALSE(intact(open()->Verify(province)));
+  }
+  SECTION("the checkpoint file edited") {
+    std::string text;
+    {
+      std::ifstream in(file);
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    INFO(text);
+    REQUIRE(text.find("\"sequence\":\"5\"") != std::string::npos);
+    text.replace(text.find("\"sequence\":\"5\""), 14, "\"sequence\":\"3\"");
+    std::ofstream(file, std::ios::trunc) << text;
+    CHECK_FALSE(intact(open(file)->Verify()));
   }
 }
 

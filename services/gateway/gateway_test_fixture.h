@@ -100,6 +100,7 @@ struct GatewayFixture : testing::SuiteFixture {
                              .workflow_target = target,
                              .supervision_target = target,
                              .principal_signer = signer,
+                             .audit_key = audit_key,
                              .limits = {.max_wrong_query_codes = 3},
                              .live_events = live.get()})
                   .value();
@@ -138,6 +139,9 @@ struct GatewayFixture : testing::SuiteFixture {
 
   std::unique_ptr<LiveEvents> live;
   SystemClock real_clock;
+  // Keys the audit chain, as --audit_key_file does.
+  std::shared_ptr<const auth::HmacSigner> audit_key =
+      auth::HmacSigner::FromKey("gateway fixture audit key of 32+ bytes").value();
   std::shared_ptr<const auth::SigningKey> gateway_key;
   std::shared_ptr<const auth::PrincipalSigner> signer;
   // The backends' verifier; a test may trust more identities (before the calls it makes).

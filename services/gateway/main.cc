@@ -5,7 +5,6 @@
 #include "gateway.h"
 #include "gateway_config.h"
 #include "gateway_grpc_service.h"
-#include "sunlight/base/log.h"
 #include "sunlight/server/service_main.h"
 
 int main(int argc, char** argv) {
@@ -50,10 +49,7 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return main.Fail(s);
   }
-  main.Every(absl::Minutes(1), [g] {
-    auto purged = g->accounts().PurgeExpiredSessions();
-    if (!purged.ok()) sunlight::LogError("gateway", purged.status().ToString());
-  });
+  main.Every(absl::Minutes(1), gw::EveryMinute(g, exchange->get()));
   main.OnShutdown([&] {
     live.Stop();  // ends the event streams, so their connections close
     (*http)->Stop();

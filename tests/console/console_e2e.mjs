@@ -166,7 +166,8 @@ async function main() {
     `--tls_cert_file=${path.join(caDir, name + '.crt')}`, `--tls_key_file=${path.join(caDir, name + '.key')}`,
     `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`,
     ...(name === 'intake' ? [`--data_key_file=${path.join(keyDir, 'intake-data.key')}`] : []),
-    ...(name === 'gateway' ? [`--token_key_file=${path.join(keyDir, 'gateway-token.key')}`] : [])];
+    ...(name === 'gateway' ? [`--token_key_file=${path.join(keyDir, 'gateway-token.key')}`,
+      `--audit_key_file=${path.join(keyDir, 'gateway-audit.key')}`] : [])];
   const calendar = [`--calendar=${path.join(SRC, 'data', 'calendars', 'cn-mainland.json')}`,
     `--provisional_years=${new Date().getFullYear() + 1}`];
   const bin = (name) => path.join(BUILD, 'services', name, name);

@@ -293,7 +293,8 @@ class Test:
         """The flags that secure a service: its key directory and its certificate."""
         ca = self.suite_ca
         data_key = {"intake": [f"--data_key_file={self.key_dir}/intake-data.key"],
-                    "gateway": [f"--token_key_file={self.key_dir}/gateway-token.key"]}.get(name, [])
+                    "gateway": [f"--token_key_file={self.key_dir}/gateway-token.key",
+                                f"--audit_key_file={self.key_dir}/gateway-audit.key"]}.get(name, [])
         return data_key + [f"--key_dir={self.key_dir}", f"--tls_cert_file={ca}/{name}.crt",
                            f"--tls_key_file={ca}/{name}.key", f"--tls_ca_file={ca}/ca.crt"]
 
@@ -608,6 +609,12 @@ class Test:
                     decoded.source_sequence, decoded.version) != (
                     position, record_id, stream, sequence, record["version"]):
                 bad("journal", f"position {position}: JSON and raw record differ")
+            if stream == "audit":  # the gateway's audit checkpoints (every minute)
+                if decoded.event.type != "gateway.audit.checkpoint":
+                    bad("audit", f"position {position}: audit record of type {decoded.event.type}")
+                self.summary["audit_checkpoints"] = self.summary.get("audit_checkpoints", 0) + 1
+                by_position[position] = record
+                continue
             if stream not in STREAMS:
                 bad("stream", f"position {position}: source_stream {stream!r}")
             if record_id != f"{stream}/{sequence}":

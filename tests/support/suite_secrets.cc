@@ -31,7 +31,7 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
     }
     signers_[identity] = std::make_shared<auth::PrincipalSigner>(identity, key);
   }
-  for (const char* secret : {"/intake-data.key", "/gateway-token.key"}) {
+  for (const char* secret : {"/intake-data.key", "/gateway-token.key", "/gateway-audit.key"}) {
     status_ = WriteSecretFile(key_dir_ + secret, auth::SigningKey::Generate()->PrivateKeyPem());
     if (!status_.ok()) return;
   }
@@ -47,6 +47,7 @@ std::vector<std::string> SuiteSecrets::ServiceFlags(const std::string& identity)
   if (identity == "intake") flags.push_back("--data_key_file=" + key_dir_ + "/intake-data.key");
   if (identity == "gateway") {
     flags.push_back("--token_key_file=" + key_dir_ + "/gateway-token.key");
+    flags.push_back("--audit_key_file=" + key_dir_ + "/gateway-audit.key");
   }
   for (std::string flag :
        {"--key_dir=" + key_dir_, absl::StrCat("--tls_cert_file=", ca_dir_, "/", identity, ".crt"),

@@ -33,6 +33,7 @@ class ExchangeEndpoint {
                                                                  ExchangeOptions options,
                                                                  prometheus::Registry* registry);
   ~ExchangeEndpoint();
+  ExchangeRelay& relay() { return *relay_; }
   // Ends the platforms' streams, stops the server and the relay. Idempotent.
   void Stop();
   int port() const { return host_->port(); }

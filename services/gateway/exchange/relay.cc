@@ -4,6 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "personal_data.h"
 #include "sunlight/base/log.h"
+#include "sunlight/base/proto_time.h"
+#include "sunlight/eventlog/case_event.h"
 #include "sunlight/eventlog/cursor.h"
 #include "sunlight/exchange/v1/exchange.pb.h"
 
@@ -87,6 +89,27 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
   storage::WriteBatch batch;
   eventlog::PutCursor(batch, CursorName(stream), last);
   return log_->Commit(std::move(batch), std::move(records)).status();
+}
+
+absl::Status ExchangeRelay::PublishAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) {
+  std::lock_guard lock(relay_mu_);
+  CaseEvent event =
+      eventlog::NewEvent("gateway.audit.checkpoint", "", eventlog::ServiceActor("gateway"),
+                         FromProto(checkpoint.at()), checkpoint);
+  event.set_stream("audit");
+  event.set_sequence(checkpoint.sequence());
+  ExchangeRecord record;
+  record.set_record_id(absl::StrCat("audit/", checkpoint.sequence()));
+  record.set_version(1);
+  record.set_source_stream("audit");
+  record.set_source_sequence(checkpoint.sequence());
+  *record.mutable_event() = event;
+  CaseEvent wrapper;
+  wrapper.set_type(event.type());
+  *wrapper.mutable_actor() = event.actor();
+  *wrapper.mutable_occurred_at() = event.occurred_at();
+  wrapper.mutable_payload()->PackFrom(record);
+  return log_->Commit(storage::WriteBatch(), {std::move(wrapper)}).status();
 }
 
 }  // namespace sunlight::gateway

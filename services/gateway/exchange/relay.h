@@ -18,6 +18,7 @@
 #include "sunlight/auth/principal.h"
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/subscriber.h"
+#include "sunlight/gateway/v1/gateway.pb.h"
 #include "sunlight/storage/store.h"
 
 namespace sunlight::gateway {
@@ -51,6 +52,10 @@ class ExchangeRelay {
   // batch; events at or before the cursor are skipped (repeats after a reconnect).
   absl::Status Relay(const std::string& stream, const std::vector<events::v1::CaseEvent>& events);
   absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
+  // Appends a checkpoint of the gateway's audit log (record "audit/<sequence>", source stream
+  // "audit", event type "gateway.audit.checkpoint"), so that the province keeps a copy to
+  // check the log against.
+  absl::Status PublishAuditCheckpoint(const v1::AuditCheckpoint& checkpoint);
 
   const eventlog::EventLog& log() const { return *log_; }
   const ExchangeOptions& options() const { return options_; }
