@@ -699,8 +699,10 @@ class Test:
         timings = self.timings
         self.pki = make_pki(self.p("pki"))
         with open(self.p("platforms.jsonl"), "w") as f:
-            f.write(json.dumps({"platform_id": PLATFORM_ID, "certificate_cn": PLATFORM_CN}) + "\n")
-            f.write(json.dumps({"platform_id": SECOND_ID, "certificate_cn": SECOND_CN}) + "\n")
+            f.write(json.dumps({"platform_id": PLATFORM_ID,
+                                "certificate_subject": f"CN={PLATFORM_CN},O=Sunlight test"}) + "\n")
+            f.write(json.dumps({"platform_id": SECOND_ID,
+                                "certificate_subject": f"CN={SECOND_CN},O=Sunlight test"}) + "\n")
         self.make_suite_secrets()
         self.stub_dir = xc.generate_stubs(os.path.join(SRC, "proto"), self.p("stubs"))
         self.stubs = xc.load_stubs(self.stub_dir)

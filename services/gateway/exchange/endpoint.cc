@@ -33,7 +33,7 @@ std::vector<server::FlagSpec> ExchangeFlags() {
       {"exchange_ca_file", "",
        "CA (PEM) whose certificates identify platforms; a client certificate is required"},
       {"platforms_file", "",
-       "registered platforms: {\"platform_id\":..,\"certificate_cn\":..} per line"},
+       "registered platforms, a JSON line each: {\"platform_id\":..,\"certificate_subject\":..} or {\"platform_id\":..,\"certificate_san\":..}"},
   };
 }
 

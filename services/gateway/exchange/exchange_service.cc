@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc_security_constants.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/utf8.h"
@@ -21,7 +22,10 @@ ExchangeService::ExchangeService(ExchangeRelay* relay, std::vector<Platform> pla
                                           relay->options().credentials
                                               ? relay->options().credentials
                                               : grpc::InsecureChannelCredentials())) {
-  for (auto& p : platforms) platform_by_cn_[p.certificate_cn] = p.platform_id;
+  for (auto& p : platforms) {
+    if (!p.certificate_subject.empty()) platform_by_subject_[p.certificate_subject] = p.platform_id;
+    if (!p.certificate_san.empty()) platform_by_san_[p.certificate_san] = p.platform_id;
+  }
   if (registry != nullptr) {
     lag_ = &prometheus::BuildGauge()
                 .Name("sunlight_exchange_platform_lag_records")
@@ -48,11 +52,23 @@ absl::StatusOr<std::string> ExchangeService::PlatformOf(const grpc::ServerContex
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("a client certificate is required");
   }
-  for (const auto& cn : auth->FindPropertyValues("x509_common_name")) {
-    auto it = platform_by_cn_.find(std::string(cn.data(), cn.size()));
-    if (it != platform_by_cn_.end()) return it->second;
+  for (const auto& subject : auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
+    auto it = platform_by_subject_.find(std::string(subject.data(), subject.size()));
+    if (it != platform_by_subject_.end()) return it->second;
   }
-  return absl::PermissionDeniedError("the client certificate is not a registered platform's");
+  for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_PEER_DNS_PROPERTY_NAME,
+                               GRPC_PEER_URI_PROPERTY_NAME, GRPC_PEER_IP_PROPERTY_NAME}) {
+    for (const auto& san : auth->FindPropertyValues(property)) {
+      auto it = platform_by_san_.find(std::string(san.data(), san.size()));
+      if (it != platform_by_san_.end()) return it->second;
+    }
+  }
+  std::string subject;
+  for (const auto& s : auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
+    subject.assign(s.data(), s.size());
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "the client certificate (", PrintableText(subject), ") is not a registered platform's"));
 }
 
 grpc::Status ExchangeService::Subscribe(grpc::ServerContext* context,

@@ -49,7 +49,8 @@ class ExchangeService final : public exchange::v1::Exchange::Service {
 
   ExchangeRelay* relay_;
   std::shared_ptr<grpc::Channel> intake_channel_;
-  absl::flat_hash_map<std::string, std::string> platform_by_cn_;
+  absl::flat_hash_map<std::string, std::string> platform_by_subject_;  // -> platform id
+  absl::flat_hash_map<std::string, std::string> platform_by_san_;
   prometheus::Family<prometheus::Gauge>* lag_ = nullptr;
   std::atomic<bool> shutting_down_{false};
   std::mutex sent_mu_;

@@ -19,13 +19,20 @@ absl::StatusOr<std::vector<Platform>> LoadPlatforms(const std::string& path) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     google::protobuf::Struct entry;
+    auto text = [&](const char* field) {
+      auto it = entry.fields().find(field);
+      return it == entry.fields().end() ? std::string() : it->second.string_value();
+    };
     if (!google::protobuf::util::JsonStringToMessage(line, &entry).ok() ||
-        !entry.fields().contains("platform_id") || !entry.fields().contains("certificate_cn")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", number, ": want {\"platform_id\":..,\"certificate_cn\":..}"));
+        text("platform_id").empty() ||
+        text("certificate_subject").empty() == text("certificate_san").empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", number,
+          ": want {\"platform_id\":..,\"certificate_subject\":..} or {\"platform_id\":..,"
+          "\"certificate_san\":..} (a common name alone does not identify a platform)"));
     }
-    platforms.push_back({entry.fields().at("platform_id").string_value(),
-                         entry.fields().at("certificate_cn").string_value()});
+    platforms.push_back(
+        {text("platform_id"), text("certificate_subject"), text("certificate_san")});
   }
   return platforms;
 }
