@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/base/log.h"
+#include "sunlight/base/secret_file.h"
 #include "sunlight/base/status_macros.h"
 
 namespace sunlight::gateway {
@@ -17,6 +18,8 @@ std::vector<server::FlagSpec> GatewayFlags() {
   return {
       {"http_listen", "127.0.0.1:8080", "host:port of the REST/JSON API"},
       {"http_port_file", "", "file to write the bound HTTP port to"},
+      {"http_tls_cert_file", "", "certificate chain (PEM) of the REST listener: HTTPS only"},
+      {"http_tls_key_file", "", "its private key (PEM, mode 0600)"},
       {"intake", "127.0.0.1:7001", "intake service address"},
       {"workflow", "127.0.0.1:7002", "workflow service address"},
       {"supervision", "127.0.0.1:7003", "supervision service address"},
@@ -104,9 +107,25 @@ absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& con
   SUNLIGHT_ASSIGN_OR_RETURN(int64_t max_body, config.GetInt("max_body_bytes"));
   SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration idle, config.GetDuration("idle_timeout"));
   if (max_body <= 0) return absl::InvalidArgumentError("--max_body_bytes must be positive");
-  return HttpServerOptions{.listen_address = config.Get("http_listen"),
-                           .max_body_bytes = static_cast<size_t>(max_body),
-                           .idle_timeout = idle};
+  HttpServerOptions options{.listen_address = config.Get("http_listen"),
+                            .max_body_bytes = static_cast<size_t>(max_body),
+                            .idle_timeout = idle};
+  const std::string cert = config.Get("http_tls_cert_file"), key = config.Get("http_tls_key_file");
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("--http_tls_cert_file and --http_tls_key_file go together");
+  }
+  if (!cert.empty()) {
+    std::ifstream in(cert);
+    if (!in)
+      return absl::InvalidArgumentError(absl::StrCat("--http_tls_cert_file: cannot read ", cert));
+    options.tls_cert_pem.assign(std::istreambuf_iterator<char>(in),
+                                std::istreambuf_iterator<char>());
+    SUNLIGHT_ASSIGN_OR_RETURN(options.tls_key_pem, ReadSecretFile(key));
+  } else if (!config.GetBool("insecure_development").value_or(false)) {
+    LogWarning("gateway",
+               "REST is plain HTTP (no --http_tls_cert_file): put it behind a TLS terminator");
+  }
+  return options;
 }
 
 absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path) {

@@ -210,9 +210,18 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   }
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), std::move(handler)));
   const HttpServerOptions& o = server->options_;
+  const bool tls = !o.tls_cert_pem.empty() && !o.tls_key_pem.empty();
+  if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    return absl::FailedPreconditionError("this libmicrohttpd has no TLS");
+  }
+  MHD_OptionItem tls_options[] = {
+      {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0,
+       const_cast<char*>(o.tls_key_pem.c_str())},
+      {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(o.tls_cert_pem.c_str())},
+      {MHD_OPTION_END, 0, nullptr}};
   server->daemon_ = MHD_start_daemon(
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-          MHD_USE_ERROR_LOG,
+          MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0),
       0, nullptr, nullptr, &OnRequest, server.get(),                //
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address),  //
       MHD_OPTION_CONNECTION_TIMEOUT,
@@ -221,6 +230,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.max_connections_per_client,  //
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header_bytes,            //
       MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr,                //
+      MHD_OPTION_ARRAY, tls_options,                                     //
       MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     return absl::UnavailableError(

@@ -57,6 +57,10 @@ struct HttpServerOptions {
   // Connections at once, in all, and from one client address.
   unsigned max_connections = 512;
   unsigned max_connections_per_client = 64;
+  // TLS (PEM certificate chain and private key) when both are set: plain HTTP is then
+  // refused on the port.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class HttpServer {

@@ -125,7 +125,10 @@ struct Suite {
   }
 
   HttpClient& client() {
-    if (http == nullptr) http = std::make_unique<HttpClient>(gateway->port(http_port_file()));
+    if (http == nullptr) {
+      http = std::make_unique<HttpClient>(gateway->port(http_port_file()),
+                                          secrets.ca_dir() + "/ca.crt");
+    }
     return *http;
   }
 
@@ -149,6 +152,9 @@ bool Eventually(Probe probe) {
 TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspector") {
   Suite suite;
   const std::string admin = suite.Login("admin", "admin-e2e-pass");
+  // REST is HTTPS only: plain HTTP on its port gets no answer.
+  HttpClient plain(suite.gateway->port(suite.http_port_file()));
+  CHECK_FALSE(plain.Send("GET", "/healthz").ok());
 
   // The catalogue, through the administrators' API.
   std::ifstream in(SUNLIGHT_DEMO_CATALOGUE);

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,12 +19,27 @@
 
 namespace sunlight::testing {
 
-HttpClient::~HttpClient() { Close(); }
+HttpClient::~HttpClient() {
+  Close();
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+}
 
 void HttpClient::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  ssl_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buffer_.clear();
+}
+
+long HttpClient::Write(const char* data, size_t size) {
+  if (ssl_ != nullptr) return SSL_write(ssl_, data, static_cast<int>(size));
+  return ::send(fd_, data, size, MSG_NOSIGNAL);
+}
+
+long HttpClient::Read(char* data, size_t size) {
+  if (ssl_ != nullptr) return SSL_read(ssl_, data, static_cast<int>(size));
+  return ::recv(fd_, data, size, 0);
 }
 
 absl::Status HttpClient::Connect() {
@@ -40,13 +57,28 @@ absl::Status HttpClient::Connect() {
     Close();
     return absl::UnavailableError(absl::StrCat("connect to port ", port_, ": ", error));
   }
+  if (ca_file_.empty()) return absl::OkStatus();
+  if (ctx_ == nullptr) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr || SSL_CTX_load_verify_locations(ctx_, ca_file_.c_str(), nullptr) != 1) {
+      return absl::InternalError(absl::StrCat("cannot load CA file ", ca_file_));
+    }
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  ssl_ = SSL_new(ctx_);
+  SSL_set_fd(ssl_, fd_);
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
+  if (SSL_connect(ssl_) != 1) {
+    Close();
+    return absl::UnavailableError(absl::StrCat("TLS handshake with port ", port_, " failed"));
+  }
   return absl::OkStatus();
 }
 
 bool HttpClient::Fill(size_t size) {
   char chunk[16384];
   while (buffer_.size() < size) {
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    long n = Read(chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buffer_.append(chunk, static_cast<size_t>(n));
@@ -79,7 +111,7 @@ absl::StatusOr<HttpReply> HttpClient::Send(const std::string& method, const std:
 absl::StatusOr<HttpReply> HttpClient::Exchange(const std::string& request) {
   size_t sent = 0;
   while (sent < request.size()) {
-    ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    long n = Write(request.data() + sent, request.size() - sent);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return absl::UnavailableError("connection closed while sending");
     sent += static_cast<size_t>(n);

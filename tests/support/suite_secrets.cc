@@ -48,6 +48,8 @@ std::vector<std::string> SuiteSecrets::ServiceFlags(const std::string& identity)
   if (identity == "gateway") {
     flags.push_back("--token_key_file=" + key_dir_ + "/gateway-token.key");
     flags.push_back("--audit_key_file=" + key_dir_ + "/gateway-audit.key");
+    flags.push_back(absl::StrCat("--http_tls_cert_file=", ca_dir_, "/gateway.crt"));
+    flags.push_back(absl::StrCat("--http_tls_key_file=", ca_dir_, "/gateway.key"));
   }
   for (std::string flag :
        {"--key_dir=" + key_dir_, absl::StrCat("--tls_cert_file=", ca_dir_, "/", identity, ".crt"),

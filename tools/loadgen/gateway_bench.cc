@@ -125,10 +125,10 @@ std::string Json(const pb::Message& m) {
 }
 
 // Logs in through the gateway; returns the token and the principal the gateway reports.
-bool Login(int port, const std::string& user_password, std::string* token,
-           sunlight::auth::v1::Principal* principal) {
+bool Login(int port, const std::string& ca_file, const std::string& user_password,
+           std::string* token, sunlight::auth::v1::Principal* principal) {
   size_t colon = user_password.find(':');
-  HttpClient http(port);
+  HttpClient http(port, ca_file);
   auto reply =
       http.Send("POST", "/v1/login",
                 absl::StrCat(R"({"user_id":")", user_password.substr(0, colon), R"(","password":")",
@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
           {sunlight::bench::LoadFlags(),
            sunlight::bench::SecurityFlags(),
            {{"http_port", "8080", "the gateway's REST port"},
+            {"http_ca_file", "", "CA of the gateway's HTTPS certificate (empty: plain HTTP)"},
             {"intake", "127.0.0.1:7001", "intake's gRPC address"},
             {"catalogue", "deploy/demo/catalogue.json", "catalogue to publish first"},
             {"clerk", "clerk-1:clerk-demo-pass", "a window clerk of the item's department"},
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   const int port = static_cast<int>(sunlight::server::IntOrExit(config, "http_port"));
   const auto [n, duration, warmup] = sunlight::bench::LoadOrExit(config);
   const sunlight::bench::Caller caller = sunlight::bench::CallerOrExit(config);
+  const std::string ca_file = config.Get("http_ca_file");
   const std::string intake_target = config.Get("intake");
   auto channel_for = [&](const sunlight::auth::v1::Principal& p, int t = -1) {
     return caller.Channel(intake_target, p, t);
@@ -214,8 +216,8 @@ int main(int argc, char** argv) {
 
   std::string clerk_token, approver_token;
   sunlight::auth::v1::Principal clerk, approver;
-  if (!Login(port, config.Get("clerk"), &clerk_token, &clerk) ||
-      !Login(port, config.Get("approver"), &approver_token, &approver)) {
+  if (!Login(port, ca_file, config.Get("clerk"), &clerk_token, &clerk) ||
+      !Login(port, ca_file, config.Get("approver"), &approver_token, &approver)) {
     return 1;
   }
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
@@ -241,7 +243,7 @@ int main(int argc, char** argv) {
   };
 
   Figures gateway_read = Measure(n, warmup, duration, [&](int t) {
-    auto http = std::make_shared<HttpClient>(port);
+    auto http = std::make_shared<HttpClient>(port, ca_file);
     std::string target = "/v1/cases/" + case_ids[static_cast<size_t>(t)];
     return std::function<bool(uint64_t)>([http, target, &approver_token](uint64_t) {
       auto reply = http->Send("GET", target, "", approver_token);
@@ -262,7 +264,7 @@ int main(int argc, char** argv) {
   Print("grpc_read", grpc_read);
 
   Figures gateway_submit = Measure(n, warmup, duration, [&](int t) {
-    auto http = std::make_shared<HttpClient>(port);
+    auto http = std::make_shared<HttpClient>(port, ca_file);
     return std::function<bool(uint64_t)>([http, t, &run, &clerk_token](uint64_t i) {
       auto reply =
           http->Send("POST", "/v1/cases",

@@ -33,7 +33,8 @@ std::vector<server::FlagSpec> ExchangeFlags() {
       {"exchange_ca_file", "",
        "CA (PEM) whose certificates identify platforms; a client certificate is required"},
       {"platforms_file", "",
-       "registered platforms, a JSON line each: {\"platform_id\":..,\"certificate_subject\":..} or {\"platform_id\":..,\"certificate_san\":..}"},
+       "registered platforms, a JSON line each: {\"platform_id\":..,\"certificate_subject\":..} or "
+       "{\"platform_id\":..,\"certificate_san\":..}"},
   };
 }
 

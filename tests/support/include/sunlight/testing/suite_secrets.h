@@ -34,7 +34,8 @@ class SuiteSecrets {
   const std::string& ca_dir() const { return ca_dir_; }
 
   // --key_dir and --tls_cert_file/--tls_key_file/--tls_ca_file/--tls_crl_dir of `identity`
-  // (and intake's --data_key_file, the gateway's --token_key_file and --audit_key_file).
+  // (and intake's --data_key_file; the gateway's --token_key_file, --audit_key_file and
+  // HTTPS for REST with its certificate).
   std::vector<std::string> ServiceFlags(const std::string& identity) const;
   std::shared_ptr<const auth::PrincipalSigner> Signer(const std::string& identity) const;
   // Mutual TLS as `identity` (its certificate), trusting the CA.
