@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "signed_token.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/secret_file.h"
 
@@ -39,18 +40,13 @@ std::string HmacSigner::Mac(std::string_view data) const {
 }
 
 std::string HmacSigner::Sign(std::string_view payload) const {
-  return absl::StrCat(absl::WebSafeBase64Escape(std::string(payload)), ".",
-                      absl::WebSafeBase64Escape(Mac(payload)));
+  return EncodeSignedToken(payload, Mac(payload));
 }
 
 absl::StatusOr<std::string> HmacSigner::Verify(std::string_view token) const {
-  size_t dot = token.find('.');
   std::string payload, mac;
-  if (dot == std::string_view::npos ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(0, dot)), &payload) ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(dot + 1)), &mac)) {
+  if (!DecodeSignedToken(token, &payload, &mac))
     return absl::UnauthenticatedError("malformed token");
-  }
   std::string expected = Mac(payload);
   if (mac.size() != expected.size() ||
       CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "signed_token.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/secret_file.h"
 
@@ -53,8 +54,7 @@ std::string PrincipalSigner::Sign(v1::Principal principal, std::string_view audi
   *principal.mutable_expires_at() = ToProto(now + std::min(lifetime, kMaxPrincipalLifetime));
   principal.clear_session_id();
   std::string payload = principal.SerializeAsString();
-  return absl::StrCat(absl::WebSafeBase64Escape(payload), ".",
-                      absl::WebSafeBase64Escape(key_->Sign(payload)));
+  return EncodeSignedToken(payload, key_->Sign(payload));
 }
 
 void PrincipalVerifier::Trust(std::string issuer, std::shared_ptr<const VerifyingKey> key) {
@@ -63,11 +63,8 @@ void PrincipalVerifier::Trust(std::string issuer, std::shared_ptr<const Verifyin
 
 absl::StatusOr<v1::Principal> PrincipalVerifier::Verify(std::string_view token,
                                                         absl::Time now) const {
-  size_t dot = token.find('.');
   std::string payload, signature;
-  if (dot == std::string_view::npos ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(0, dot)), &payload) ||
-      !absl::WebSafeBase64Unescape(std::string(token.substr(dot + 1)), &signature)) {
+  if (!DecodeSignedToken(token, &payload, &signature)) {
     return absl::UnauthenticatedError("malformed principal");
   }
   v1::Principal principal;
