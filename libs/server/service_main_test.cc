@@ -13,12 +13,17 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <future>
 
 #include "sunlight/auth/keys.h"
 #include "sunlight/base/secret_file.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/events/v1/events.pb.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
 #include "sunlight/testing/test_support.h"
 
 namespace sunlight::server {
@@ -130,6 +135,10 @@ TEST_CASE("ServiceMain: opens the store with the event log, serves, runs periodi
   CHECK(main.signer() == nullptr);  // --insecure_development: not enforcing (logged)
   CHECK_FALSE(main.authorizer()->enforcing());
 
+  // A service of its own (every service has some): the generated base, every method
+  // UNIMPLEMENTED.
+  events::v1::EventStream::Service service;
+  main.AddService(&service);
   std::atomic<int> ticks{0};
   std::atomic<bool> stopped_hook{false};
   main.Every(absl::Milliseconds(5), [&] { ++ticks; });
@@ -141,6 +150,28 @@ TEST_CASE("ServiceMain: opens the store with the event log, serves, runs periodi
   }
   CHECK(ticks >= 3);
   CHECK(std::ifstream(dir.Sub("port")).good());
+  // Finding 6 of the security review: reflection was served to anyone. Now only with
+  // --reflection=true: a reflection request is UNIMPLEMENTED; health answers.
+  {
+    int port = 0;
+    std::ifstream(dir.Sub("port")) >> port;
+    grpc::GenericStub stub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto call = [&](const char* method, const std::string& request) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      grpc::Slice slice(request);
+      grpc::ByteBuffer in(&slice, 1), out;
+      std::promise<grpc::Status> done;
+      stub.UnaryCall(&context, method, grpc::StubOptions(), &in, &out,
+                     [&](grpc::Status status) { done.set_value(std::move(status)); });
+      return done.get_future().get().error_code();
+    };
+    // ServerReflectionRequest{list_services: ""}; HealthCheckRequest{}.
+    CHECK(call("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+               std::string("\x3a\x00", 2)) == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK(call("/grpc.health.v1.Health/Check", "") == grpc::StatusCode::OK);
+  }
   // SIGTERM (blocked in every thread since ServiceMain was made) ends Run gracefully.
   REQUIRE(::kill(::getpid(), SIGTERM) == 0);
   run.join();

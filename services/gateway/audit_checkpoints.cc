@@ -15,6 +15,14 @@
 
 namespace sunlight::gateway {
 
+std::string AuditLog::CheckpointSigned(const v1::AuditCheckpoint& checkpoint) {
+  v1::AuditCheckpoint content;
+  content.set_sequence(checkpoint.sequence());
+  content.set_head_hash(checkpoint.head_hash());
+  *content.mutable_at() = checkpoint.at();
+  return absl::StrCat("audit checkpoint:", content.SerializeAsString());
+}
+
 std::string AuditLog::CheckpointMac(const v1::AuditCheckpoint& checkpoint) const {
   v1::AuditCheckpoint content = checkpoint;
   content.clear_mac();
@@ -49,6 +57,9 @@ absl::StatusOr<std::optional<v1::AuditCheckpoint>> AuditLog::Checkpoint(absl::Ti
   checkpoint.set_sequence(last_sequence_);
   checkpoint.set_head_hash(last_hash_);
   *checkpoint.mutable_at() = ToProto(now);
+  if (checkpoint_signer_ != nullptr) {
+    checkpoint.set_signature(checkpoint_signer_->Sign(CheckpointSigned(checkpoint)));
+  }
   checkpoint.set_mac(CheckpointMac(checkpoint));
   if (!checkpoint_file_.empty()) {
     std::string line;

@@ -100,10 +100,11 @@ std::string AuditLog::Hash(const v1::AuditEntry& entry, const auth::HmacSigner& 
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
-    storage::Store* store, std::shared_ptr<const auth::HmacSigner> key,
-    std::string checkpoint_file) {
+    storage::Store* store, std::shared_ptr<const auth::HmacSigner> key, std::string checkpoint_file,
+    std::shared_ptr<const auth::SigningKey> checkpoint_signer) {
   if (key == nullptr) return absl::InvalidArgumentError("audit key: required");
-  std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key), std::move(checkpoint_file)));
+  std::unique_ptr<AuditLog> log(new AuditLog(store, std::move(key), std::move(checkpoint_file),
+                                             std::move(checkpoint_signer)));
   SUNLIGHT_ASSIGN_OR_RETURN(auto head, store->Get(kAuditHeadFamily, kHeadKey));
   if (head.has_value()) {
     v1::AuditEntry last;

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sunlight/auth/hmac_signer.h"
+#include "sunlight/auth/keys.h"
 #include "sunlight/gateway/v1/gateway.pb.h"
 #include "sunlight/storage/store.h"
 
@@ -36,10 +37,14 @@ class AuditLog {
  public:
   // On error (the head or the last entry cannot be read) returns DATA_LOSS naming the entry
   // and the repair command.
-  // `key` keys the chain; `checkpoint_file` (empty: none) is where Checkpoint() appends.
-  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(storage::Store* store,
-                                                        std::shared_ptr<const auth::HmacSigner> key,
-                                                        std::string checkpoint_file = "");
+  // `key` keys the chain; `checkpoint_file` (empty: none) is where Checkpoint() appends;
+  // `checkpoint_signer` (the gateway's principal key; null: unsigned) signs checkpoints.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
+      storage::Store* store, std::shared_ptr<const auth::HmacSigner> key,
+      std::string checkpoint_file = "",
+      std::shared_ptr<const auth::SigningKey> checkpoint_signer = nullptr);
+  // The bytes a checkpoint's signature is over.
+  static std::string CheckpointSigned(const v1::AuditCheckpoint& checkpoint);
 
   // Makes every entry that cannot be read readable again, keeping it: its text is rewritten
   // readable, the bytes it was stored as are kept in `unreadable_original` (its hash is over
@@ -77,8 +82,11 @@ class AuditLog {
 
  private:
   AuditLog(storage::Store* store, std::shared_ptr<const auth::HmacSigner> key,
-           std::string checkpoint_file)
-      : store_(store), key_(std::move(key)), checkpoint_file_(std::move(checkpoint_file)) {}
+           std::string checkpoint_file, std::shared_ptr<const auth::SigningKey> signer)
+      : store_(store),
+        key_(std::move(key)),
+        checkpoint_file_(std::move(checkpoint_file)),
+        checkpoint_signer_(std::move(signer)) {}
   // The checkpoint file's checkpoints whose MAC verifies (DATA_LOSS naming a line that does
   // not).
   absl::StatusOr<std::vector<v1::AuditCheckpoint>> ReadCheckpoints() const;
@@ -87,6 +95,7 @@ class AuditLog {
   storage::Store* store_;
   std::shared_ptr<const auth::HmacSigner> key_;
   std::string checkpoint_file_;
+  std::shared_ptr<const auth::SigningKey> checkpoint_signer_;
   uint64_t last_checkpoint_ = 0;  // guarded by mu_
   std::mutex mu_;
   uint64_t last_sequence_ = 0;  // guarded by mu_

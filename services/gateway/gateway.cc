@@ -55,8 +55,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   SUNLIGHT_ASSIGN_OR_RETURN(auto audit_key, process_key(o.audit_key));
   SUNLIGHT_ASSIGN_OR_RETURN(gateway->accounts_,
                             Accounts::Open(store, clock, o.token_ttl, std::move(token_key)));
-  SUNLIGHT_ASSIGN_OR_RETURN(gateway->audit_,
-                            AuditLog::Open(store, std::move(audit_key), o.audit_checkpoint_file));
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      gateway->audit_,
+      AuditLog::Open(store, std::move(audit_key), o.audit_checkpoint_file,
+                     o.principal_signer != nullptr ? o.principal_signer->key() : nullptr));
   gateway->backend_ =
       o.backend != nullptr
           ? o.backend

@@ -827,7 +827,8 @@ TEST_CASE("the audit log cannot be wiped truncated or rewritten unnoticed") {
     return r->intact();
   };
   CHECK_FALSE(intact(open()->Verify()));  // empty
-  auto log = open(file);
+  auto gateway_key = auth::SigningKey::Generate();
+  auto log = AuditLog::Open(store.get(), key, file, gateway_key).value();
   for (int i = 0; i < 5; ++i) {
     v1::AuditEntry entry;
     entry.set_user_id("admin");
@@ -839,6 +840,10 @@ TEST_CASE("the audit log cannot be wiped truncated or rewritten unnoticed") {
   REQUIRE(checkpoint->has_value());
   CHECK(!log->Checkpoint(absl::FromUnixSeconds(1'800'000'060))->has_value());  // nothing new
   const std::vector<v1::AuditCheckpoint> province = {**checkpoint};  // the province's copy
+  // The province checks where it came from with gateway.pub.
+  CHECK(auth::VerifyingKey::FromPem(gateway_key->PublicKeyPem())
+            .value()
+            ->Verify(AuditLog::CheckpointSigned(**checkpoint), (*checkpoint)->signature()));
   auto verified = log->Verify(province);
   CHECK(intact(verified));
   CHECK(verified->checkpoints_checked() == 2);

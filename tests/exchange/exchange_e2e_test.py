@@ -189,10 +189,10 @@ def make_ca(d, name, cn, cnf):
     return pem, key
 
 
-def make_leaf(d, name, cn, ca, extensions, cnf):
+def make_leaf(d, name, cn, ca, extensions, cnf, org="Sunlight test"):
     key, csr, pem = (os.path.join(d, f"{name}.{ext}") for ext in ("key", "csr", "pem"))
     openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-keyout", key, "-out", csr, "-subj", f"/O=Sunlight test/CN={cn}", "-config", cnf)
+            "-keyout", key, "-out", csr, "-subj", f"/O={org}/CN={cn}", "-config", cnf)
     openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-set_serial",
             "0x" + secrets.token_hex(8), "-days", "2", "-out", pem, "-extfile", cnf,
             "-extensions", extensions)
@@ -212,6 +212,9 @@ def make_pki(d):
         "platform": make_leaf(d, "platform", PLATFORM_CN, ca, "client", cnf),
         "second": make_leaf(d, "second", SECOND_CN, ca, "client", cnf),
         "unregistered": make_leaf(d, "unregistered", "unknown-city", ca, "client", cnf),
+        # The registered platform's CN in another subject, from the trusted CA: a CN alone
+        # identifies nobody.
+        "same-cn": make_leaf(d, "same-cn", PLATFORM_CN, ca, "client", cnf, org="Somebody else"),
         # Same CN as the registered platform, but signed by a CA the exchange does not trust.
         "untrusted": make_leaf(d, "untrusted", PLATFORM_CN, other_ca, "client", cnf),
     }
@@ -469,7 +472,9 @@ class Test:
         cases = [("no client certificate", None, None),
                  ("certificate from an untrusted CA", "untrusted", None),
                  ("trusted certificate, unregistered CN", "unregistered",
-                  (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED))]
+                  (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)),
+                 ("trusted certificate, a platform's CN in another subject", "same-cn",
+                  (grpc.StatusCode.PERMISSION_DENIED,))]
         results = []
         for n, (label, who, want) in enumerate(cases, 1):
             channel, stub = self.exchange(who)

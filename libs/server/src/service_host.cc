@@ -108,14 +108,22 @@ class MetricsInterceptorFactory final : public gx::ServerInterceptorFactoryInter
   std::shared_ptr<RpcMetrics> metrics_;
 };
 
-// Adds reflection to one server only (InitProtoReflectionServerBuilderPlugin would add it
-// to every server of the process, the exchange's too).
+// Reflection on one server only, or on none: linking grpc++_reflection registers its plugin
+// for every server of the process (a static initializer), so the option removes it unless
+// this server asks for it (and adds it if it is missing).
 class ReflectionOption final : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    std::erase_if(*plugins, [&](const auto& plugin) { return plugin->name() == name; });
+    if (enabled_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
   }
+
+ private:
+  bool enabled_;
 };
 
 }  // namespace
@@ -142,7 +150,7 @@ void ServiceHost::OnShutdown(std::function<void()> hook) {
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  if (options_.reflection) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.SetOption(std::make_unique<ReflectionOption>(options_.reflection));
   auto credentials =
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
   // Without this, gRPC sets SO_REUSEPORT and a second server on a taken port "succeeds",

@@ -79,6 +79,8 @@ class PrincipalSigner {
   std::string Sign(v1::Principal principal, std::string_view audience, std::string_view method,
                    absl::Time now, absl::Duration lifetime = kPrincipalLifetime) const;
   const std::string& issuer() const { return issuer_; }
+  // The identity's key, for what else it signs (the gateway's audit checkpoints).
+  const std::shared_ptr<const SigningKey>& key() const { return key_; }
 
  private:
   std::string issuer_;
