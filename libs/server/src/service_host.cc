@@ -150,7 +150,9 @@ void ServiceHost::OnShutdown(std::function<void()> hook) {
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.SetOption(std::make_unique<ReflectionOption>(options_.reflection));
+  // (A host with no service of its own keeps the plugin: gRPC needs some synchronous method
+  // to poll for, and there is nothing to describe.)
+  builder.SetOption(std::make_unique<ReflectionOption>(options_.reflection || services_.empty()));
   auto credentials =
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials();
   // Without this, gRPC sets SO_REUSEPORT and a second server on a taken port "succeeds",
