@@ -23,6 +23,10 @@ export async function renderNotices(section, seq, c, explained, refreshCase) {
   const results = await Promise.all(Array.from(ids).map((id) =>
     get('/v1/notices/' + encodeURIComponent(id)).then((d) => d.notice).catch((e) => ({ notice_id: id, __error: e }))));
   if (!current(seq)) return;
+  // What is typed in the forms survives the redraw (a live update may come while one types).
+  const fieldKey = (el) => ((el.closest('[data-notice-id]') || { dataset: {} }).dataset.noticeId || '') + '|' + (el.name || el.id);
+  const typed = new Map(Array.from(section.querySelectorAll('textarea, input, select'), (el) => [fieldKey(el), el.value]));
+  const focused = section.contains(document.activeElement) ? fieldKey(document.activeElement) : null;
   section.textContent = '';
   section.appendChild(sectionHead(t('case.notices')));
   if (isInspector()) section.appendChild(issueForm(c, refreshCase));
@@ -31,6 +35,11 @@ export async function renderNotices(section, seq, c, explained, refreshCase) {
   const list = h('div', { class: 'notices', id: 'notices' });
   for (const n of notices) list.appendChild(noticeCard(n, noticeClocks.get(n.notice_id), c, refreshCase));
   section.appendChild(list);
+  for (const el of section.querySelectorAll('textarea, input, select')) {
+    const key = fieldKey(el);
+    if (typed.has(key)) el.value = typed.get(key);
+    if (key === focused) el.focus();
+  }
 }
 
 function issueForm(c, refreshCase) {
