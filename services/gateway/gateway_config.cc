@@ -63,16 +63,11 @@ std::function<void()> EveryMinute(Gateway* gateway, ExchangeEndpoint* exchange) 
 
 absl::StatusOr<std::shared_ptr<const auth::HmacSigner>> KeyFileFlag(const server::Config& config,
                                                                     const std::string& flag) {
-  if (const std::string path = config.Get(flag); !path.empty()) {
-    return auth::HmacSigner::FromKeyFile(path);
-  }
-  if (config.GetBool("insecure_development").value_or(false)) {
-    return std::shared_ptr<const auth::HmacSigner>();
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "--", flag,
-      ": required; the gateway keeps no key in its store "
-      "(--insecure_development=true uses a key of the process, for development only)"));
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      std::string path,
+      server::RequiredKeyFile(config, flag, "the gateway keeps no key in its store"));
+  if (path.empty()) return std::shared_ptr<const auth::HmacSigner>();
+  return auth::HmacSigner::FromKeyFile(path);
 }
 
 absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(

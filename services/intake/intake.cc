@@ -73,11 +73,15 @@ absl::StatusOr<v1::Case> Intake::CommitCase(v1::Case record, std::string type, c
                                             const google::protobuf::Message& payload,
                                             storage::WriteBatch batch) {
   record.set_version(record.version() + 1);
-  std::unique_ptr<google::protobuf::Message> stored_payload(payload.New());
-  stored_payload->CopyFrom(payload);
-  SealPersonalData(stored_payload.get());
+  // The payload as stored: a sealed copy when there is a data key.
+  std::unique_ptr<google::protobuf::Message> sealed;
+  if (data_key_ != nullptr) {
+    sealed.reset(payload.New());
+    sealed->CopyFrom(payload);
+    SealPersonalData(sealed.get());
+  }
   events::v1::CaseEvent event =
-      eventlog::NewEvent(type, record.case_id(), actor, clock_->Now(), *stored_payload);
+      eventlog::NewEvent(type, record.case_id(), actor, clock_->Now(), sealed ? *sealed : payload);
   event.set_case_version(record.version());
   v1::Case stored = record;
   SealPersonalData(&stored);

@@ -111,6 +111,18 @@ std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port) 
   };
 }
 
+absl::StatusOr<std::string> RequiredKeyFile(const Config& config, const std::string& flag,
+                                            const std::string& why) {
+  std::string path = config.Get(flag);
+  if (!path.empty()) return path;
+  auto insecure = config.GetBool("insecure_development");
+  if (insecure.ok() && *insecure) return path;
+  return absl::FailedPreconditionError(
+      absl::StrCat("--", flag, ": required; ", why,
+                   " (--insecure_development=true runs without it, for "
+                   "development only)"));
+}
+
 namespace {
 
 // A tool's flag error: stderr, exit code 2.

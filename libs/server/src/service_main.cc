@@ -171,16 +171,10 @@ int ServiceMain::Run(const std::string& started) {
 
 absl::StatusOr<std::shared_ptr<const auth::DataKey>> DataKeyFromFlag(const ServiceMain& main,
                                                                      const std::string& flag) {
-  const std::string path = main.flag(flag);
-  if (path.empty()) {
-    auto insecure = main.config().GetBool("insecure_development");
-    if (insecure.ok() && *insecure) return std::shared_ptr<const auth::DataKey>();
-    return absl::FailedPreconditionError(
-        absl::StrCat("--", flag,
-                     ": required; personal data is not stored in clear "
-                     "(--insecure_development=true does, for development only)"));
-  }
-  auto key = auth::DataKey::FromFile(path);
+  auto path = RequiredKeyFile(main.config(), flag, "personal data is not stored in clear");
+  if (!path.ok()) return path.status();
+  if (path->empty()) return std::shared_ptr<const auth::DataKey>();
+  auto key = auth::DataKey::FromFile(*path);
   if (!key.ok())
     return absl::Status(key.status().code(),
                         absl::StrCat("--", flag, ": ", key.status().message()));

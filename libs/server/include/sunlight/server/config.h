@@ -46,6 +46,12 @@ class Config {
 // Flags every service shares: listen, metrics_listen, data_dir, sync_writes, port_file.
 std::vector<FlagSpec> CommonFlags(const std::string& service, int default_port);
 
+// The path of a key-file flag that is required unless --insecure_development: the path, ""
+// when the flag is empty with --insecure_development=true, FAILED_PRECONDITION naming the
+// flag and `why` (what the key protects) otherwise.
+absl::StatusOr<std::string> RequiredKeyFile(const Config& config, const std::string& flag,
+                                            const std::string& why);
+
 // For command-line tools (load generators, benchmarks), which have nothing to clean up when
 // their flags are wrong:
 //
