@@ -202,7 +202,8 @@ HttpResponse Gateway::Serve(Call& call) {
       return response;
     }
     call.principal = *std::move(principal);
-    if (absl::Status s = auth::RequireAudience(call.principal, route.audience, action); !s.ok()) {
+    if (absl::Status s = auth::RequireRole(call.principal, route.audience, route.staff_roles, action);
+        !s.ok()) {
       return fail(s);
     }
   }

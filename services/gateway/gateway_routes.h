@@ -24,7 +24,7 @@ namespace iv1 = ::sunlight::intake::v1;
 namespace wv1 = ::sunlight::workflow::v1;
 namespace sv1 = ::sunlight::supervision::v1;
 
-inline constexpr uint32_t kSignedIn = auth::kStaff | auth::kInspectors | auth::kAdministrators;
+using auth::kSignedIn;
 
 // The one answer to a case the caller may not see, so that a refusal tells nothing.
 inline absl::Status NotFoundCase() { return absl::NotFoundError("no such case"); }

@@ -216,13 +216,30 @@ std::string Gateway::OpenApiJson() const {
     op["responses"] = responses;
     pb::Value roles;
     roles.mutable_list_value();
+    // Staff appear by role when the route names them ("staff:window_clerk"), else as "staff".
     for (const auto& [bit, name] :
          {std::pair{auth::kApplicants, "applicant"}, std::pair{auth::kStaff, "staff"},
           std::pair{auth::kInspectors, "inspector"},
-          std::pair{auth::kAdministrators, "administrator"}}) {
-      if (route->audience & bit) *roles.mutable_list_value()->add_values() = Str(name);
+          std::pair{auth::kAdministrators, auth::kAdministrator},
+          std::pair{auth::kSecurityAdministrators, auth::kSecurityAdministrator},
+          std::pair{auth::kAuditAdministrators, auth::kAuditAdministrator}}) {
+      if ((route->audience & bit) == 0) continue;
+      if (bit == auth::kStaff && !route->staff_roles.empty()) {
+        for (const std::string& role : route->staff_roles) {
+          *roles.mutable_list_value()->add_values() = Str(absl::StrCat("staff:", role));
+        }
+      } else {
+        *roles.mutable_list_value()->add_values() = Str(name);
+      }
     }
     op["x-roles"] = roles;
+    if (!route->full_personal_data_roles.empty()) {
+      pb::Value shown;
+      for (const std::string& role : route->full_personal_data_roles) {
+        *shown.mutable_list_value()->add_values() = Str(role);
+      }
+      op["x-personal-data-in-full"] = shown;
+    }
     if (!route->is_public) {
       pb::Value no_scopes;
       no_scopes.mutable_list_value();

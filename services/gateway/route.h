@@ -36,6 +36,12 @@ struct Gateway::Route {
   std::vector<std::string> segments;
   std::string verb;  // ":accept"
   uint32_t audience = 0;
+  // Staff may call the route only in one of these roles (empty: any staff role); the backend's
+  // method policy says the same (auth::AllowStaff).
+  std::vector<std::string> staff_roles;
+  // The roles that see the personal data of the response in full (audited as a read); everyone
+  // else gets it masked, as from every other route.
+  std::vector<std::string> full_personal_data_roles;
   bool is_public = false;
   bool has_body = false;
   std::string summary;

@@ -7,6 +7,7 @@
 #include "sunlight/base/message_text.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
+#include "sunlight/base/status_macros.h"
 #include "sunlight/common/v1/common.pb.h"
 
 namespace sunlight::auth {
@@ -89,12 +90,15 @@ absl::StatusOr<v1::Principal> Authorizer::CheckToken(
   if (!FirstUse(principal->id(), FromProto(principal->expires_at()))) {
     return absl::UnauthenticatedError("principal already used (a replay)");
   }
-  bool may = audience == kServices ? allowed->second.services.contains(principal->issuer())
-                                   : (audience & allowed->second.audiences) != 0;
-  if (!may) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(audience == kServices ? principal->user_id() : "role " + principal->role(),
-                     " may not call ", method));
+  if (audience == kServices) {
+    if (!allowed->second.services.contains(principal->issuer())) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(principal->user_id(), " may not call ", method));
+    }
+  } else {
+    SUNLIGHT_RETURN_IF_ERROR(RequireRole(*principal, allowed->second.audiences,
+                                         allowed->second.staff_roles,
+                                         absl::StrCat("call ", method)));
   }
   // A request that names its actor must name the caller, as the caller.
   const auto* descriptor = request.GetDescriptor();

@@ -6,10 +6,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "signed_token.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/secret_file.h"
+#include "sunlight/base/status_macros.h"
 
 namespace sunlight::auth {
 namespace {
@@ -30,6 +32,8 @@ uint32_t AudienceOf(const v1::Principal& principal) {
   if (principal.user_id().empty() || role.empty()) return 0;
   if (role == kAdministrator) return kAdministrators;
   if (role == kInspector) return kInspectors;
+  if (role == kSecurityAdministrator) return kSecurityAdministrators;
+  if (role == kAuditAdministrator) return kAuditAdministrators;
   if (role == kApplicant) return kApplicants;
   if (role == kService) return kServices;
   return principal.department_id().empty() ? 0u : static_cast<uint32_t>(kStaff);
@@ -41,6 +45,18 @@ absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
   return absl::PermissionDeniedError(
       absl::StrCat("role ", principal.role().empty() ? "(none)" : principal.role(), " may not ",
                    absl::string_view(what.data(), what.size())));
+}
+
+absl::Status RequireRole(const v1::Principal& principal, uint32_t audiences,
+                         const std::vector<std::string>& staff_roles, std::string_view what) {
+  SUNLIGHT_RETURN_IF_ERROR(RequireAudience(principal, audiences, what));
+  if (staff_roles.empty() || AudienceOf(principal) != kStaff) return absl::OkStatus();
+  for (const std::string& role : staff_roles) {
+    if (principal.role() == role) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat("role ", principal.role(), " may not ",
+                                                  absl::string_view(what.data(), what.size()),
+                                                  " (", absl::StrJoin(staff_roles, ", "), " may)"));
 }
 
 std::string PrincipalSigner::Sign(v1::Principal principal, std::string_view audience,

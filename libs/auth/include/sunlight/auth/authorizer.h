@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -30,6 +31,8 @@ namespace sunlight::auth {
 struct MethodRule {
   uint32_t audiences = 0;
   absl::flat_hash_set<std::string> services;
+  // When not empty, staff must hold one of these roles (the gateway's route says the same).
+  std::vector<std::string> staff_roles;
 };
 // The rules of a service's methods, keyed by the full name of the method's request message
 // (each request type belongs to one method). A request type not listed is refused.
@@ -42,6 +45,16 @@ MethodPolicy::value_type Allow(uint32_t audiences,
   MethodRule rule{.audiences = audiences & ~static_cast<uint32_t>(kServices), .services = {}};
   for (std::string_view s : services) rule.services.emplace(s);
   return {Request::descriptor()->full_name(), std::move(rule)};
+}
+// Staff of these roles only (and the services named): `AllowStaff<AcceptCaseRequest>(
+// {kWindowClerk})`; `also` adds other audiences (applicants, say).
+template <typename Request>
+MethodPolicy::value_type AllowStaff(std::initializer_list<std::string_view> staff_roles,
+                                    uint32_t also = 0,
+                                    std::initializer_list<std::string_view> services = {}) {
+  auto entry = Allow<Request>(kStaff | also, services);
+  for (std::string_view role : staff_roles) entry.second.staff_roles.emplace_back(role);
+  return entry;
 }
 
 class Authorizer {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -32,10 +33,20 @@ namespace sunlight::auth {
 inline constexpr char kPrincipalMetadataKey[] = "x-sunlight-principal";
 
 // Roles with a meaning of their own; any other non-empty role is a department staff role.
-inline constexpr char kAdministrator[] = "administrator";
+// The three administrators are separate people (三员分立, an MLPS level 3 control): the system
+// administrator configures the center (catalogue, windows, calendars, rules), the security
+// administrator manages accounts, the audit administrator alone reads the audit log.
+inline constexpr char kAdministrator[] = "administrator";  // the system administrator
+inline constexpr char kSecurityAdministrator[] = "security_administrator";
+inline constexpr char kAuditAdministrator[] = "audit_administrator";
 inline constexpr char kInspector[] = "inspector";
 inline constexpr char kApplicant[] = "applicant";
 inline constexpr char kService[] = "service";
+
+// Department staff roles that the suite itself gives rights to (an item's steps name others).
+inline constexpr char kWindowClerk[] = "window_clerk";  // accepts cases at a window (受理)
+inline constexpr char kApprover[] = "approver";          // decides (批准)
+inline constexpr char kLeader[] = "leader";              // the department's leader (分管领导)
 
 // Identities that may sign for people.
 inline constexpr char kGatewayIssuer[] = "gateway";
@@ -53,9 +64,14 @@ enum Audience : uint32_t {
   kAdministrators = 1u << 2,
   kApplicants = 1u << 3,
   kServices = 1u << 4,
-  // Every signed-in person of the center (not applicants, not services).
+  kSecurityAdministrators = 1u << 5,
+  kAuditAdministrators = 1u << 6,
+  // The people who work the center's cases (not the security and audit administrators, not
+  // applicants, not services).
   kSignedIn = kStaff | kInspectors | kAdministrators,
-  kAnyone = kStaff | kInspectors | kAdministrators | kApplicants | kServices,
+  // Everyone with an account.
+  kAnyAccount = kSignedIn | kSecurityAdministrators | kAuditAdministrators,
+  kAnyone = kAnyAccount | kApplicants | kServices,
 };
 
 // The audience a principal belongs to; 0 when the principal is malformed (a staff role
@@ -66,6 +82,10 @@ uint32_t AudienceOf(const v1::Principal& principal);
 // otherwise PERMISSION_DENIED "role <role> may not <what>".
 absl::Status RequireAudience(const v1::Principal& principal, uint32_t audiences,
                              std::string_view what);
+// The same, and a staff principal must hold one of `staff_roles` when it is not empty
+// (PERMISSION_DENIED "role <role> may not <what>").
+absl::Status RequireRole(const v1::Principal& principal, uint32_t audiences,
+                         const std::vector<std::string>& staff_roles, std::string_view what);
 
 // Signs principals as one identity (its issuer name), one call each.
 class PrincipalSigner {
