@@ -23,7 +23,7 @@ v1::Principal Clerk() {
 }
 
 MethodPolicy Policy() {
-  return {Allow<intake::v1::AcceptCaseRequest>(kStaff),
+  return {AllowStaff<intake::v1::AcceptCaseRequest>({kWindowClerk}),
           Allow<intake::v1::GetItemRequest>(kAnyone, {"workflow"})};
 }
 
@@ -147,6 +147,20 @@ TEST_CASE(
   inspector.set_role(kInspector);
   CHECK(code(token(keys.gateway, inspector, "intake", kAccept), accept) ==
         absl::StatusCode::kPermissionDenied);
+  // Staff in another role than the method names (a handler doing a window clerk's work).
+  v1::Principal handler = Clerk();
+  handler.set_role("handler");
+  intake::v1::AcceptCaseRequest by_handler = accept;
+  by_handler.mutable_actor()->set_role("handler");
+  CHECK(authorizer.CheckToken(token(keys.gateway, handler, "intake", kAccept), by_handler)
+            .status()
+            .message() == "role handler may not call " + kAccept + " (window_clerk may)");
+  // The security and audit administrators are no staff and no system administrator.
+  v1::Principal auditor;
+  auditor.set_user_id("aud");
+  auditor.set_role(kAuditAdministrator);
+  CHECK(AudienceOf(auditor) == kAuditAdministrators);
+  CHECK((kSignedIn & kAuditAdministrators) == 0);
   // A method not in the policy is open to nobody.
   intake::v1::GetCaseRequest get_case;
   CHECK(code(token(keys.gateway, inspector, "intake", "sunlight.intake.v1.GetCaseRequest"),

@@ -12,8 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "console_files.h"
+#include "exchange/exchange_store.h"
 #include "google/protobuf/dynamic_message.h"
 #include "http_errors.h"
+#include "personal_data.h"
 #include "request_binding.h"
 #include "route.h"
 #include "sunlight/base/log.h"
@@ -27,10 +29,13 @@ namespace pb = ::google::protobuf;
 using auth::v1::Principal;
 
 std::vector<std::string> GatewayColumnFamilies() {
-  std::vector<std::string> families = {kUsersFamily, kSessionsFamily, kGatewayMetaFamily,
-                                       kAuditFamily, kAuditHeadFamily};
-  // The provincial exchange's log and its stream cursors.
+  std::vector<std::string> families = {kUsersFamily, kSessionsFamily,  kGatewayMetaFamily,
+                                       kAuditFamily, kAuditHeadFamily, kLoginFailuresFamily};
+  // The provincial exchange's log and its stream cursors, its staged pushes and the
+  // departments of the cases it relays.
   for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  families.push_back(exchange_store::kPushes);
+  families.push_back(exchange_store::kCaseDepartments);
   return families;
 }
 
@@ -53,12 +58,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   };
   SUNLIGHT_ASSIGN_OR_RETURN(auto token_key, process_key(o.token_key));
   SUNLIGHT_ASSIGN_OR_RETURN(auto audit_key, process_key(o.audit_key));
-  SUNLIGHT_ASSIGN_OR_RETURN(gateway->accounts_,
-                            Accounts::Open(store, clock, o.token_ttl, std::move(token_key)));
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      gateway->accounts_,
+      Accounts::Open(store, clock, o.token_ttl, std::move(token_key), o.login_limits));
   SUNLIGHT_ASSIGN_OR_RETURN(
       gateway->audit_,
       AuditLog::Open(store, std::move(audit_key), o.audit_checkpoint_file,
                      o.principal_signer != nullptr ? o.principal_signer->key() : nullptr));
+  SUNLIGHT_ASSIGN_OR_RETURN(gateway->pushes_, StagedPushes::Open(store));
   gateway->backend_ =
       o.backend != nullptr
           ? o.backend
@@ -73,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddCaseRoutes();
   gateway->AddSupervisionRoutes();
   gateway->AddAccountRoutes();
+  gateway->AddExchangeRoutes();
   return gateway;
 }
 
@@ -163,6 +171,7 @@ HttpResponse Gateway::Serve(Call& call) {
   bool state_change = route.http_method != "GET";
   auto fail = [&](const absl::Status& status, std::string field = "") {
     HttpResponse response = ErrorFor(status, std::move(field));
+    if (response.status == 429) metrics_.requests_limited.Increment();
     // An outcome: a failure to record it is logged (the intent is recorded already).
     if (state_change) (void)Audit(call, action, call.target, response.status);
     return response;
@@ -171,15 +180,13 @@ HttpResponse Gateway::Serve(Call& call) {
   // Who is calling.
   std::string authorization = http.Header("authorization");
   if (route.is_public) {
-    absl::Duration retry_after;
-    if (!limits_.AllowPublic(http.client, clock_->Now(), &retry_after)) {
-      HttpResponse response = ErrorResponse(429, "RESOURCE_EXHAUSTED", "too many requests");
-      response.headers.emplace_back(
-          "Retry-After", absl::StrCat(std::max<int64_t>(
-                             1, absl::ToInt64Seconds(absl::Ceil(retry_after, absl::Seconds(1))))));
-      return response;
+    if (absl::Status s = limits_.AllowPublic(http.client, clock_->Now()); !s.ok()) {
+      metrics_.requests_limited.Increment();
+      return ErrorFor(s);
     }
-    call.principal.set_user_id(absl::StrCat("applicant:", http.client));
+    // An applicant without an account: the client address goes into the audit entry (as
+    // personal data), never into the records as the actor.
+    call.principal.set_user_id("applicant:online");
     call.principal.set_role(auth::kApplicant);
   } else {
     // A token is printable ASCII (base64url and dots); anything else is refused unread.
@@ -195,14 +202,21 @@ HttpResponse Gateway::Serve(Call& call) {
       response.headers.emplace_back("WWW-Authenticate", "Bearer");
       return response;
     }
-    auto principal = accounts_->Authenticate(*token);
+    bool must_change_password = false;
+    auto principal = accounts_->Authenticate(*token, &must_change_password);
     if (!principal.ok()) {
       HttpResponse response = ErrorFor(principal.status());
       response.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
       return response;
     }
     call.principal = *std::move(principal);
-    if (absl::Status s = auth::RequireRole(call.principal, route.audience, route.staff_roles, action);
+    if (must_change_password && !route.open_before_password_change) {
+      return fail(absl::PermissionDeniedError(
+          "change your password first: POST /v1/me:change-password (a new or reset password "
+          "is for that only)"));
+    }
+    if (absl::Status s =
+            auth::RequireRole(call.principal, route.audience, route.staff_roles, action);
         !s.ok()) {
       return fail(s);
     }
@@ -250,15 +264,21 @@ HttpResponse Gateway::Serve(Call& call) {
   absl::StatusOr<std::unique_ptr<pb::Message>> response =
       route.local ? route.local(call, *request) : Invoke(call, route.method, *request);
   if (!response.ok()) {
-    if (route.counts_wrong_query_codes && response.status().code() == absl::StatusCode::kNotFound) {
-      (void)limits_.ThrottleWrongQueryCodes(call.target, http.client, true, clock_->Now());
-    }
     if (!route.failure_audit_action.empty()) {
       (void)Audit(call, route.failure_audit_action, call.target, 401);
     }
     return fail(response.status());
   }
+  // Personal data is masked unless the route shows it in full to the caller's role.
+  call.full_personal_data =
+      std::find(route.full_personal_data_roles.begin(), route.full_personal_data_roles.end(),
+                call.principal.role()) != route.full_personal_data_roles.end();
   if (route.finish) route.finish(call, **response);
+  if (MaskPersonalData(response->get(),
+                       call.full_personal_data ? kAllPersonalData : route.shown_personal_data)
+          .dropped_payloads > 0) {
+    LogError("gateway", absl::StrCat(action, ": a payload of an unknown type was dropped"));
+  }
   HttpResponse reply = JsonResponse(**response, route.success_status);
   if (state_change) {
     (void)Audit(call, route.audit_action.empty() ? action : route.audit_action, call.target,

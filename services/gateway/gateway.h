@@ -18,6 +18,7 @@
 #include "accounts.h"
 #include "audit_log.h"
 #include "backend.h"
+#include "exchange/staged_pushes.h"
 #include "gateway_metrics.h"
 #include "http_server.h"
 #include "live_events.h"
@@ -54,6 +55,8 @@ struct GatewayOptions {
   absl::Duration backend_deadline = absl::Seconds(10);
   // Public endpoints' token buckets and the wrong query code counts.
   RateLimitOptions limits;
+  // Logins: delays per user and client network, and at most N password hashes at once.
+  LoginLimitOptions login_limits;
   // Live supervision events for GET /v1/events:stream; null: that route answers 503.
   LiveEvents* live_events = nullptr;
   // The web console's files, served at /console/; empty: no console.
@@ -74,6 +77,9 @@ class Gateway {
   // Its metrics; main registers them where they are exposed (/metrics).
   GatewayMetrics& metrics() { return metrics_; }
   AuditLog& audit() { return *audit_; }
+  const RateLimits& limits() const { return limits_; }
+  // Items pushed by provincial platforms, waiting for approval (the exchange stages them).
+  StagedPushes& pushes() { return *pushes_; }
 
   struct Route;
   struct Call;
@@ -91,6 +97,7 @@ class Gateway {
   void AddCaseRoutes();
   void AddSupervisionRoutes();
   void AddAccountRoutes();
+  void AddExchangeRoutes();
 
   // The request pipeline: who calls, may they, the request bound and scoped, the backend or
   // the gateway's own answer, the response shaped, the audit (gateway.cc).
@@ -102,6 +109,12 @@ class Gateway {
   // for its outcome); the error when it could not be written (also logged).
   absl::Status Audit(const Call& call, const std::string& action, const std::string& target,
                      int status, const std::string& phase = "");
+
+  // The progress of the case a case number and query code open, the attempt limited
+  // (gateway_routes_public.cc).
+  absl::StatusOr<intake::v1::QueryProgressResponse> OpenCaseByCode(Call& call,
+                                                                   const std::string& case_number,
+                                                                   const std::string& query_code);
 
   // The server-sent events of GET /v1/events:stream for one caller (gateway_events.cc).
   HttpResponse StreamEvents(const Call& call);
@@ -118,7 +131,7 @@ class Gateway {
   // `owning_department_only`); a step or procedure of the case in the path; staff's own
   // department in a request field; a case shown in full or masked.
   Prepare CaseInPath(bool owning_department_only);
-  Prepare StepOfCase();
+  Prepare StepOfCase(bool owning_department_only);
   static Prepare OwnDepartmentField(const char* field);
   static void ShowCase(Call& call, google::protobuf::Message& response);
 
@@ -127,6 +140,7 @@ class Gateway {
   GatewayOptions options_;
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<StagedPushes> pushes_;
   std::shared_ptr<Backend> backend_;
   RateLimits limits_;
   GatewayMetrics metrics_;

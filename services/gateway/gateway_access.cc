@@ -73,10 +73,10 @@ Gateway::Prepare Gateway::CaseInPath(bool owning_department_only) {
   };
 }
 
-Gateway::Prepare Gateway::StepOfCase() {
-  return [this](Call& call, pb::Message& request) -> absl::Status {
+Gateway::Prepare Gateway::StepOfCase(bool owning_department_only) {
+  return [this, owning_department_only](Call& call, pb::Message& request) -> absl::Status {
     call.target = call.path_params["case_id"];
-    SUNLIGHT_RETURN_IF_ERROR(RequireCaseVisible(call, call.target, false));
+    SUNLIGHT_RETURN_IF_ERROR(RequireCaseVisible(call, call.target, owning_department_only));
     const pb::FieldDescriptor* f = request.GetDescriptor()->FindFieldByName("step_id");
     if (f == nullptr) f = request.GetDescriptor()->FindFieldByName("procedure_id");
     std::string id = request.GetReflection()->GetString(request, f);
@@ -102,12 +102,10 @@ Gateway::Prepare Gateway::OwnDepartmentField(const char* field) {
 }
 
 void Gateway::ShowCase(Call& call, pb::Message& response) {
+  // In full only to the owning department's window clerks (the route's roles).
   auto& found = static_cast<iv1::GetCaseResponse&>(response);
-  if (call.principal.role() == "window_clerk" &&
-      call.principal.department_id() == found.case_().department_id()) {
-    call.full_personal_data = true;
-  } else {
-    MaskPersonalData(&response);
+  if (call.principal.department_id() != found.case_().department_id()) {
+    call.full_personal_data = false;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/base/log.h"
@@ -25,13 +26,29 @@ std::vector<server::FlagSpec> GatewayFlags() {
       {"supervision", "127.0.0.1:7003", "supervision service address"},
       {"console_dir", "services/gateway/console",
        "the web console's files, served at /console/ (empty: no console)"},
-      {"users_file", "", "users to create on start when missing (CreateUserRequest JSON per line)"},
+      {"users_file", "",
+       "users to create on start when missing (CreateUserRequest JSON per line; passwords meet "
+       "the policy; set user.must_change_password for a first login change)"},
       {"token_ttl", "30m", "how long a login token is valid"},
       {"token_key_file", "",
        "key (32+ bytes, mode 0600) sealing bearer tokens, kept outside the store; required "
        "unless --insecure_development (then tokens end with the process)"},
       {"max_body_bytes", "1048576", "largest request body (413 beyond)"},
       {"idle_timeout", "30s", "idle time after which a connection is closed"},
+      {"head_timeout", "10s",
+       "a request's line and headers must arrive within this of the connection opening or its "
+       "previous response (else it is closed)"},
+      {"body_timeout", "30s",
+       "a body of --max_body_bytes must arrive within this of its head; a smaller one within "
+       "its share (at least --head_timeout)"},
+      {"trusted_proxies", "",
+       "comma-separated addresses or CIDR blocks of reverse proxies whose X-Forwarded-For "
+       "names the client (from any other peer the header is ignored)"},
+      {"http_workers", "0",
+       "0: a thread per HTTP connection; N: N event-loop threads (epoll) share them (measured "
+       "only: an event stream holds a loop, see docs/performance.md)"},
+      {"max_event_streams_per_user", "4",
+       "open /v1/events:stream responses one user may hold (429 beyond)"},
       {"public_rate", "5", "public requests per second per client address"},
       {"public_burst", "20", "public request burst per client address"},
       {"audit_key_file", "",
@@ -101,10 +118,27 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
 absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config) {
   SUNLIGHT_ASSIGN_OR_RETURN(int64_t max_body, config.GetInt("max_body_bytes"));
   SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration idle, config.GetDuration("idle_timeout"));
+  SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration head, config.GetDuration("head_timeout"));
+  SUNLIGHT_ASSIGN_OR_RETURN(absl::Duration body, config.GetDuration("body_timeout"));
+  SUNLIGHT_ASSIGN_OR_RETURN(int64_t workers, config.GetInt("http_workers"));
+  if (workers < 0 || workers > 1024) return absl::InvalidArgumentError("--http_workers: 0..1024");
   if (max_body <= 0) return absl::InvalidArgumentError("--max_body_bytes must be positive");
-  HttpServerOptions options{.listen_address = config.Get("http_listen"),
-                            .max_body_bytes = static_cast<size_t>(max_body),
-                            .idle_timeout = idle};
+  if (head <= absl::ZeroDuration() || body <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--head_timeout and --body_timeout must be positive");
+  }
+  HttpServerOptions options{
+      .listen_address = config.Get("http_listen"),
+      .max_body_bytes = static_cast<size_t>(max_body),
+      .idle_timeout = idle,
+      .head_timeout = head,
+      .body_timeout = body,
+      .trusted_proxies = absl::StrSplit(config.Get("trusted_proxies"), ',', absl::SkipEmpty()),
+      .worker_threads = static_cast<unsigned>(workers)};
+  // Malformed entries are named now, not when the server starts.
+  if (auto proxies = TrustedProxies::Parse(options.trusted_proxies); !proxies.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--trusted_proxies: ", proxies.status().message()));
+  }
   const std::string cert = config.Get("http_tls_cert_file"), key = config.Get("http_tls_key_file");
   if (cert.empty() != key.empty()) {
     return absl::InvalidArgumentError("--http_tls_cert_file and --http_tls_key_file go together");
@@ -124,9 +158,12 @@ absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& con
 }
 
 absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path) {
+  // The first security administrator comes from the users file; they create everyone else.
   auto warn_if_none = [&] {
-    if (!accounts.HasUsers()) {
-      LogWarning("gateway", "no users yet: start with --users_file to create some");
+    if (!accounts.HasSecurityAdministrator()) {
+      LogWarning("gateway",
+                 "no security administrator yet: start with --users_file to create one (role "
+                 "security_administrator); they create the other users");
     }
   };
   if (path.empty()) {

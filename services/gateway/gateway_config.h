@@ -38,7 +38,8 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
 absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config);
 
 // Creates the users of a file (one CreateUserRequest as JSON per line; # comments) that do
-// not exist yet. An empty path does nothing.
+// not exist yet, their passwords held to the policy. An empty path does nothing. This is how
+// the first security administrator is made; warns when there is none.
 absl::Status CreateMissingUsers(Accounts& accounts, const std::string& path);
 
 // With --repair_audit_log=true: repairs the audit log (AuditLog::Repair), prints what it

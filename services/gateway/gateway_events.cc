@@ -13,7 +13,17 @@ HttpResponse Gateway::StreamEvents(const Call& call) {
   if (options_.live_events == nullptr) {
     return ErrorResponse(503, "UNAVAILABLE", "live events are not configured");
   }
+  // Each stream holds a connection (a thread): a few per user, or one signed-in user could
+  // take the server's connections.
+  std::shared_ptr<const void> slot = options_.live_events->OpenStream(call.principal.user_id());
+  if (slot == nullptr) {
+    HttpResponse response =
+        ErrorResponse(429, "RESOURCE_EXHAUSTED", "too many open event streams for this user");
+    response.headers.emplace_back("Retry-After", "10");
+    return response;
+  }
   struct State {
+    std::shared_ptr<const void> slot;  // given back when the stream's response is freed
     LiveEvents::Listener listener;
     std::string authorization;
     std::string client;
@@ -23,6 +33,7 @@ HttpResponse Gateway::StreamEvents(const Call& call) {
     bool ended = false;
   };
   auto state = std::make_shared<State>();
+  state->slot = std::move(slot);
   state->authorization = call.http->Header("authorization");
   state->client = call.http->client;
   state->principal = call.principal;

@@ -13,10 +13,14 @@ grpc::Status GatewayGrpcService::Authorize(const grpc::ServerContext* context) c
   if (!token.has_value()) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization: Bearer <token> needed");
   }
-  auto principal = gateway_->accounts().Authenticate(*token);
+  bool must_change_password = false;
+  auto principal = gateway_->accounts().Authenticate(*token, &must_change_password);
   if (!principal.ok()) return server::ToGrpcStatus(principal.status());
-  return server::ToGrpcStatus(auth::RequireAudience(
-      *principal, auth::kAdministrators | auth::kInspectors, "read the audit log"));
+  if (must_change_password) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "change your password first");
+  }
+  return server::ToGrpcStatus(
+      auth::RequireAudience(*principal, auth::kAuditAdministrators, "read the audit log"));
 }
 
 grpc::Status GatewayGrpcService::VerifyAuditChain(grpc::ServerContext* context,

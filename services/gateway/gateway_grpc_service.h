@@ -1,5 +1,5 @@
 // The gateway's own gRPC face: audit verification for operations. Callers present the REST
-// API's bearer token in the `authorization` metadata; administrators and inspectors only.
+// API's bearer token in the `authorization` metadata; audit administrators only.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 #define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_GRPC_SERVICE_H_
 

@@ -13,6 +13,10 @@ namespace sunlight::gateway {
           "UTF-8, or too long")                                                              \
   COUNTER(logins_failed, "sunlight_gateway_logins_failed_total",                             \
           "Failed logins: unknown user, wrong password, or locked")                          \
+  COUNTER(wrong_query_codes, "sunlight_gateway_wrong_query_codes_total",                     \
+          "Public progress or supplement requests with a wrong query code")                  \
+  COUNTER(requests_limited, "sunlight_gateway_requests_limited_total",                       \
+          "Requests refused by a limit (429): public rate, query-code waits, quotas")        \
   COUNTER(audit_entries, "sunlight_gateway_audit_entries_total", "Audit entries written")
 
 SUNLIGHT_METRICS_STRUCT(GatewayMetrics, SUNLIGHT_GATEWAY_METRICS);

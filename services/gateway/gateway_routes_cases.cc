@@ -1,5 +1,7 @@
 // Routes of cases: intake (submit, read, accept, refuse, supplements, withdraw) and their steps in
 // workflow.
+#include <tuple>
+
 #include "gateway_routes.h"
 
 namespace sunlight::gateway {
@@ -10,7 +12,11 @@ void Gateway::AddCaseRoutes() {
   // ---- cases (intake)
   {
     Route& r = AddRoute("POST", "/v1/cases", auth::kStaff,
-                        "Submit a case at a window for an applicant.", IntakeMethod("SubmitCase"));
+                        "Submit a case at a window for an applicant. The response carries the "
+                        "query code, this once, for the applicant's receipt.",
+                        IntakeMethod("SubmitCase"));
+    r.staff_roles = {auth::kWindowClerk};
+    r.shown_personal_data = PersonalBit(common::v1::QUERY_CODE);
     r.success_status = 201;
     r.prepare = [](Call& call, pb::Message& request) -> absl::Status {
       auto& submit = static_cast<iv1::SubmitCaseRequest&>(request);
@@ -23,13 +29,13 @@ void Gateway::AddCaseRoutes() {
                         "Cases of a department (staff: their own), applicant data masked.",
                         IntakeMethod("ListCases"));
     r.prepare = OwnDepartmentField("department_id");
-    r.finish = [](Call&, pb::Message& response) { MaskPersonalData(&response); };
   }
   {
     Route& r = AddRoute("GET", "/v1/cases/{case_id}", kSignedIn,
                         "One case, with its history when `include_history`. Window clerks of the "
                         "owning department see applicant data in full (audited); others masked.",
                         IntakeMethod("GetCase"));
+    r.full_personal_data_roles = {auth::kWindowClerk};
     // One read: the case is fetched, then the caller's right to it checked on what came back.
     const pb::MethodDescriptor* get_case = IntakeMethod("GetCase");
     r.local = [this, get_case](
@@ -51,6 +57,7 @@ void Gateway::AddCaseRoutes() {
     const pb::MethodDescriptor* get_case = IntakeMethod("GetCase");
     Route& r = AddRoute("GET", "/v1/case-numbers/{case_number}", kSignedIn,
                         "One case by its case number, as GET /v1/cases/{case_id}.", get_case);
+    r.full_personal_data_roles = {auth::kWindowClerk};
     r.prepare = [this, get_case](Call& call, pb::Message& message) -> absl::Status {
       auto& request = static_cast<iv1::GetCaseRequest&>(message);
       iv1::GetCaseRequest lookup;
@@ -70,45 +77,59 @@ void Gateway::AddCaseRoutes() {
     };
     r.finish = ShowCase;
   }
-  AddRoute("POST", "/v1/cases/{case_id}:accept", auth::kStaff, "Accept a case (受理).",
-           IntakeMethod("AcceptCase"))
-      .prepare = CaseInPath(true);
-  AddRoute("POST", "/v1/cases/{case_id}:refuse", auth::kStaff, "Refuse a case (不予受理).",
-           IntakeMethod("RefuseCase"))
-      .prepare = CaseInPath(true);
-  AddRoute("POST", "/v1/cases/{case_id}:request-supplement", auth::kStaff,
-           "Ask for missing materials, all at once (一次性告知).",
-           IntakeMethod("RequestSupplement"))
-      .prepare = CaseInPath(true);
-  AddRoute("POST", "/v1/cases/{case_id}:receive-supplement", auth::kStaff,
-           "Record materials handed in at a window.", IntakeMethod("ReceiveSupplement"))
-      .prepare = CaseInPath(true);
-  AddRoute("POST", "/v1/cases/{case_id}:withdraw", auth::kStaff,
-           "Record an applicant's withdrawal.", IntakeMethod("WithdrawCase"))
-      .prepare = CaseInPath(true);
+  // A case's intake is a window clerk's work, in the owning department.
+  for (const auto& [pattern, summary, method] :
+       {std::tuple{":accept", "Accept a case (受理).", "AcceptCase"},
+        std::tuple{":refuse", "Refuse a case (不予受理), with a reason.", "RefuseCase"},
+        std::tuple{":request-supplement", "Ask for missing materials, all at once (一次性告知).",
+                   "RequestSupplement"},
+        std::tuple{":receive-supplement", "Record materials handed in at a window.",
+                   "ReceiveSupplement"},
+        std::tuple{":withdraw",
+                   "Record an applicant's withdrawal: a reason and the applicant's own request "
+                   "(`applicant_request`, a document reference) are required.",
+                   "WithdrawCase"}}) {
+    Route& r = AddRoute("POST", absl::StrCat("/v1/cases/{case_id}", pattern), auth::kStaff, summary,
+                        IntakeMethod(method));
+    r.staff_roles = {auth::kWindowClerk};
+    r.prepare = CaseInPath(true);
+  }
 
   // ---- steps (workflow)
   AddRoute("GET", "/v1/cases/{case_id}/process", kSignedIn, "A case's steps and procedures.",
            WorkflowMethod("GetProcess"))
       .prepare = CaseInPath(false);
+  // A step is for the role and department it names (workflow checks).
   AddRoute("POST", "/v1/cases/{case_id}/steps:claim", auth::kStaff, "Claim a step (`step_id`).",
            WorkflowMethod("ClaimStep"))
-      .prepare = StepOfCase();
+      .prepare = StepOfCase(false);
   AddRoute("POST", "/v1/cases/{case_id}/steps:complete", auth::kStaff,
            "Complete a step: pass, return or deny.", WorkflowMethod("CompleteStep"))
-      .prepare = StepOfCase();
+      .prepare = StepOfCase(false);
   AddRoute("POST", "/v1/cases/{case_id}/steps:transfer", auth::kStaff, "Transfer a step.",
            WorkflowMethod("TransferStep"))
-      .prepare = StepOfCase();
-  AddRoute("POST", "/v1/cases/{case_id}/special-procedures", auth::kStaff,
-           "Start a special procedure; the clocks pause.", WorkflowMethod("StartSpecialProcedure"))
-      .prepare = CaseInPath(false);
-  AddRoute("POST", "/v1/cases/{case_id}/special-procedures:end", auth::kStaff,
-           "End a special procedure (`procedure_id`).", WorkflowMethod("EndSpecialProcedure"))
-      .prepare = StepOfCase();
-  AddRoute("POST", "/v1/cases/{case_id}:extend", auth::kStaff, "Approve an extension.",
-           WorkflowMethod("ApproveExtension"))
-      .prepare = CaseInPath(false);
+      .prepare = StepOfCase(false);
+  // Pausing or lengthening the whole case's clock: the lead department's approver or leader.
+  {
+    Route& r = AddRoute("POST", "/v1/cases/{case_id}/special-procedures", auth::kStaff,
+                        "Start a special procedure; the clocks pause.",
+                        WorkflowMethod("StartSpecialProcedure"));
+    r.staff_roles = {auth::kApprover, auth::kLeader};
+    r.prepare = CaseInPath(true);
+  }
+  {
+    Route& r = AddRoute("POST", "/v1/cases/{case_id}/special-procedures:end", auth::kStaff,
+                        "End a special procedure (`procedure_id`).",
+                        WorkflowMethod("EndSpecialProcedure"));
+    r.staff_roles = {auth::kApprover, auth::kLeader};
+    r.prepare = StepOfCase(true);
+  }
+  {
+    Route& r = AddRoute("POST", "/v1/cases/{case_id}:extend", auth::kStaff, "Approve an extension.",
+                        WorkflowMethod("ApproveExtension"));
+    r.staff_roles = {auth::kApprover, auth::kLeader};
+    r.prepare = CaseInPath(true);
+  }
   AddRoute("GET", "/v1/work-queue", auth::kStaff | auth::kInspectors,
            "A work queue, most urgent first: one's own by default.",
            WorkflowMethod("ListWorkQueue"))
@@ -128,6 +149,9 @@ void Gateway::AddCaseRoutes() {
       case wv1::ListWorkQueueRequest::kRole:
         if (request.role().department_id() != own) {
           return absl::PermissionDeniedError("role.department_id: own department only");
+        }
+        if (request.role().role() != call.principal.role()) {
+          return absl::PermissionDeniedError("role.role: staff see their own role's queue");
         }
         return absl::OkStatus();
       case wv1::ListWorkQueueRequest::kDepartmentId:

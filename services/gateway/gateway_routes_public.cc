@@ -1,10 +1,41 @@
 // Routes for applicants, without an account: the item guide, online applications, progress and
 // supplements with the case number and query code.
 #include "gateway_routes.h"
+#include "sunlight/base/case_codes.h"
 
 namespace sunlight::gateway {
 
 namespace pb = ::google::protobuf;
+
+// The case a case number and query code open: the (case number, client network) pair's
+// attempt is reserved before intake is asked, and a wrong code makes the pair wait longer
+// (RateLimits). Malformed numbers and codes are refused before any state is kept for them.
+absl::StatusOr<iv1::QueryProgressResponse> Gateway::OpenCaseByCode(Call& call,
+                                                                   const std::string& case_number,
+                                                                   const std::string& query_code) {
+  if (!IsCaseNumber(case_number)) {
+    return absl::InvalidArgumentError("case_number: not a case number (YYYYMMDD-NNNNNN)");
+  }
+  if (!NormalizeQueryCode(query_code).has_value()) {
+    return absl::InvalidArgumentError("query_code: 10 letters and digits, as on the receipt");
+  }
+  call.target = case_number;
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      auto attempt, limits_.ReserveQueryCodeAttempt(case_number, call.http->client, clock_->Now()));
+  iv1::QueryProgressRequest query;
+  query.set_case_number(case_number);
+  query.set_query_code(query_code);
+  auto progress = Invoke(call, IntakeMethod("QueryProgress"), query);
+  if (!progress.ok()) {
+    if (progress.status().code() == absl::StatusCode::kNotFound) {
+      attempt.Finish(true, clock_->Now());
+      metrics_.wrong_query_codes.Increment();
+    }
+    return progress.status();
+  }
+  attempt.Finish(false, clock_->Now());
+  return static_cast<const iv1::QueryProgressResponse&>(**progress);
+}
 
 void Gateway::AddPublicRoutes() {
   // ---- public: applicants
@@ -21,27 +52,33 @@ void Gateway::AddPublicRoutes() {
   }
   {
     Route& r = AddRoute("POST", "/v1/public/applications", auth::kApplicants,
-                        "Apply online. The response carries the case number and the query code.",
+                        "Apply online. The response carries the case number and, this once, the "
+                        "query code (a retried request with the same idempotency key gets the "
+                        "case without it). At most a quota of applications a day per client.",
                         IntakeMethod("SubmitCase"));
     r.is_public = true;
-    r.prepare = [](Call& call, pb::Message& request) {
+    r.shown_personal_data = PersonalBit(common::v1::QUERY_CODE);
+    r.prepare = [this](Call& call, pb::Message& request) {
       auto& submit = static_cast<iv1::SubmitCaseRequest&>(request);
       submit.set_channel(iv1::CHANNEL_ONLINE);
-      return absl::OkStatus();
+      return limits_.TakeDailySubmission(call.http->client, clock_->Now());
     };
   }
   {
-    Route& r = AddRoute("GET", "/v1/public/progress", auth::kAnyone,
-                        "Progress of one's own case, by case number and query code. Wrong query "
-                        "codes are throttled per case number and per client (429).",
-                        IntakeMethod("QueryProgress"));
+    Route& r = AddRoute("POST", "/v1/public/progress", auth::kAnyone,
+                        "Progress of one's own case, by case number and query code in the body. "
+                        "Each wrong code makes the next try from the same network wait twice as "
+                        "long (429 with Retry-After); the right code from elsewhere still works.",
+                        nullptr);
     r.is_public = true;
-    r.counts_wrong_query_codes = true;
-    r.prepare = [this](Call& call, pb::Message& request) {
-      auto& query = static_cast<iv1::QueryProgressRequest&>(request);
-      call.target = query.case_number();
-      return limits_.ThrottleWrongQueryCodes(query.case_number(), call.http->client, false,
-                                             clock_->Now());
+    r.input = iv1::QueryProgressRequest::descriptor();
+    r.output = iv1::QueryProgressResponse::descriptor();
+    r.local = [this](Call& call,
+                     pb::Message& message) -> absl::StatusOr<std::unique_ptr<pb::Message>> {
+      auto& request = static_cast<iv1::QueryProgressRequest&>(message);
+      SUNLIGHT_ASSIGN_OR_RETURN(auto progress,
+                                OpenCaseByCode(call, request.case_number(), request.query_code()));
+      return std::unique_ptr<pb::Message>(new iv1::QueryProgressResponse(std::move(progress)));
     };
   }
   {
@@ -59,21 +96,8 @@ void Gateway::AddPublicRoutes() {
                   Call& call,
                   pb::Message& message) -> absl::StatusOr<std::unique_ptr<pb::Message>> {
       auto& request = static_cast<v1::PublicSupplementRequest&>(message);
-      call.target = request.case_number();
-      SUNLIGHT_RETURN_IF_ERROR(limits_.ThrottleWrongQueryCodes(
-          request.case_number(), call.http->client, false, clock_->Now()));
-      iv1::QueryProgressRequest query;
-      query.set_case_number(request.case_number());
-      query.set_query_code(request.query_code());
-      auto progress = Invoke(call, query_progress, query);
-      if (!progress.ok()) {
-        if (progress.status().code() == absl::StatusCode::kNotFound) {
-          (void)limits_.ThrottleWrongQueryCodes(request.case_number(), call.http->client, true,
-                                                clock_->Now());
-        }
-        return progress.status();
-      }
-      const auto& found = static_cast<const iv1::QueryProgressResponse&>(**progress);
+      SUNLIGHT_ASSIGN_OR_RETURN(auto found,
+                                OpenCaseByCode(call, request.case_number(), request.query_code()));
       iv1::ReceiveSupplementRequest receive;
       call.principal.set_user_id(absl::StrCat("applicant:", request.case_number()));
       receive.mutable_actor()->set_id(call.principal.user_id());
@@ -85,7 +109,14 @@ void Gateway::AddPublicRoutes() {
         out->set_name(m.name());
         out->set_document_ref(m.document_ref());
       }
+      if (absl::Status s = Audit(call, "POST /v1/public/supplements", call.target, 0, "intent");
+          !s.ok()) {
+        return absl::UnavailableError("the audit log cannot be written; nothing was done");
+      }
       SUNLIGHT_RETURN_IF_ERROR(Invoke(call, receive_supplement, receive).status());
+      iv1::QueryProgressRequest query;
+      query.set_case_number(request.case_number());
+      query.set_query_code(request.query_code());
       return Invoke(call, query_progress, query);
     };
   }

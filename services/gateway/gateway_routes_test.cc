@@ -69,9 +69,7 @@ struct FakeBackendGateway {
                                   .sync_writes = false})
                 .value();
     backend = std::make_shared<FakeBackend>();
-    gateway = Gateway::Open(store.get(), &clock,
-                            {.backend = backend, .limits = {.max_wrong_query_codes = 2}})
-                  .value();
+    gateway = Gateway::Open(store.get(), &clock, {.backend = backend}).value();
     for (
         const char* line :
         {R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-password"})",
@@ -80,7 +78,7 @@ struct FakeBackendGateway {
          R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})"}) {
       v1::CreateUserRequest request;
       REQUIRE(pb::util::JsonStringToMessage(line, &request).ok());
-      REQUIRE(gateway->accounts().CreateUser(request).ok());
+      REQUIRE(gateway->accounts().CreateUser(request, Accounts::PasswordRules::kLengthOnly).ok());
     }
   }
 
@@ -111,22 +109,36 @@ iv1::GetCaseResponse MarketCase() {
 }
 
 TEST_CASE_METHOD(FakeBackendGateway,
-                 "routes without backends: public progress counts wrong codes") {
+                 "routes without backends: each wrong query code doubles the wait") {
   backend->On(IntakeMethod("QueryProgress"),
               [](const pb::Message&) -> absl::StatusOr<std::unique_ptr<pb::Message>> {
                 return absl::NotFoundError("no case with this case number and query code");
               });
-  std::map<std::string, std::string> query = {{"case_number", "N1"}, {"query_code", "bad"}};
-  CHECK(Call("GET", "/v1/public/progress", "", "", query).status == 404);
+  const std::string body = R"({"case_number":"20260224-000001","query_code":"7KQ2M-9XD4R"})";
+  CHECK(Call("POST", "/v1/public/progress", "", body).status == 404);
   const auto* asked = backend->Last<iv1::QueryProgressRequest>(IntakeMethod("QueryProgress"));
   REQUIRE(asked != nullptr);
-  CHECK(asked->case_number() == "N1");
-  CHECK(asked->query_code() == "bad");
-  CHECK(Call("GET", "/v1/public/progress", "", "", query).status == 404);
-  // Two wrong codes for this number: the third attempt is refused before the backend.
+  CHECK(asked->case_number() == "20260224-000001");
+  CHECK(asked->query_code() == "7KQ2M-9XD4R");
+  // The pair waits 1 s, then 2 s, then 4 s: refused before the backend meanwhile.
+  for (int wait : {1, 2, 4}) {
+    size_t calls = backend->calls.size();
+    HttpResponse refused = Call("POST", "/v1/public/progress", "", body);
+    CHECK(refused.status == 429);
+    CHECK(HeaderOf(refused, "Retry-After") == absl::StrCat(wait));
+    CHECK(backend->calls.size() == calls);
+    clock.Advance(absl::Seconds(wait));
+    CHECK(Call("POST", "/v1/public/progress", "", body).status == 404);
+  }
+  // Malformed numbers and codes never reach the backend nor the limits.
   size_t calls = backend->calls.size();
-  CHECK(Call("GET", "/v1/public/progress", "", "", query).status == 429);
+  CHECK(Call("POST", "/v1/public/progress", "", R"({"case_number":"N1","query_code":"7KQ2M9XD4R"})")
+            .status == 400);
+  CHECK(Call("POST", "/v1/public/progress", "",
+             R"({"case_number":"20260224-000001","query_code":"123456"})")
+            .status == 400);
   CHECK(backend->calls.size() == calls);
+  CHECK(Call("GET", "/v1/public/progress").status == 405);
 }
 
 TEST_CASE_METHOD(FakeBackendGateway, "routes without backends: the catalogue is administrators'") {
@@ -204,6 +216,7 @@ TEST_CASE_METHOD(FakeBackendGateway, "routes without backends: logins are audite
   CHECK(
       Call("POST", "/v1/login", "", R"({"user_id":"admin","password":"wrong-password"})").status ==
       401);
+  clock.Advance(absl::Seconds(1));  // a failure delays the next login of that user and network
   const std::string admin = Login("admin", "admin-password");
   HttpResponse me = Call("GET", "/v1/me", admin);
   CHECK(me.status == 200);

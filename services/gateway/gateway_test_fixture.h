@@ -85,10 +85,13 @@ struct GatewayFixture : testing::SuiteFixture {
          R"({"user":{"user_id":"insp","role":"inspector"},"password":"inspector-password"})",
          R"({"user":{"user_id":"clerk-1","name":"Wang Fang","role":"window_clerk","department_id":"market"},"password":"clerk-password"})",
          R"({"user":{"user_id":"appr-1","role":"approver","department_id":"market"},"password":"approver-password"})",
-         R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})"}) {
+         R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})",
+         R"({"user":{"user_id":"secadm","role":"security_administrator"},"password":"keeper-of-accounts"})",
+         R"({"user":{"user_id":"auditor","role":"audit_administrator"},"password":"reader-of-the-log"})"}) {
       v1::CreateUserRequest request;
       REQUIRE(pb::util::JsonStringToMessage(line, &request).ok());
-      REQUIRE(gateway->accounts().CreateUser(request).ok());
+      // (The fixture's passwords predate the policy: some contain the user id.)
+      REQUIRE(gateway->accounts().CreateUser(request, Accounts::PasswordRules::kLengthOnly).ok());
     }
   }
   ~GatewayFixture() { host->Shutdown(); }
@@ -101,7 +104,6 @@ struct GatewayFixture : testing::SuiteFixture {
                              .supervision_target = target,
                              .principal_signer = signer,
                              .audit_key = audit_key,
-                             .limits = {.max_wrong_query_codes = 3},
                              .live_events = live.get()})
                   .value();
   }

@@ -35,6 +35,14 @@ inline HttpRequest TestRequest(const std::string& method, const std::string& tar
   return request;
 }
 
+// The value of a response header; "" when absent.
+inline std::string HeaderOf(const HttpResponse& response, const std::string& name) {
+  for (const auto& [key, value] : response.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
 // Logs in through POST /v1/login; the bearer token.
 inline std::string TestLogin(Gateway& gateway, const std::string& user,
                              const std::string& password) {

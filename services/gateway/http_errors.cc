@@ -1,6 +1,10 @@
 // Errors and JSON bodies (http_errors.h).
 #include "http_errors.h"
 
+#include <optional>
+
+#include "sunlight/base/retry_after.h"
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "sunlight/server/grpc_status.h"
@@ -58,9 +62,15 @@ std::string FieldOf(const absl::Status& status) {
 HttpResponse ErrorFor(const absl::Status& status, std::string field) {
   // (ErrorResponse makes message and field printable: they may quote request text.)
   if (field.empty()) field = FieldOf(status);
-  return ErrorResponse(HttpStatusFor(status.code()),
-                       server::StatusCodeName(static_cast<grpc::StatusCode>(status.code())),
-                       std::string(status.message()), field);
+  HttpResponse response =
+      ErrorResponse(HttpStatusFor(status.code()),
+                    server::StatusCodeName(static_cast<grpc::StatusCode>(status.code())),
+                    std::string(status.message()), field);
+  // A limit says when to come back (sunlight/base/retry_after.h); a 429 always does.
+  std::optional<int64_t> wait = RetryAfterSecondsOf(status);
+  if (!wait.has_value() && response.status == 429) wait = 1;
+  if (wait.has_value()) response.headers.emplace_back("Retry-After", absl::StrCat(*wait));
+  return response;
 }
 
 absl::StatusOr<std::string> ToJson(const pb::Message& message) {

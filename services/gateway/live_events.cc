@@ -81,6 +81,24 @@ absl::Status LiveEvents::Apply(const std::vector<events::v1::CaseEvent>& events)
   return absl::OkStatus();
 }
 
+std::shared_ptr<const void> LiveEvents::OpenStream(const std::string& user_id) {
+  std::lock_guard lock(streams_mu_);
+  size_t& open = streams_per_user_[user_id];
+  if (open >= options_.max_streams_per_user) {
+    if (open == 0) streams_per_user_.erase(user_id);
+    return nullptr;
+  }
+  ++open;
+  // The slot's deleter gives the place back (and forgets users with none open).
+  return std::shared_ptr<const void>(this, [user_id](LiveEvents* live) {
+    std::lock_guard lock(live->streams_mu_);
+    auto it = live->streams_per_user_.find(user_id);
+    if (it != live->streams_per_user_.end() && --it->second == 0) {
+      live->streams_per_user_.erase(it);
+    }
+  });
+}
+
 LiveEvents::Changes LiveEvents::Wait(Listener* listener, absl::Duration timeout) {
   std::unique_lock lock(mu_);
   if (!listener->started) {

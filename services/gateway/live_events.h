@@ -4,6 +4,7 @@
 //
 //   LiveEvents live({.supervision_target = "127.0.0.1:7003", .signer = signer});
 //   live.Start();
+//   auto slot = live.OpenStream(user_id);          // null: the user has too many open
 //   LiveEvents::Listener listener;                 // per connection
 //   auto changes = live.Wait(&listener, absl::Seconds(15));
 //
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +46,8 @@ struct LiveEventsOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Alerts kept for listeners that are behind; older ones are skipped.
   size_t max_kept_alerts = 1024;
+  // Event streams one user may hold open at once (each holds a connection).
+  size_t max_streams_per_user = 4;
 };
 
 class LiveEvents {
@@ -71,6 +75,11 @@ class LiveEvents {
   // timeout passed, or Stop; returns what changed (nothing on timeout or stop).
   Changes Wait(Listener* listener, absl::Duration timeout);
 
+  // A place for one more open event stream of `user_id`, given back when the last copy of
+  // the result is destroyed; null when the user holds max_streams_per_user already. The
+  // slots must not outlive this object.
+  std::shared_ptr<const void> OpenStream(const std::string& user_id);
+
   // Applies supervision events (the subscriber's handler; public for tests).
   absl::Status Apply(const std::vector<events::v1::CaseEvent>& events);
 
@@ -87,6 +96,8 @@ class LiveEvents {
   uint64_t cursor_ = 0;
   bool cursor_known_ = false;
   std::unique_ptr<eventlog::EventSubscriber> subscriber_;
+  std::mutex streams_mu_;
+  std::map<std::string, size_t> streams_per_user_;
 };
 
 }  // namespace sunlight::gateway

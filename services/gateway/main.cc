@@ -21,10 +21,16 @@ int main(int argc, char** argv) {
   if (!options.ok()) return main.Fail(options.status());
   auto http_options = gw::HttpOptionsFromFlags(main.config());
   if (!http_options.ok()) return main.Fail(http_options.status());
+  auto streams_per_user = main.config().GetInt("max_event_streams_per_user");
+  if (!streams_per_user.ok()) return main.Fail(streams_per_user.status());
+  if (*streams_per_user <= 0) {
+    return main.Fail(absl::InvalidArgumentError("--max_event_streams_per_user must be positive"));
+  }
   // The console's live board and alerts follow supervision's event stream.
   gw::LiveEvents live({.supervision_target = options->supervision_target,
                        .signer = main.signer(),
-                       .credentials = main.channel_credentials()});
+                       .credentials = main.channel_credentials(),
+                       .max_streams_per_user = static_cast<size_t>(*streams_per_user)});
   live.Start();
   options->live_events = &live;
   auto gateway = gw::Gateway::Open(main.store(), main.clock(), *options);
@@ -42,7 +48,8 @@ int main(int argc, char** argv) {
   auto exchange = gw::ExchangeEndpoint::Start(
       main.config(), main.store(),
       {options->intake_target, options->workflow_target, options->supervision_target,
-       options->principal_signer, main.channel_credentials()},
+       options->principal_signer, main.channel_credentials(), &g->audit(), &g->pushes(),
+       main.clock()},
       &main.host().registry());
   if (!exchange.ok()) return main.Fail(exchange.status());
   if (auto s = sunlight::server::WritePortFile(main.flag("http_port_file"), (*http)->port());

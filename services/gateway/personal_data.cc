@@ -1,6 +1,8 @@
-// Masking personal data (personal_data.h).
+// Masking personal data by its declaration in the protos (personal_data.h).
 #include "personal_data.h"
 
+#include "absl/strings/strip.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "sunlight/base/mask.h"
 #include "sunlight/base/message_walk.h"
@@ -8,23 +10,62 @@
 namespace sunlight::gateway {
 
 namespace pb = ::google::protobuf;
+using common::v1::PersonalData;
 
-void MaskPersonalData(pb::Message* message) {
-  VisitMessages(message, [](pb::Message* m) {
+std::string MaskValue(PersonalData kind, const std::string& value) {
+  switch (kind) {
+    case common::v1::NAME:
+      return MaskKeeping(SplitUtf8Characters(value), 1, 0);
+    case common::v1::ID_NUMBER:
+      return MaskIdNumber(value);
+    case common::v1::PHONE:
+      return MaskPhone(value);
+    case common::v1::ADDRESS:
+      return MaskKeeping(SplitUtf8Characters(value), 6, 0);
+    default:
+      return "";  // query codes, client addresses, document references, sealed data
+  }
+}
+
+MaskResult MaskPersonalData(pb::Message* message, uint32_t keep) {
+  MaskResult result;
+  VisitMessages(message, [&result, keep](pb::Message* m) {
     const pb::Descriptor* d = m->GetDescriptor();
     const pb::Reflection* r = m->GetReflection();
+    if (d == pb::Any::descriptor()) {
+      auto* any = static_cast<pb::Any*>(m);
+      if (!any->type_url().empty() &&
+          pb::DescriptorPool::generated_pool()->FindMessageTypeByName(
+              std::string(absl::StripPrefix(any->type_url(), "type.googleapis.com/"))) == nullptr) {
+        any->Clear();
+        ++result.dropped_payloads;
+      }
+      return;
+    }
     for (int i = 0; i < d->field_count(); ++i) {
       const pb::FieldDescriptor* f = d->field(i);
-      if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
-      if (f->name() == "id_number") {
-        r->SetString(m, f, MaskIdNumber(r->GetString(*m, f)));
-      } else if (f->name() == "phone") {
-        r->SetString(m, f, MaskPhone(r->GetString(*m, f)));
-      } else if (f->name() == "query_code" || f->name() == "sealed_personal_data") {
-        r->ClearField(m, f);
+      auto kind = f->options().GetExtension(common::v1::personal);
+      if (kind == common::v1::PERSONAL_DATA_UNSPECIFIED || (keep & PersonalBit(kind)) != 0 ||
+          f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
+        continue;
+      }
+      if (f->is_repeated()) {
+        for (int j = 0; j < r->FieldSize(*m, f); ++j) {
+          r->SetRepeatedString(m, f, j, MaskValue(kind, r->GetRepeatedString(*m, f, j)));
+          ++result.masked_fields;
+        }
+      } else if (!r->GetString(*m, f).empty()) {
+        std::string masked = MaskValue(kind, r->GetString(*m, f));
+        if (masked.empty()) {
+          r->ClearField(m, f);
+        } else {
+          r->SetString(m, f, masked);
+        }
+        ++result.masked_fields;
       }
     }
   });
+  return result;
 }
 
 }  // namespace sunlight::gateway

@@ -1,14 +1,33 @@
-// Personal data in what the gateway and the provincial exchange hand out: ID numbers and
-// phones masked, query codes and sealed personal data (intake's ciphertext) removed, in a message
-// and everything it holds (packed event payloads included). The one implementation for both.
+// Personal data in what the gateway and the provincial exchange hand out, by declaration: a
+// field marked `[(sunlight.common.v1.personal) = …]` in the protos is masked by its kind
+// (names, ID numbers, phones and addresses partly kept; query codes, client addresses,
+// document references and sealed data removed), in a message and everything it holds, packed
+// event payloads included. A packed payload of a type this build does not know could hold
+// anything: it is dropped, never passed on. The one implementation for responses and the
+// exchange.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
 #define SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
 
+#include <string>
+
 #include "google/protobuf/message.h"
+#include "sunlight/common/v1/common.pb.h"
 
 namespace sunlight::gateway {
 
-void MaskPersonalData(google::protobuf::Message* message);
+struct MaskResult {
+  int masked_fields = 0;
+  // Packed payloads (google.protobuf.Any) of an unknown type, cleared.
+  int dropped_payloads = 0;
+};
+// `keep`: kinds left as they are, a bit (1 << kind) each.
+MaskResult MaskPersonalData(google::protobuf::Message* message, uint32_t keep = 0);
+inline constexpr uint32_t PersonalBit(common::v1::PersonalData kind) { return 1u << kind; }
+// What a route showing personal data in full keeps (sealed data never leaves intake).
+inline constexpr uint32_t kAllPersonalData = ~PersonalBit(common::v1::SEALED);
+
+// One value masked as its kind says.
+std::string MaskValue(common::v1::PersonalData kind, const std::string& value);
 
 }  // namespace sunlight::gateway
 

@@ -25,7 +25,8 @@ struct Gateway::Call {
   const Route* route = nullptr;
   absl::flat_hash_map<std::string, std::string> path_params;
   Principal principal;  // the caller (an applicant principal on public routes)
-  // Set by a route that shows personal data in full: audited as a read.
+  // Whether the response goes out with its personal data in full (audited as a read): the
+  // caller's role is one of the route's `full_personal_data_roles`, unless `finish` says no.
   bool full_personal_data = false;
   std::string target;
 };
@@ -42,7 +43,13 @@ struct Gateway::Route {
   // The roles that see the personal data of the response in full (audited as a read); everyone
   // else gets it masked, as from every other route.
   std::vector<std::string> full_personal_data_roles;
+  // Kinds of personal data the route shows to every caller it admits (PersonalBit): the query
+  // code of a new case, to its submitter, once.
+  uint32_t shown_personal_data = 0;
   bool is_public = false;
+  // Open to a user who must change their password (logout, who am I, the change itself);
+  // every other route answers them 403.
+  bool open_before_password_change = false;
   bool has_body = false;
   std::string summary;
   // The HTTP status of success (201 for what creates a resource).
@@ -51,9 +58,6 @@ struct Gateway::Route {
   std::string audit_action;
   // When set, a failed call is also audited under this action with 401 (failed logins).
   std::string failure_audit_action;
-  // A NOT_FOUND answer counts as a wrong query code (RateLimits) for the case number in
-  // `Call::target` and the client.
-  bool counts_wrong_query_codes = false;
   const pb::MethodDescriptor* method = nullptr;  // backend method, or null
   const pb::Descriptor* input = nullptr;
   const pb::Descriptor* output = nullptr;

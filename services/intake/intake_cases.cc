@@ -28,9 +28,27 @@ absl::Status WrongState(const v1::Case& record, absl::string_view action) {
       "case ", record.case_id(), " is in state ", StateName(record.state()), "; cannot ", action));
 }
 
-std::string NewQueryCode() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return absl::StrFormat("%06d", static_cast<int>(rng() % 1000000));
+// Materials a case may carry, submitted and supplemented together.
+constexpr int kMaxMaterials = 50;
+
+// The materials of one request, and of the case with them: at most kMaxMaterials in all,
+// each named, with a document reference of an allowed scheme.
+absl::Status ValidateMaterials(
+    const google::protobuf::RepeatedPtrField<v1::SubmittedMaterial>& materials,
+    int already_on_case) {
+  if (materials.size() + already_on_case > kMaxMaterials) {
+    return InvalidField("materials", absl::StrCat("at most ", kMaxMaterials, " per case"));
+  }
+  for (int i = 0; i < materials.size(); ++i) {
+    const std::string field = absl::StrCat("materials[", i, "]");
+    SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(materials[i].name(), field + ".name", 256));
+    if (materials[i].code().size() > 64) return InvalidField(field + ".code", "too long");
+    if (!materials[i].document_ref().empty()) {
+      SUNLIGHT_RETURN_IF_ERROR(
+          ValidateDocumentRef(materials[i].document_ref(), field + ".document_ref"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -48,14 +66,11 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
       !v1::ApplicantKind_IsValid(applicant.kind())) {
     return InvalidField("applicant.kind", "must be PERSON or ORGANISATION");
   }
-  SUNLIGHT_RETURN_IF_ERROR(RequireText(applicant.name(), "applicant.name"));
+  SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(applicant.name(), "applicant.name", 256));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(applicant.id_number(), "applicant.id_number"));
   if (applicant.id_number().size() > 32) return InvalidField("applicant.id_number", "too long");
   if (applicant.phone().size() > 32) return InvalidField("applicant.phone", "too long");
-  for (int i = 0; i < request.materials_size(); ++i) {
-    SUNLIGHT_RETURN_IF_ERROR(
-        RequireText(request.materials(i).name(), absl::StrCat("materials[", i, "].name")));
-  }
+  SUNLIGHT_RETURN_IF_ERROR(ValidateMaterials(request.materials(), 0));
   if (request.subject().size() > kMaxTextLength) return InvalidField("subject", "too long");
 
   std::string idempotency_key =
@@ -68,7 +83,9 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
         original.applicant().id_number() != applicant.id_number()) {
       return absl::AlreadyExistsError("idempotency_key: already used for a different submission");
     }
-    if (data_key_ != nullptr) original.set_query_code(QueryCodeFor(original.case_id(), ""));
+    // The query code went to the submission that made the case, once: a replay (maybe by
+    // someone else behind the same address) does not get it.
+    original.clear_query_code();
     v1::SubmitCaseResponse response;
     *response.mutable_case_() = std::move(original);
     response.set_replayed(true);
@@ -95,7 +112,8 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   *record.mutable_submitted_at() = ToProto(now);
   *record.mutable_submitted_by() = request.actor();
   record.set_subject(request.subject());
-  record.set_query_code(QueryCodeFor(record.case_id(), NewQueryCode()));
+  SUNLIGHT_ASSIGN_OR_RETURN(std::string query_code, NewQueryCode());
+  record.set_query_code(std::move(query_code));
 
   storage::WriteBatch batch;
   batch.Put(store::kIdempotency, idempotency_key, record.case_id());
@@ -206,6 +224,9 @@ absl::StatusOr<v1::Case> Intake::RequestSupplement(const v1::RequestSupplementRe
   if (request.missing_materials_size() == 0) {
     return InvalidField("missing_materials", "list everything missing at once (at least one)");
   }
+  if (request.missing_materials_size() > kMaxMaterials) {
+    return InvalidField("missing_materials", absl::StrCat("at most ", kMaxMaterials));
+  }
   for (int i = 0; i < request.missing_materials_size(); ++i) {
     std::string field = absl::StrCat("missing_materials[", i, "]");
     SUNLIGHT_RETURN_IF_ERROR(RequireText(request.missing_materials(i).name(), field + ".name"));
@@ -239,12 +260,10 @@ absl::StatusOr<v1::Case> Intake::ReceiveSupplement(const v1::ReceiveSupplementRe
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
   if (request.materials_size() == 0) return InvalidField("materials", "at least one material");
-  for (int i = 0; i < request.materials_size(); ++i) {
-    SUNLIGHT_RETURN_IF_ERROR(
-        RequireText(request.materials(i).name(), absl::StrCat("materials[", i, "].name")));
-  }
+  SUNLIGHT_RETURN_IF_ERROR(ValidateMaterials(request.materials(), 0));
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(request.case_id()));
+  SUNLIGHT_RETURN_IF_ERROR(ValidateMaterials(request.materials(), record.materials_size()));
   if (record.state() != v1::CASE_STATE_AWAITING_SUPPLEMENT) {
     return WrongState(record, "receive supplements");
   }
@@ -282,7 +301,8 @@ absl::StatusOr<v1::Case> Intake::ReceiveSupplement(const v1::ReceiveSupplementRe
 absl::StatusOr<v1::Case> Intake::WithdrawCase(const v1::WithdrawCaseRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
-  if (request.reason().size() > kMaxTextLength) return InvalidField("reason", "too long");
+  SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
+  SUNLIGHT_RETURN_IF_ERROR(ValidateDocumentRef(request.applicant_request(), "applicant_request"));
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(request.case_id()));
   if (record.state() != v1::CASE_STATE_SUBMITTED && record.state() != v1::CASE_STATE_ACCEPTED &&

@@ -5,26 +5,29 @@
 
 namespace sunlight::intake {
 
-// The gateway calls these for people; as a service only to publish the items a provincial
+// The gateway calls these for people; as a service only to read an item a provincial
 // platform pushes down. Other services read the stream only.
 auth::MethodPolicy IntakeMethodPolicy() {
   constexpr uint32_t kConfigure = auth::kAdministrators;
   constexpr uint32_t kRead = auth::kSignedIn;
-  constexpr uint32_t kWindow = auth::kStaff;
+  // A case's intake is a window clerk's work (the gateway's routes say the same).
+  const std::initializer_list<std::string_view> kWindow = {auth::kWindowClerk};
   return {
       auth::Allow<v1::UpsertDepartmentRequest>(kConfigure),
       auth::Allow<v1::ListDepartmentsRequest>(kRead),
       auth::Allow<v1::UpsertWindowRequest>(kConfigure),
       auth::Allow<v1::ListWindowsRequest>(kRead),
-      auth::Allow<v1::PublishItemVersionRequest>(kConfigure, {auth::kGatewayIssuer}),
-      auth::Allow<v1::GetItemRequest>(auth::kAnyone),
+      auth::Allow<v1::PublishItemVersionRequest>(kConfigure),
+      // The gateway reads the version in force for a platform's push (staged, published
+      // only by the administrator who approves it).
+      auth::Allow<v1::GetItemRequest>(auth::kAnyone, {auth::kGatewayIssuer}),
       auth::Allow<v1::ListItemsRequest>(auth::kAnyone),
-      auth::Allow<v1::SubmitCaseRequest>(kWindow | auth::kApplicants),
-      auth::Allow<v1::AcceptCaseRequest>(kWindow),
-      auth::Allow<v1::RefuseCaseRequest>(kWindow),
-      auth::Allow<v1::RequestSupplementRequest>(kWindow),
-      auth::Allow<v1::ReceiveSupplementRequest>(kWindow | auth::kApplicants),
-      auth::Allow<v1::WithdrawCaseRequest>(kWindow),
+      auth::AllowStaff<v1::SubmitCaseRequest>(kWindow, auth::kApplicants),
+      auth::AllowStaff<v1::AcceptCaseRequest>(kWindow),
+      auth::AllowStaff<v1::RefuseCaseRequest>(kWindow),
+      auth::AllowStaff<v1::RequestSupplementRequest>(kWindow),
+      auth::AllowStaff<v1::ReceiveSupplementRequest>(kWindow, auth::kApplicants),
+      auth::AllowStaff<v1::WithdrawCaseRequest>(kWindow),
       auth::Allow<v1::GetCaseRequest>(kRead),
       auth::Allow<v1::ListCasesRequest>(kRead),
       auth::Allow<v1::QueryProgressRequest>(kRead | auth::kApplicants),

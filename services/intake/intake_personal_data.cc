@@ -1,8 +1,11 @@
 // Applicants' personal data at rest (intake.h): ID numbers and phones sealed with the data
-// key wherever intake stores them (cases and event payloads), query codes kept as keyed
-// hashes and derived from the case id, so that a copied store reveals neither.
+// key wherever intake stores them (cases and event payloads), query codes made from
+// OpenSSL's random bytes and kept as keyed hashes, so that a copied store reveals neither.
+#include <openssl/rand.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "sunlight/base/case_codes.h"
 #include "sunlight/base/mask.h"
 #include "sunlight/base/message_walk.h"
 #include "sunlight/intake/intake.h"
@@ -55,13 +58,14 @@ absl::Status Intake::OpenPersonalData(pb::Message* message) const {
   return status;
 }
 
-std::string Intake::QueryCodeFor(const std::string& case_id, const std::string& random) const {
-  if (data_key_ == nullptr) return random;
-  // Six digits from a keyed hash of the case id: a retried submission gets the same code
-  // back, though the store keeps only its digest.
-  std::string h = data_key_->Hash("query-code", case_id);
-  return absl::StrFormat("%06d",
-                         static_cast<int>(std::stoull(h.substr(0, 15), nullptr, 16) % 1000000));
+absl::StatusOr<std::string> NewQueryCode() {
+  unsigned char random[kQueryCodeLength];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    return absl::UnavailableError("no randomness for a query code; retry");
+  }
+  std::string code;
+  for (unsigned char b : random) code += kQueryCodeAlphabet[b % kQueryCodeAlphabet.size()];
+  return code;
 }
 
 std::string Intake::StoredQueryCode(const std::string& code) const {
@@ -71,8 +75,10 @@ std::string Intake::StoredQueryCode(const std::string& code) const {
 
 bool Intake::QueryCodeMatches(const std::string& stored, const std::string& given) const {
   const std::string expected = StoredQueryCode(stored);
+  // As typed (hyphens, small letters); an older code of another form is compared as given.
+  const std::string typed = NormalizeQueryCode(given).value_or(given);
   const std::string actual =
-      absl::StartsWith(expected, kDigestPrefix) ? StoredQueryCode(given) : given;
+      absl::StartsWith(expected, kDigestPrefix) ? StoredQueryCode(typed) : typed;
   unsigned diff = expected.size() ^ actual.size();
   for (size_t i = 0; i < expected.size() && i < actual.size(); ++i) {
     diff |= static_cast<unsigned char>(expected[i] ^ actual[i]);

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "sunlight/base/case_codes.h"
 #include "sunlight/testing/intake_fixture.h"
 
 namespace sunlight::intake {
@@ -33,11 +36,35 @@ TEST_CASE_METHOD(IntakeFixture,
 }
 
 TEST_CASE_METHOD(IntakeFixture,
+                 "a case carries at most 50 materials with safe document references") {
+  auto request = SubmitRequest("caps");
+  request.clear_materials();
+  for (int i = 0; i < 51; ++i) {
+    auto* m = request.add_materials();
+    m->set_name(absl::StrCat("page ", i));
+    m->set_document_ref(absl::StrCat("doc:page-", i));
+  }
+  CHECK(intake->SubmitCase(request).status().message() == "materials: at most 50 per case");
+  request.mutable_materials()->RemoveLast();
+  request.mutable_materials(3)->set_document_ref("javascript:alert(1)");
+  CHECK(intake->SubmitCase(request).status().message() ==
+        "materials[3].document_ref: must be an https:// URL or a doc: reference");
+  request.mutable_materials(3)->set_document_ref("https://docs.example.gov.cn/a b");
+  CHECK(intake->SubmitCase(request).status().code() == absl::StatusCode::kInvalidArgument);
+  request.mutable_materials(3)->set_name(std::string(300, 'x'));
+  request.mutable_materials(3)->set_document_ref("https://docs.example.gov.cn/a");
+  CHECK(intake->SubmitCase(request).status().code() == absl::StatusCode::kInvalidArgument);
+  request.mutable_materials(3)->set_name("page 3");
+  CHECK(intake->SubmitCase(request).ok());
+}
+
+TEST_CASE_METHOD(IntakeFixture,
                  "acceptance records the receipt with due instants from the "
                  "calendar (DOMAIN.md example)") {
   v1::Case submitted = Submit("k");
   CHECK(submitted.state() == v1::CASE_STATE_SUBMITTED);
-  CHECK(submitted.query_code().size() == 6);
+  CHECK(NormalizeQueryCode(submitted.query_code()) ==
+        submitted.query_code());  // 10 of 32 characters
   auto accepted = Accept(submitted.case_id());
   REQUIRE(accepted.ok());
   CHECK(accepted->state() == v1::CASE_STATE_ACCEPTED);
@@ -145,6 +172,15 @@ TEST_CASE_METHOD(IntakeFixture,
   *withdraw.mutable_actor() = Clerk();
   withdraw.set_case_id(submitted.case_id());
   withdraw.set_reason("applicant moved away");
+  // Only on the applicant's own request, with a reason.
+  CHECK(intake->WithdrawCase(withdraw).status().message() == "applicant_request: required");
+  withdraw.set_applicant_request("http://example.org/request");
+  CHECK(intake->WithdrawCase(withdraw).status().message() ==
+        "applicant_request: must be an https:// URL or a doc: reference");
+  withdraw.set_applicant_request("doc:withdrawal-k");
+  withdraw.clear_reason();
+  CHECK(intake->WithdrawCase(withdraw).status().message() == "reason: required");
+  withdraw.set_reason("applicant moved away");
   REQUIRE(intake->WithdrawCase(withdraw).ok());
   CHECK(intake->WithdrawCase(withdraw).status().code() == absl::StatusCode::kFailedPrecondition);
 
@@ -237,7 +273,7 @@ TEST_CASE_METHOD(IntakeFixture, "an applicant follows progress only with the rig
   CHECK(FromProto(progress->promised_due()) == At(2026, 2, 28, 0));
   CHECK(progress->entries_size() == 2);
 
-  query.set_query_code(submitted.query_code() == "000000" ? "000001" : "000000");
+  query.set_query_code(submitted.query_code() == "0000000000" ? "0000000001" : "0000000000");
   auto wrong = intake->QueryProgress(query);
   query.set_case_number("19990101-999999");
   auto unknown = intake->QueryProgress(query);
@@ -385,10 +421,16 @@ TEST_CASE_METHOD(IntakeFixture, "a copied intake store has no ID number or phone
   query.set_case_number(submitted.case_number());
   query.set_query_code(submitted.query_code());
   CHECK(intake->QueryProgress(query).ok());
-  // A retried submission gets the same code back, though only its digest is stored.
+  // As typed by a person: small letters and a hyphen in the middle.
+  std::string typed = absl::AsciiStrToLower(submitted.query_code());
+  typed.insert(5, "-");
+  query.set_query_code(typed);
+  CHECK(intake->QueryProgress(query).ok());
+  // A retried submission does not get the code again: it went to the submitter, once.
   auto retry = intake->SubmitCase(SubmitRequest("sealed-1"));
   REQUIRE(retry.ok());
-  CHECK(retry->case_().query_code() == submitted.query_code());
+  CHECK(retry->replayed());
+  CHECK(retry->case_().query_code().empty());
 
   // The WAL, then the SST files after a flush: only masked forms and ciphertext.
   for (bool flushed : {false, true}) {

@@ -72,6 +72,7 @@ TEST_CASE_METHOD(SupervisionFixture,
   *withdraw.mutable_actor() = intake::Clerk();
   withdraw.set_case_id(withdrawn);
   withdraw.set_reason("changed mind");
+  withdraw.set_applicant_request("doc:withdrawal-request");
   REQUIRE(intake->WithdrawCase(withdraw).ok());
   Pump();
   Fire(yellow);
@@ -472,6 +473,7 @@ TEST_CASE_METHOD(SupervisionFixture,
   *withdraw.mutable_actor() = intake::Clerk();
   withdraw.set_case_id(cases[1]);
   withdraw.set_reason("gave up");
+  withdraw.set_applicant_request("doc:withdrawal-request");
   REQUIRE(intake->WithdrawCase(withdraw).ok());
   REQUIRE(wf->ApplyIntakeEvents(EventsAfter(intake->event_log(), *wf->IntakeCursor())).ok());
   std::vector<events::v1::CaseEvent> intake_events = EventsAfter(intake->event_log(), 0);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sunlight/auth/principal.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
@@ -16,6 +17,18 @@
 
 namespace sunlight::workflow {
 namespace {
+
+// Special procedures and extensions stop or lengthen the whole case's clock: the lead
+// department's approver or leader decides them, not a joint branch nor a handler.
+absl::Status RequireLeadDecider(const common::v1::Actor& actor, const v1::Process& process) {
+  if (actor.department_id() != process.department_id() ||
+      (actor.role() != auth::kApprover && actor.role() != auth::kLeader)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "only an approver or leader of the lead department ", process.department_id(),
+        " may do this; ", actor.id(), " acts as ", actor.role(), " of ", actor.department_id()));
+  }
+  return absl::OkStatus();
+}
 
 using common::v1::Actor;
 namespace iv1 = ::sunlight::intake::v1;
@@ -176,6 +189,7 @@ absl::StatusOr<v1::Process> Workflow::StartSpecialProcedure(
   SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(request.limit(), "limit"));
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Process process, LoadOpenProcess(request.case_id()));
+  SUNLIGHT_RETURN_IF_ERROR(RequireLeadDecider(request.actor(), process));
   Change change(process, clock_->Now());
   change.actor = request.actor();
   v1::SpecialProcedure procedure;
@@ -207,6 +221,7 @@ absl::StatusOr<v1::Process> Workflow::EndSpecialProcedure(
   std::string case_id = CaseIdOfStep(request.procedure_id());
   std::lock_guard lock(CaseLock(case_id));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Process process, LoadOpenProcess(case_id));
+  SUNLIGHT_RETURN_IF_ERROR(RequireLeadDecider(request.actor(), process));
   Change change(process, clock_->Now());
   change.actor = request.actor();
   v1::SpecialProcedure* procedure = nullptr;
@@ -235,6 +250,7 @@ absl::StatusOr<v1::Process> Workflow::ApproveExtension(const v1::ApproveExtensio
   if (request.working_days() == 0) return InvalidField("working_days", "must be at least 1");
   std::lock_guard lock(CaseLock(request.case_id()));
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Process process, LoadOpenProcess(request.case_id()));
+  SUNLIGHT_RETURN_IF_ERROR(RequireLeadDecider(request.actor(), process));
   bool joint = false;
   for (const auto& d : process.definitions()) joint |= d.branches_size() > 0;
   uint32_t cap = joint ? kMaxJointExtension : kMaxExtension;

@@ -9,9 +9,10 @@ auth::MethodPolicy WorkflowMethodPolicy() {
       auth::Allow<v1::ClaimStepRequest>(kDepartment),
       auth::Allow<v1::CompleteStepRequest>(kDepartment),
       auth::Allow<v1::TransferStepRequest>(kDepartment),
-      auth::Allow<v1::StartSpecialProcedureRequest>(kDepartment),
-      auth::Allow<v1::EndSpecialProcedureRequest>(kDepartment),
-      auth::Allow<v1::ApproveExtensionRequest>(kDepartment),
+      // The lead department's decision (Workflow checks the department).
+      auth::AllowStaff<v1::StartSpecialProcedureRequest>({auth::kApprover, auth::kLeader}),
+      auth::AllowStaff<v1::EndSpecialProcedureRequest>({auth::kApprover, auth::kLeader}),
+      auth::AllowStaff<v1::ApproveExtensionRequest>({auth::kApprover, auth::kLeader}),
       auth::Allow<v1::ReportExternalStepRequest>(kDepartment),
       auth::Allow<v1::GetProcessRequest>(auth::kSignedIn),
       auth::Allow<v1::ListWorkQueueRequest>(auth::kStaff | auth::kInspectors),

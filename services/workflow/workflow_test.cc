@@ -291,7 +291,7 @@ TEST_CASE_METHOD(WorkflowFixture, "a special procedure pauses the case clock") {
   std::string case_id = AcceptCase("GT-001", "procedure");
   clock.Set(At(2026, 2, 24, 10));
   v1::StartSpecialProcedureRequest start;
-  *start.mutable_actor() = Person("h1", "handler");
+  *start.mutable_actor() = Person("a1", "approver");
   start.set_case_id(case_id);
   start.set_type(v1::PROCEDURE_TYPE_EXPERT_REVIEW);
   start.set_reason("structural safety needs an expert opinion");
@@ -301,7 +301,7 @@ TEST_CASE_METHOD(WorkflowFixture, "a special procedure pauses the case clock") {
   REQUIRE(started->procedures_size() == 1);
   clock.Set(At(2026, 2, 25, 10));
   v1::EndSpecialProcedureRequest end;
-  *end.mutable_actor() = Person("h1", "handler");
+  *end.mutable_actor() = Person("a1", "approver");
   end.set_procedure_id(started->procedures(0).procedure_id());
   end.set_outcome("safe");
   auto ended = workflow->EndSpecialProcedure(end);
@@ -315,10 +315,15 @@ TEST_CASE_METHOD(WorkflowFixture, "a special procedure pauses the case clock") {
 TEST_CASE_METHOD(WorkflowFixture, "an approved extension extends the limit, within the law's cap") {
   std::string case_id = AcceptCase("GT-001", "extension");
   v1::ApproveExtensionRequest extend;
-  *extend.mutable_actor() = Person("director", "approver");
   extend.set_case_id(case_id);
   extend.set_working_days(3);
   extend.set_reason("hearing requested by a neighbour");
+  // Only the lead department's approver or leader: not a handler, not another department.
+  *extend.mutable_actor() = Person("h1", "handler");
+  CHECK(workflow->ApproveExtension(extend).status().code() == absl::StatusCode::kPermissionDenied);
+  *extend.mutable_actor() = Person("t1", "approver", "tax");
+  CHECK(workflow->ApproveExtension(extend).status().code() == absl::StatusCode::kPermissionDenied);
+  *extend.mutable_actor() = Person("director", "approver");
   auto extended = workflow->ApproveExtension(extend);
   REQUIRE(extended.ok());
   // 8 working days: Feb 14, 24, 25, 26, 27, 28 (make-up), Mar 2, Mar 3.
@@ -371,6 +376,7 @@ TEST_CASE_METHOD(WorkflowFixture, "out-of-order and repeated intake events give 
   *withdraw.mutable_actor() = intake::Clerk();
   withdraw.set_case_id(b);
   withdraw.set_reason("moved");
+  withdraw.set_applicant_request("doc:withdrawal-request");
   REQUIRE(intake->WithdrawCase(withdraw).ok());
   Pump();
   v1::Process in_order_a = Process(a);

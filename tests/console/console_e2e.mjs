@@ -152,7 +152,8 @@ async function main() {
   const caDir = path.join(tmp, 'ca');
   execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
   execFileSync(path.join(SRC, 'tools', 'dev-ca'), [caDir, ...services]);
-  const passwords = { admin: 'admin-e2e-pass-1', insp: 'inspector-e2e-pass', clerk: 'clerk-e2e-pass-1' };
+  // (The gateway's password policy: 12 characters or more, none containing its user id.)
+  const passwords = { admin: 'system-e2e-pass-1', insp: 'watchful-e2e-pass', clerk: 'window-e2e-pass-1' };
   const usersFile = path.join(tmp, 'users.jsonl');
   fs.writeFileSync(usersFile, [
     { user: { user_id: 'admin', name: 'Admin', role: 'administrator' }, password: passwords.admin },

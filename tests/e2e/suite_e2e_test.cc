@@ -57,12 +57,16 @@ struct Suite {
     REQUIRE(secrets.status().ok());
     {
       std::ofstream users(dir.Sub("users.jsonl"));
-      users << R"({"user":{"user_id":"admin","role":"administrator"},"password":"admin-e2e-pass"})"
+      // Passwords meet the gateway's policy (no user id in them, 12 characters or more).
+      users << R"({"user":{"user_id":"admin","role":"administrator"},"password":"system-e2e-pass"})"
             << "\n"
-            << R"({"user":{"user_id":"insp","role":"inspector"},"password":"insp-e2e-pass"})"
+            << R"({"user":{"user_id":"auditor","role":"audit_administrator"},)"
+            << R"("password":"ledger-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"insp","role":"inspector"},"password":"watchful-e2e-pass"})"
             << "\n"
             << R"({"user":{"user_id":"clerk","role":"window_clerk","department_id":"market"},)"
-            << R"("password":"clerk-e2e-pass"})"
+            << R"("password":"window-e2e-pass"})"
             << "\n";
     }
     const std::string next_year =
@@ -151,7 +155,7 @@ bool Eventually(Probe probe) {
 
 TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspector") {
   Suite suite;
-  const std::string admin = suite.Login("admin", "admin-e2e-pass");
+  const std::string admin = suite.Login("admin", "system-e2e-pass");
   // REST is HTTPS only: plain HTTP on its port gets no answer.
   HttpClient plain(suite.gateway->port(suite.http_port_file()));
   CHECK_FALSE(plain.Send("GET", "/healthz").ok());
@@ -188,7 +192,7 @@ TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspect
   const std::string code = Field(record, "query_code").string_value();
 
   // The market window clerk accepts it.
-  const std::string clerk = suite.Login("clerk", "clerk-e2e-pass");
+  const std::string clerk = suite.Login("clerk", "window-e2e-pass");
   suite.Expect(200, "POST", absl::StrCat("/v1/cases/", case_id, ":accept"),
                R"({"window_id":"W01"})", clerk);
 
@@ -202,7 +206,7 @@ TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspect
 
   // Supervision, thirty days ahead, shows it red; the inspector sees it on the board, in the
   // red list and in the alerts.
-  const std::string inspector = suite.Login("insp", "insp-e2e-pass");
+  const std::string inspector = suite.Login("insp", "watchful-e2e-pass");
   CHECK(Eventually([&] {
     auto reply = suite.client().Send("GET", "/v1/clocks?light=LIGHT_RED", "", inspector);
     return reply.ok() && reply->status == 200 && reply->body.find(case_id) != std::string::npos;
@@ -237,9 +241,11 @@ TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspect
 
   // The applicant follows progress with the query code; the audit chain holds.
   pb::Struct progress = suite.Expect(
-      200, "GET", absl::StrCat("/v1/public/progress?case_number=", number, "&query_code=", code));
+      200, "POST", "/v1/public/progress",
+      absl::StrCat(R"({"case_number":")", number, R"(","query_code":")", code, R"("})"));
   CHECK(Field(progress, "state").string_value() == "CASE_STATE_ACCEPTED");
-  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", admin);
+  const std::string auditor = suite.Login("auditor", "ledger-e2e-pass");
+  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", auditor);
   CHECK(Field(verified, "intact").bool_value());
 }
 
@@ -247,7 +253,7 @@ TEST_CASE(
     "over real sockets a bad path parameter is refused and the audit chain holds across a "
     "restart") {
   Suite suite;
-  const std::string clerk = suite.Login("clerk", "clerk-e2e-pass");
+  const std::string clerk = suite.Login("clerk", "window-e2e-pass");
   // Invalid UTF-8, an encoded surrogate and an overlong '/' in the case id.
   for (const char* bad : {"%FF%FE", "%ED%A0%80", "%C0%AF"}) {
     auto reply = suite.client().Send("POST", absl::StrCat("/v1/cases/", bad, ":accept"),
@@ -260,14 +266,14 @@ TEST_CASE(
     CHECK(Field(error, "code").string_value() == "INVALID_ARGUMENT");
     CHECK(Field(error, "field").string_value() == "case_id");
   }
-  const std::string admin = suite.Login("admin", "admin-e2e-pass");
-  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", admin);
+  const std::string auditor = suite.Login("auditor", "ledger-e2e-pass");
+  pb::Struct verified = suite.Expect(200, "GET", "/v1/audit:verify", "", auditor);
   CHECK(Field(verified, "intact").bool_value());
-  pb::Struct entries = suite.Expect(200, "GET", "/v1/audit", "", admin);
+  pb::Struct entries = suite.Expect(200, "GET", "/v1/audit", "", auditor);
   CHECK(Field(entries, "entries").list_value().values_size() >= 3);  // the refusals are audited
 
   suite.RestartGateway();
-  const std::string again = suite.Login("admin", "admin-e2e-pass");
+  const std::string again = suite.Login("auditor", "ledger-e2e-pass");
   verified = suite.Expect(200, "GET", "/v1/audit:verify", "", again);
   CHECK(Field(verified, "intact").bool_value());
 }

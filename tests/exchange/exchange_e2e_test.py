@@ -18,9 +18,11 @@
 #     production: each with its own principal key (tools/dev-keys) and certificate of the
 #     suite's CA (tools/dev-ca) for mutual TLS; the test and the load tool call intake
 #     directly as the gateway would, signing each call's principal with the gateway's key;
-#  3. catalogue push-down (PushItem twice: versions reach intake) and refusals (no client
-#     certificate, untrusted CA, unregistered CN: every call fails fast, no record leaks, no
-#     item is pushed; the client gives up with exit 3 on the unregistered certificate);
+#  3. catalogue push-down (PushItem twice: each push is staged, intake unchanged, until the
+#     administrator approves it over REST; then the version reaches intake; an item not on
+#     the platform's list is refused) and refusals (no client certificate, untrusted CA,
+#     unregistered CN: every call fails fast, no record leaks, no item is pushed; the client
+#     gives up with exit 3 on the unregistered certificate);
 #  4. sunlight_load --mode=intake for 20 s while exchange_client.py follows the exchange; the
 #     client is SIGKILLed and restarted (it resumes from its stored position), then the gateway
 #     is SIGKILLed and restarted on the same port (the client reconnects by itself);
@@ -65,6 +67,9 @@ BIRTH_DATE = ID_NUMBER[6:14]  # the part of an ID number that masking must hide
 PLATFORM_CN, PLATFORM_ID = "zj-province", "zj-province"
 SECOND_CN, SECOND_ID = "hz-exchange-client", "hangzhou"
 PUSHED_CODE = "ZJ-001"
+# Every department whose records the platform receives: the demo catalogue's and the load's.
+DEPARTMENTS = ["market", "health", "planning", "fire", "bench"]
+ADMIN, ADMIN_PASSWORD = "exchange-e2e-admin", "e2e-" + secrets.token_hex(12)
 
 T0 = time.monotonic()
 
@@ -346,7 +351,8 @@ class Test:
             f"--exchange_listen={exchange_listen}",
             f"--exchange_port_file={self.p('exchange.port')}",
             f"--exchange_cert_file={pki['server'][0]}", f"--exchange_key_file={pki['server'][1]}",
-            f"--exchange_ca_file={pki['ca'][0]}", f"--platforms_file={self.p('platforms.jsonl')}"]
+            f"--exchange_ca_file={pki['ca'][0]}", f"--platforms_file={self.p('platforms.jsonl')}",
+            f"--users_file={self.p('users.jsonl')}"]
 
     def start_gateway(self, exchange_listen, log_name):
         remove(self.p("gateway.port"), self.p("exchange.port"), self.p("http.port"))
@@ -440,26 +446,67 @@ class Test:
                 raise
         return item.version, item.definition.name
 
+    def rest(self, method, path, body=None, token=None):
+        """(status, JSON body) of a call to the gateway's REST API (plain HTTP in this test)."""
+        import urllib.error
+        import urllib.request
+        with open(self.p("http.port")) as f:
+            port = int(f.read().strip())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json",
+                     **({"Authorization": f"Bearer {token}"} if token else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
     def push_items(self):
+        import grpc
         ex = self.stubs.exchange_pb2
+        status, login = self.rest("POST", "/v1/login",
+                                  {"user_id": ADMIN, "password": ADMIN_PASSWORD})
+        if status != 200:
+            raise Failure(f"the administrator cannot log in: {status} {login}")
+        token = login["token"]
         channel, stub = self.exchange("platform")
         versions = []
         with channel:
+            # An item not on the platform's list: refused, nothing staged.
+            try:
+                stub.PushItem(ex.PushItemRequest(
+                    definition=self.definition("ZJ-NOT-LISTED", "(not listed)")), timeout=10)
+                self.problem("PushItem of an item not on the platform's list succeeded")
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.PERMISSION_DENIED:
+                    self.problem(f"PushItem of an item not on the list: {e.code().name}")
             for n, suffix in enumerate(("(浙江省下发 pushed by zj-province)",
                                         "(浙江省下发 v2, name bumped)"), 1):
                 definition = self.definition(PUSHED_CODE, suffix)
+                before = self.intake_item(PUSHED_CODE)
                 started = time.monotonic()
                 response = stub.PushItem(ex.PushItemRequest(definition=definition), timeout=10)
                 self.timings[f"push_item_{n}_s"] = time.monotonic() - started
-                if response.item_code != PUSHED_CODE:
-                    self.problem(f"PushItem answered item_code {response.item_code!r}")
-                if response.version < 1:
-                    self.problem(f"PushItem answered version {response.version}")
+                if response.item_code != PUSHED_CODE or not response.push_id:
+                    self.problem(f"PushItem answered {response}")
+                if self.intake_item(PUSHED_CODE) != before:
+                    self.problem(f"PushItem #{n} reached intake before its approval")
+                status, staged = self.rest("GET", "/v1/exchange/pushes", token=token)
+                ids = [p["push_id"] for p in staged.get("pushes", [])]
+                if status != 200 or ids != [response.push_id]:
+                    self.problem(f"staged pushes after PushItem #{n}: {status} {staged}")
+                status, approved = self.rest(
+                    "POST", f"/v1/exchange/pushes/{response.push_id}:approve", {}, token)
+                version = approved.get("published_version", 0)
+                if status != 200 or approved.get("state") != "PUSH_STATE_APPROVED":
+                    self.problem(f"approving {response.push_id}: {status} {approved}")
                 in_intake = self.intake_item(PUSHED_CODE)
-                if in_intake != (response.version, definition.name):
-                    self.problem(f"after PushItem #{n} (version {response.version}, name "
+                if in_intake != (version, definition.name):
+                    self.problem(f"after approving push #{n} (version {version}, name "
                                  f"{definition.name!r}) intake has {in_intake}")
-                versions.append(response.version)
+                versions.append(version)
         if len(versions) == 2 and versions[1] != versions[0] + 1:
             self.problem(f"two pushes of {PUSHED_CODE} gave versions {versions}")
         self.summary["pushed_versions"] = versions
@@ -618,7 +665,10 @@ class Test:
                 if decoded.event.type != "gateway.audit.checkpoint":
                     bad("audit", f"position {position}: audit record of type {decoded.event.type}")
                 self.summary["audit_checkpoints"] = self.summary.get("audit_checkpoints", 0) + 1
+                if position in by_position:
+                    resent += 1
                 by_position[position] = record
+                positions_of_id.setdefault(record_id, set()).add(position)
                 continue
             if stream not in STREAMS:
                 bad("stream", f"position {position}: source_stream {stream!r}")
@@ -705,9 +755,14 @@ class Test:
         self.pki = make_pki(self.p("pki"))
         with open(self.p("platforms.jsonl"), "w") as f:
             f.write(json.dumps({"platform_id": PLATFORM_ID,
-                                "certificate_subject": f"CN={PLATFORM_CN},O=Sunlight test"}) + "\n")
+                                "certificate_subject": f"CN={PLATFORM_CN},O=Sunlight test",
+                                "departments": DEPARTMENTS, "items": [PUSHED_CODE]}) + "\n")
             f.write(json.dumps({"platform_id": SECOND_ID,
-                                "certificate_subject": f"CN={SECOND_CN},O=Sunlight test"}) + "\n")
+                                "certificate_subject": f"CN={SECOND_CN},O=Sunlight test",
+                                "departments": ["market"]}) + "\n")
+        with open(self.p("users.jsonl"), "w") as f:
+            f.write(json.dumps({"user": {"user_id": ADMIN, "role": "administrator"},
+                                "password": ADMIN_PASSWORD}) + "\n")
         self.make_suite_secrets()
         self.stub_dir = xc.generate_stubs(os.path.join(SRC, "proto"), self.p("stubs"))
         self.stubs = xc.load_stubs(self.stub_dir)

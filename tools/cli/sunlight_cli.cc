@@ -112,7 +112,7 @@ commands:
   refuse CASE_ID --reason=R
   request-supplement CASE_ID --missing=name:reason ...
   receive-supplement CASE_ID --material=code:name ...
-  withdraw CASE_ID [--reason=R]
+  withdraw CASE_ID --reason=R --applicant_request=doc:ID|https://…
   get CASE_ID [--history]
   list --department=D [--state=ACCEPTED] [--page-size=N] [--page-token=T]
   progress CASE_NUMBER QUERY_CODE
@@ -602,6 +602,7 @@ int main(int argc, char** argv) {
   if (command == "withdraw") {
     iv1::WithdrawCaseRequest request;
     request.set_reason(args.Get("reason"));
+    request.set_applicant_request(args.Get("applicant_request"));
     return CaseAction(*stub, args, request, &iv1::Intake::Stub::WithdrawCase);
   }
   grpc::ClientContext context;

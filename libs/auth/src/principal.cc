@@ -55,8 +55,8 @@ absl::Status RequireRole(const v1::Principal& principal, uint32_t audiences,
     if (principal.role() == role) return absl::OkStatus();
   }
   return absl::PermissionDeniedError(absl::StrCat("role ", principal.role(), " may not ",
-                                                  absl::string_view(what.data(), what.size()),
-                                                  " (", absl::StrJoin(staff_roles, ", "), " may)"));
+                                                  absl::string_view(what.data(), what.size()), " (",
+                                                  absl::StrJoin(staff_roles, ", "), " may)"));
 }
 
 std::string PrincipalSigner::Sign(v1::Principal principal, std::string_view audience,

@@ -33,8 +33,9 @@ std::vector<server::FlagSpec> ExchangeFlags() {
       {"exchange_ca_file", "",
        "CA (PEM) whose certificates identify platforms; a client certificate is required"},
       {"platforms_file", "",
-       "registered platforms, a JSON line each: {\"platform_id\":..,\"certificate_subject\":..} or "
-       "{\"platform_id\":..,\"certificate_san\":..}"},
+       "registered platforms, a JSON line each: {\"platform_id\":..,\"certificate_subject\":.. or "
+       "\"certificate_san\":..,\"departments\":[..] (whose records it receives),\"items\":[..] "
+       "(that it may push)}; an empty list is nothing"},
   };
 }
 

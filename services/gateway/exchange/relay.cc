@@ -1,13 +1,21 @@
 // The relay: three streams into the exchange log, masked, cursors in the same batch.
 #include "exchange/relay.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "exchange/exchange_store.h"
 #include "personal_data.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/status_macros.h"
+#include "sunlight/base/utf8.h"
 #include "sunlight/eventlog/case_event.h"
 #include "sunlight/eventlog/cursor.h"
 #include "sunlight/exchange/v1/exchange.pb.h"
+#include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/supervision/v1/supervision.pb.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::gateway {
 namespace {
@@ -16,6 +24,37 @@ using events::v1::CaseEvent;
 using exchange::v1::ExchangeRecord;
 
 std::string CursorName(const std::string& stream) { return absl::StrCat("exchange/", stream); }
+
+// The department an event's payload names for itself or its case; "" when it names none.
+std::string NamedDepartment(const CaseEvent& event) {
+  const google::protobuf::Any& payload = event.payload();
+  auto named = [&]<typename T>(T message, auto department) -> std::optional<std::string> {
+    if (!payload.Is<T>() || !payload.UnpackTo(&message)) return std::nullopt;
+    return department(message);
+  };
+  for (auto department : {
+           named(intake::v1::DepartmentUpserted(),
+                 [](const auto& m) { return m.department().department_id(); }),
+           named(intake::v1::WindowUpserted(),
+                 [](const auto& m) { return m.window().department_id(); }),
+           named(intake::v1::ItemVersionPublished(),
+                 [](const auto& m) { return m.item().definition().department_id(); }),
+           named(intake::v1::CaseSubmitted(),
+                 [](const auto& m) { return m.case_().department_id(); }),
+           named(intake::v1::CaseAccepted(), [](const auto& m) { return m.department_id(); }),
+           named(workflow::v1::ProcessStarted(),
+                 [](const auto& m) { return m.process().department_id(); }),
+           named(supervision::v1::LightChanged(),
+                 [](const auto& m) { return m.clock().department_id(); }),
+           named(supervision::v1::AlertRaised(),
+                 [](const auto& m) { return m.alert().department_id(); }),
+           named(supervision::v1::NoticeChanged(),
+                 [](const auto& m) { return m.notice().department_id(); }),
+       }) {
+    if (department.has_value()) return *department;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -63,6 +102,8 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
   if (!cursor.ok()) return cursor.status();
   uint64_t last = *cursor;
   std::vector<CaseEvent> records;
+  storage::WriteBatch batch;
+  absl::flat_hash_map<std::string, std::string> named;
   for (const CaseEvent& event : events) {
     if (event.sequence() <= last) continue;  // relayed before this reconnect
     if (event.sequence() != last + 1) {
@@ -76,7 +117,14 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
     record.set_source_stream(stream);
     record.set_source_sequence(event.sequence());
     *record.mutable_event() = event;
-    MaskPersonalData(record.mutable_event());
+    // A payload this build cannot read could hold anything personal: the record is dropped.
+    if (MaskPersonalData(record.mutable_event()).dropped_payloads > 0) {
+      LogError("exchange", absl::StrCat(stream, " event ", event.sequence(), " of type ",
+                                        event.type(), ": unknown payload, not relayed"));
+      continue;
+    }
+    SUNLIGHT_ASSIGN_OR_RETURN(std::string department, DepartmentOf(event, named, batch));
+    record.set_department_id(std::move(department));
     CaseEvent wrapper;
     wrapper.set_case_id(event.case_id());
     wrapper.set_type(event.type());
@@ -86,9 +134,30 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
     records.push_back(std::move(wrapper));
   }
   if (records.empty()) return absl::OkStatus();
-  storage::WriteBatch batch;
   eventlog::PutCursor(batch, CursorName(stream), last);
   return log_->Commit(std::move(batch), std::move(records)).status();
+}
+
+absl::StatusOr<std::string> ExchangeRelay::DepartmentOf(
+    const CaseEvent& event, absl::flat_hash_map<std::string, std::string>& named,
+    storage::WriteBatch& batch) const {
+  std::string department = NamedDepartment(event);
+  if (event.case_id().empty()) return department;
+  // A case keeps the first department named for it (its owning department): later events
+  // (a joint branch's step clock, say) do not move it.
+  if (auto it = named.find(event.case_id()); it != named.end()) return it->second;
+  SUNLIGHT_ASSIGN_OR_RETURN(auto stored,
+                            store_->Get(exchange_store::kCaseDepartments, event.case_id()));
+  if (stored.has_value()) return *std::move(stored);
+  if (department.empty()) {
+    LogWarning("exchange",
+               absl::StrCat(PrintableText(event.type()), " event ", event.sequence(),
+                            " of a case of unknown department: relayed to no platform"));
+    return department;
+  }
+  named[event.case_id()] = department;
+  batch.Put(exchange_store::kCaseDepartments, event.case_id(), department);
+  return department;
 }
 
 absl::Status ExchangeRelay::PublishAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) {

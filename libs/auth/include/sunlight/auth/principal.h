@@ -45,8 +45,8 @@ inline constexpr char kService[] = "service";
 
 // Department staff roles that the suite itself gives rights to (an item's steps name others).
 inline constexpr char kWindowClerk[] = "window_clerk";  // accepts cases at a window (受理)
-inline constexpr char kApprover[] = "approver";          // decides (批准)
-inline constexpr char kLeader[] = "leader";              // the department's leader (分管领导)
+inline constexpr char kApprover[] = "approver";         // decides (批准)
+inline constexpr char kLeader[] = "leader";             // the department's leader (分管领导)
 
 // Identities that may sign for people.
 inline constexpr char kGatewayIssuer[] = "gateway";

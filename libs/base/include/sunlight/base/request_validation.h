@@ -34,6 +34,29 @@ inline absl::Status RequireText(absl::string_view value, absl::string_view field
   return RequireUtf8(value, field, kMaxTextLength);
 }
 
+// A required text field of well-formed UTF-8 of at most `max_bytes`.
+inline absl::Status RequireBoundedText(absl::string_view value, absl::string_view field,
+                                       size_t max_bytes) {
+  if (value.empty()) return InvalidField(field, "required");
+  return RequireUtf8(value, field, max_bytes);
+}
+
+// A reference to a stored document: required, at most 2,048 bytes of printable ASCII without
+// spaces, an "https://" URL or the document store's "doc:<id>".
+inline absl::Status ValidateDocumentRef(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "required");
+  if (value.size() > 2048) return InvalidField(field, "at most 2048 bytes");
+  for (char c : value) {
+    if (c <= 0x20 || c >= 0x7F) return InvalidField(field, "printable ASCII without spaces only");
+  }
+  for (absl::string_view scheme : {absl::string_view("https://"), absl::string_view("doc:")}) {
+    if (value.size() > scheme.size() && value.substr(0, scheme.size()) == scheme) {
+      return absl::OkStatus();
+    }
+  }
+  return InvalidField(field, "must be an https:// URL or a doc: reference");
+}
+
 // Every mutating call names its actor.
 inline absl::Status ValidateActor(const common::v1::Actor& actor) {
   if (actor.id().empty()) return InvalidField("actor.id", "required: every change names its actor");

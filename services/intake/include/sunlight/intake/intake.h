@@ -30,6 +30,10 @@ namespace sunlight::intake {
 
 namespace v1 = ::sunlight::intake::v1;
 
+// A new case's query code: kQueryCodeLength characters of kQueryCodeAlphabet (case_codes.h)
+// from OpenSSL's RAND_bytes, 50 bits.
+absl::StatusOr<std::string> NewQueryCode();
+
 // Column families of the intake store, besides the event log's.
 std::vector<std::string> IntakeColumnFamilies();
 
@@ -79,9 +83,8 @@ class Intake {
   // before it is stored, opening them after it is read (DATA_LOSS when one does not open).
   void SealPersonalData(google::protobuf::Message* message) const;
   absl::Status OpenPersonalData(google::protobuf::Message* message) const;
-  // A new case's query code (`random` without a data key); its stored form (a keyed digest
-  // with a data key); whether a given code matches a stored one.
-  std::string QueryCodeFor(const std::string& case_id, const std::string& random) const;
+  // A query code's stored form (a keyed digest with a data key); whether a given code matches
+  // a stored one.
   std::string StoredQueryCode(const std::string& code) const;
   bool QueryCodeMatches(const std::string& stored, const std::string& given) const;
 
