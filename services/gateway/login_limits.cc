@@ -53,10 +53,7 @@ absl::Status LoginLimits::Attempt::Succeeded(absl::Time now) {
 }
 
 absl::Duration LoginLimits::Delay(uint32_t failures) const {
-  if (failures == 0) return absl::ZeroDuration();
-  absl::Duration delay =
-      options_.first_delay * (int64_t{1} << std::min<uint32_t>(failures - 1, 30));
-  return std::min(delay, options_.max_delay);
+  return DoublingWait(options_.first_delay, failures, options_.max_delay);
 }
 
 absl::StatusOr<LoginLimits::Backoff*> LoginLimits::Load(BoundedMap<Backoff>& map,

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/retry_after.h"
@@ -24,6 +23,11 @@ std::string ClientNetwork(std::string_view client) {
     return absl::StrCat(out, "/64");
   }
   return text;
+}
+
+absl::Duration DoublingWait(absl::Duration first, uint32_t failures, absl::Duration max) {
+  if (failures == 0) return absl::ZeroDuration();
+  return std::min(first * (int64_t{1} << std::min<uint32_t>(failures - 1, 30)), max);
 }
 
 RateLimits::RateLimits(RateLimitOptions options)
@@ -81,9 +85,8 @@ void RateLimits::Release(const std::string& key, bool finished, bool wrong_code,
     return;
   }
   ++backoff->wrong_codes;
-  absl::Duration wait =
-      options_.query_code_first_delay * std::ldexp(1.0, std::min(backoff->wrong_codes - 1, 40));
-  backoff->next_allowed = now + std::min(wait, options_.query_code_max_delay);
+  backoff->next_allowed = now + DoublingWait(options_.query_code_first_delay, backoff->wrong_codes,
+                                             options_.query_code_max_delay);
 }
 
 RateLimits::QueryCodeAttempt::QueryCodeAttempt(QueryCodeAttempt&& other) noexcept

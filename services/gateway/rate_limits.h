@@ -38,6 +38,10 @@ struct RateLimitOptions {
 // neighbouring addresses: the IPv4 /24 ("203.0.113.0/24") or IPv6 /64; other text as it is.
 std::string ClientNetwork(std::string_view client);
 
+// The wait after the n-th failure when each doubles the one before: `first` * 2^(n-1), at most
+// `max`; none before the first. The one backoff of query codes and logins.
+absl::Duration DoublingWait(absl::Duration first, uint32_t failures, absl::Duration max);
+
 class RateLimits {
  public:
   explicit RateLimits(RateLimitOptions options);
@@ -80,7 +84,7 @@ class RateLimits {
     absl::Time updated;
   };
   struct Backoff {
-    int wrong_codes = 0;
+    uint32_t wrong_codes = 0;
     bool in_flight = false;
     absl::Time next_allowed = absl::InfinitePast();
   };
