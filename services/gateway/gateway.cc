@@ -169,11 +169,12 @@ HttpResponse Gateway::Serve(Call& call) {
   const HttpRequest& http = *call.http;
   std::string action = absl::StrCat(route.http_method, " ", route.pattern);
   bool state_change = route.http_method != "GET";
+  const std::string& audit_action = route.audit_action.empty() ? action : route.audit_action;
   auto fail = [&](const absl::Status& status, std::string field = "") {
     HttpResponse response = ErrorFor(status, std::move(field));
     if (response.status == 429) metrics_.requests_limited.Increment();
     // An outcome: a failure to record it is logged (the intent is recorded already).
-    if (state_change) (void)Audit(call, action, call.target, response.status);
+    if (state_change) (void)Audit(call, audit_action, call.target, response.status);
     return response;
   };
 
@@ -257,18 +258,13 @@ HttpResponse Gateway::Serve(Call& call) {
   // A change the backends make is recorded before it is attempted: one that cannot be
   // recorded is not made.
   if (state_change && !route.local) {
-    if (absl::Status s = Audit(call, action, call.target, 0, "intent"); !s.ok()) {
+    if (absl::Status s = Audit(call, audit_action, call.target, 0, "intent"); !s.ok()) {
       return ErrorFor(absl::UnavailableError("the audit log cannot be written; nothing was done"));
     }
   }
   absl::StatusOr<std::unique_ptr<pb::Message>> response =
       route.local ? route.local(call, *request) : Invoke(call, route.method, *request);
-  if (!response.ok()) {
-    if (!route.failure_audit_action.empty()) {
-      (void)Audit(call, route.failure_audit_action, call.target, 401);
-    }
-    return fail(response.status());
-  }
+  if (!response.ok()) return fail(response.status());
   // Personal data is masked unless the route shows it in full to the caller's role.
   call.full_personal_data =
       std::find(route.full_personal_data_roles.begin(), route.full_personal_data_roles.end(),
@@ -281,8 +277,7 @@ HttpResponse Gateway::Serve(Call& call) {
   }
   HttpResponse reply = JsonResponse(**response, route.success_status);
   if (state_change) {
-    (void)Audit(call, route.audit_action.empty() ? action : route.audit_action, call.target,
-                reply.status);
+    (void)Audit(call, audit_action, call.target, reply.status);
   }
   // Personal data in full goes out only once its reading is recorded.
   if (call.full_personal_data &&

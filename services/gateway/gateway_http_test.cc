@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "gateway_test_fixture.h"
 #include "http_server.h"
+#include "rate_limits.h"
 #include "trusted_proxies.h"
 
 namespace sunlight::gateway {
@@ -329,6 +330,14 @@ TEST_CASE_METHOD(GatewayFixture,
   CHECK(reopened);
   live->Stop();  // ends the streams, so the server can stop
   for (int fd : streams) close(fd);
+}
+
+TEST_CASE("client networks: an IPv4 /24 whether it arrives as IPv4 or IPv4-mapped IPv6") {
+  CHECK(ClientNetwork("203.0.113.77") == "203.0.113.0/24");
+  CHECK(ClientNetwork("::ffff:203.0.113.77") == "203.0.113.0/24");
+  CHECK(ClientNetwork("::ffff:198.51.100.1") != ClientNetwork("::ffff:203.0.113.77"));
+  CHECK(ClientNetwork("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64");
+  CHECK(ClientNetwork("not an address") == "not an address");
 }
 
 }  // namespace

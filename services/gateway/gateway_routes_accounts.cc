@@ -36,7 +36,6 @@ void Gateway::AddAccountRoutes() {
                         nullptr);
     r.is_public = true;
     r.audit_action = "login";
-    r.failure_audit_action = "login";
     r.input = v1::LoginRequest::descriptor();
     r.output = v1::LoginResponse::descriptor();
     r.local = [this](Call& call, pb::Message& message) -> Reply {

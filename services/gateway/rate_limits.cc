@@ -17,6 +17,11 @@ std::string ClientNetwork(std::string_view client) {
     return absl::StrCat(bytes[0], ".", bytes[1], ".", bytes[2], ".0/24");
   }
   if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+    // ::ffff:a.b.c.d (a dual-stack listener's IPv4 client) is that IPv4 client's /24.
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, bytes)) {
+      return absl::StrCat(bytes[12], ".", bytes[13], ".", bytes[14], ".0/24");
+    }
     std::fill(bytes + 8, bytes + 16, 0);
     char out[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, bytes, out, sizeof out);

@@ -56,8 +56,6 @@ struct Gateway::Route {
   int success_status = 200;
   // The audit entry's action for a state change ("" : "<METHOD> <pattern>").
   std::string audit_action;
-  // When set, a failed call is also audited under this action with 401 (failed logins).
-  std::string failure_audit_action;
   const pb::MethodDescriptor* method = nullptr;  // backend method, or null
   const pb::Descriptor* input = nullptr;
   const pb::Descriptor* output = nullptr;
