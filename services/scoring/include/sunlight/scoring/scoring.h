@@ -1,0 +1,130 @@
+// The scoring service's logic: measures and statistics (统计分析) and monthly performance
+// scores (绩效评估) of every department, window and person, derived from the intake,
+// workflow and supervision streams.
+//
+//   SUNLIGHT_ASSIGN_OR_RETURN(auto scoring, Scoring::Open(store.get(), calendar, &clock));
+//   scoring->ApplyEvents("intake", batch);            // also "workflow" and "supervision"
+//   scoring->GetStatistics(request);                  // any measure, grouping and period
+//   scoring->PublishMonth(request);                   // freezes a month's scores
+//
+// Each case's facts are one CaseRecord, merged from whichever stream tells them first; when
+// a record changes, its previous contribution (stored with it) is taken out of the day and
+// month aggregates and the new one added, in the same write as the record and the stream's
+// cursor. So a late event lands on the day it belongs to, and any interleaving of the three
+// streams gives the same aggregates. A month's scores are computed from the records of that
+// month (scoring_rules.h); a published month is never rewritten: a recomputation that
+// differs is a new draft version with a diff, published when approved.
+// Thread-safe.
+#ifndef SUNLIGHT_SERVICES_SCORING_SCORING_H_
+#define SUNLIGHT_SERVICES_SCORING_SCORING_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sunlight/base/clock.h"
+#include "sunlight/calendar/working_calendar.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/events/v1/events.pb.h"
+#include "sunlight/scoring/scoring_metrics.h"
+#include "sunlight/scoring/v1/scoring.pb.h"
+#include "sunlight/storage/store.h"
+
+namespace sunlight::scoring {
+
+namespace v1 = ::sunlight::scoring::v1;
+
+inline constexpr char kIntakeStream[] = "intake";
+inline constexpr char kWorkflowStream[] = "workflow";
+inline constexpr char kSupervisionStream[] = "supervision";
+
+// Column families of the scoring store, besides the event log's.
+std::vector<std::string> ScoringColumnFamilies();
+
+class Scoring {
+ public:
+  static absl::StatusOr<std::unique_ptr<Scoring>> Open(
+      storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
+      const Clock* clock);
+
+  eventlog::EventLog& event_log() { return *log_; }
+  ScoringMetrics& metrics() { return metrics_; }
+
+  // Applies consecutive events of `stream` and commits what they change with the stream's
+  // cursor in one write. Events at or before the cursor are skipped.
+  absl::Status ApplyEvents(const std::string& stream,
+                           const std::vector<events::v1::CaseEvent>& events);
+  absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
+
+  // Statistics from the aggregates (never by scanning cases).
+  absl::StatusOr<v1::StatisticsResponse> GetStatistics(const v1::StatisticsRequest& request) const;
+
+  // Scores. A month never published is computed on request (state OPEN).
+  absl::StatusOr<v1::ScoreSheet> GetScoreSheet(const v1::GetScoreSheetRequest& request) const;
+  absl::StatusOr<v1::ListScoreVersionsResponse> ListScoreVersions(
+      const v1::ListScoreVersionsRequest& request) const;
+  absl::StatusOr<v1::ScoreDiff> GetScoreDiff(const v1::GetScoreDiffRequest& request) const;
+  // Closes and publishes a month that has ended: version 1. FAILED_PRECONDITION when it has
+  // not ended or is published already.
+  absl::StatusOr<v1::ScoreSheet> PublishMonth(const v1::PublishMonthRequest& request);
+  // Recomputes a published month; a result that differs from the version in force is stored
+  // as a draft with its diff (nothing published changes).
+  absl::StatusOr<v1::RecomputeMonthResponse> RecomputeMonth(
+      const v1::RecomputeMonthRequest& request);
+  // Approves (publishes, superseding the version in force) or rejects a draft.
+  absl::StatusOr<v1::ScoreSheet> DecideVersion(const v1::DecideVersionRequest& request);
+
+  // Rule sets, effective from their month; the same content is stored once.
+  absl::StatusOr<v1::RuleSet> SetRuleSet(const v1::SetRuleSetRequest& request);
+  absl::StatusOr<v1::ListRuleSetsResponse> ListRuleSets(
+      const v1::ListRuleSetsRequest& request) const;
+
+  // Appeals against a deduction of a published month, by the department's staff within the
+  // rule set's limit; decided by an inspector. Upholding drafts a new version without it.
+  absl::StatusOr<v1::Appeal> FileAppeal(const v1::FileAppealRequest& request);
+  absl::StatusOr<v1::Appeal> DecideAppeal(const v1::DecideAppealRequest& request);
+  absl::StatusOr<v1::ListAppealsResponse> ListAppeals(const v1::ListAppealsRequest& request) const;
+
+ private:
+  class Mutation;
+
+  Scoring(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
+          std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
+          uint64_t last_appeal);
+
+  absl::Status ApplyIntake(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplySupervision(Mutation& m, const events::v1::CaseEvent& event);
+  // Writes the changed records, swapping their contributions in the aggregates.
+  absl::Status StageRecords(Mutation& m);
+
+  // The rule set in force for `month`.
+  absl::StatusOr<v1::RuleSet> RuleSetFor(int64_t month) const;
+  // A month's scores as of now (caller holds write_mu_, so records and cursors agree).
+  absl::StatusOr<v1::ScoreSheet> Compute(int64_t month) const;
+  // The latest published version of a month, and every stored version.
+  absl::StatusOr<std::optional<v1::ScoreSheet>> Published(int64_t month) const;
+  absl::StatusOr<std::vector<v1::ScoreSheet>> Versions(int64_t month) const;
+  // Fills previous_month / last_year from the published sheets of those months.
+  absl::Status AddComparisons(int64_t month, v1::ScoreSheet& sheet) const;
+  // Drafts a recomputation of `month` when it differs from the version in force.
+  absl::StatusOr<v1::RecomputeMonthResponse> DraftRecomputation(int64_t month,
+                                                                const std::string& reason);
+  int64_t CurrentMonth() const;
+
+  storage::Store* store_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  mutable ScoringMetrics metrics_;  // counted by const queries too
+  std::shared_ptr<const calendar::WorkingCalendar> calendar_;
+  const Clock* clock_;
+  // One writer at a time (ingestion, publication, appeals); a computation holds it too, so
+  // the records it reads and the stream positions it reports agree.
+  mutable std::mutex write_mu_;
+  uint64_t last_appeal_;  // guarded by write_mu_
+};
+
+}  // namespace sunlight::scoring
+
+#endif  // SUNLIGHT_SERVICES_SCORING_SCORING_H_

@@ -1,0 +1,25 @@
+// The scoring service's metrics: its one list (see sunlight/server/metrics.h).
+#ifndef SUNLIGHT_SERVICES_SCORING_SCORING_METRICS_H_
+#define SUNLIGHT_SERVICES_SCORING_SCORING_METRICS_H_
+
+#include "sunlight/server/metrics.h"
+
+namespace sunlight::scoring {
+
+#define SUNLIGHT_SCORING_METRICS(COUNTER, GAUGE)                                        \
+  COUNTER(events_applied, "sunlight_scoring_events_applied_total",                      \
+          "Events of the intake, workflow and supervision streams applied")             \
+  COUNTER(cases_rescored, "sunlight_scoring_case_contributions_total",                  \
+          "Case contributions to the aggregates replaced after a case's facts changed") \
+  COUNTER(sheets_computed, "sunlight_scoring_sheets_computed_total",                    \
+          "Monthly score computations (open months, publications and recomputations)")  \
+  COUNTER(sheets_published, "sunlight_scoring_sheets_published_total",                  \
+          "Score sheet versions published")                                             \
+  COUNTER(appeals_filed, "sunlight_scoring_appeals_filed_total", "Appeals filed")       \
+  GAUGE(last_compute_seconds, "sunlight_scoring_last_compute_seconds",                  \
+        "Wall time of the latest monthly score computation")
+SUNLIGHT_METRICS_STRUCT(ScoringMetrics, SUNLIGHT_SCORING_METRICS);
+
+}  // namespace sunlight::scoring
+
+#endif  // SUNLIGHT_SERVICES_SCORING_SCORING_METRICS_H_

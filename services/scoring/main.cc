@@ -1,0 +1,36 @@
+// scoring: measures, statistics and monthly scores. Wiring only; logic in scoring.h.
+#include "absl/strings/str_cat.h"
+#include "sunlight/scoring/scoring.h"
+#include "sunlight/scoring/scoring_grpc_service.h"
+#include "sunlight/server/service_main.h"
+
+int main(int argc, char** argv) {
+  namespace sc = sunlight::scoring;
+  sunlight::server::ServiceMain main({.name = "scoring",
+                                      .default_port = 7004,
+                                      .column_families = sc::ScoringColumnFamilies(),
+                                      .method_policy = sc::ScoringMethodPolicy(),
+                                      .calendar = true,
+                                      .stream_readers = {"gateway"}});
+  main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
+  main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
+  main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its event stream)"});
+  if (!main.Init(argc, argv)) return main.exit_code();
+  auto scoring = sc::Scoring::Open(main.store(), main.calendar(), main.clock());
+  if (!scoring.ok()) return main.Fail(scoring.status());
+  sc::Scoring* s = scoring->get();
+  s->metrics().Register(main.host().registry());
+  sc::ScoringGrpcService service(s, main.authorizer());
+  main.AddService(&service);
+  main.ServeEventLog(&s->event_log());
+  for (const char* stream : {sc::kIntakeStream, sc::kWorkflowStream, sc::kSupervisionStream}) {
+    main.Follow(
+        stream, main.flag(stream), [s, stream = std::string(stream)] { return s->Cursor(stream); },
+        [s, stream = std::string(stream)](const auto& batch) {
+          return s->ApplyEvents(stream, batch);
+        });
+  }
+  return main.Run(absl::StrCat("following intake at ", main.flag("intake"), ", workflow at ",
+                               main.flag("workflow"), " and supervision at ",
+                               main.flag("supervision")));
+}

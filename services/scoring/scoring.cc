@@ -1,0 +1,126 @@
+// Opening the store, the cursors and the one path by which records reach the aggregates
+// (Scoring, scoring.h).
+#include "scoring_internal.h"
+
+#include "sunlight/eventlog/cursor.h"
+
+namespace sunlight::scoring {
+
+std::vector<std::string> ScoringColumnFamilies() {
+  return {store::kCases,  store::kCaseMonths, store::kMeasures,  store::kRuleSets,
+          store::kSheets, store::kAppeals,    store::kExemptions};
+}
+
+absl::StatusOr<std::unique_ptr<Scoring>> Scoring::Open(
+    storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
+    const Clock* clock) {
+  if (calendar == nullptr) return absl::InvalidArgumentError("calendar: required");
+  SUNLIGHT_ASSIGN_OR_RETURN(auto log, eventlog::EventLog::Open(store, "scoring"));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto last_appeal, store->Last(store::kAppeals));
+  return std::unique_ptr<Scoring>(
+      new Scoring(store, std::move(log), std::move(calendar), clock,
+                  last_appeal.has_value() ? store::DecodeNumberKey(last_appeal->first) : 0));
+}
+
+Scoring::Scoring(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
+                 std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
+                 uint64_t last_appeal)
+    : store_(store),
+      log_(std::move(log)),
+      calendar_(std::move(calendar)),
+      clock_(clock),
+      last_appeal_(last_appeal) {}
+
+absl::StatusOr<uint64_t> Scoring::Cursor(const std::string& stream) const {
+  return eventlog::ReadCursor(*store_, stream);
+}
+
+int64_t Scoring::CurrentMonth() const {
+  return MonthNumber(DayNumber(absl::ToCivilDay(clock_->Now(), calendar_->time_zone())));
+}
+
+namespace {
+
+std::set<int64_t> MonthsOf(const v1::Contribution& c) {
+  std::set<int64_t> months;
+  for (const auto& day : c.days()) months.insert(MonthNumber(day.day()));
+  return months;
+}
+
+}  // namespace
+
+absl::Status Scoring::StageRecords(Mutation& m) {
+  for (auto& [case_id, record] : m.records) {
+    v1::Contribution before = record.contributed();
+    record.clear_contributed();
+    v1::Contribution after = Contribute(record, *calendar_);
+    *record.mutable_contributed() = after;
+    std::string bytes = record.SerializeAsString();
+    auto loaded = m.loaded.find(case_id);
+    if (loaded != m.loaded.end() && loaded->second == bytes) continue;
+    m.batch.Put(store::kCases, case_id, bytes);
+    if (before.SerializeAsString() == after.SerializeAsString()) continue;
+    metrics_.cases_rescored.Increment();
+    for (const auto& [contribution, sign] : {std::pair{&before, -1}, std::pair{&after, 1}}) {
+      for (const auto& group : contribution->groups()) {
+        for (const auto& day : contribution->days()) {
+          for (const auto& [grain, period] : {std::pair{store::kDay, day.day()},
+                                              std::pair{store::kMonth, MonthNumber(day.day())}}) {
+            SUNLIGHT_ASSIGN_OR_RETURN(
+                v1::Measures * aggregate,
+                m.Aggregate(store::MeasureKey(grain, group.dimension(), group.value(), period)));
+            AddMeasures(*aggregate, day.measures(), sign);
+          }
+        }
+      }
+    }
+    std::set<int64_t> months_before = MonthsOf(before), months_after = MonthsOf(after);
+    for (int64_t month : months_before) {
+      if (months_after.count(month) == 0)
+        m.batch.Delete(store::kCaseMonths, store::CaseMonthKey(month, case_id));
+    }
+    for (int64_t month : months_after) {
+      if (months_before.count(month) == 0)
+        m.batch.Put(store::kCaseMonths, store::CaseMonthKey(month, case_id), "");
+    }
+  }
+  for (const auto& [key, measures] : m.aggregates) {
+    if (IsZero(measures)) {
+      m.batch.Delete(store::kMeasures, key);
+    } else {
+      m.batch.Put(store::kMeasures, key, measures.SerializeAsString());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scoring::ApplyEvents(const std::string& stream, const std::vector<CaseEvent>& events) {
+  if (stream != kIntakeStream && stream != kWorkflowStream && stream != kSupervisionStream) {
+    return InvalidField("stream", absl::StrCat("unknown stream ", stream));
+  }
+  if (events.empty()) return absl::OkStatus();
+  std::lock_guard lock(write_mu_);
+  SUNLIGHT_ASSIGN_OR_RETURN(uint64_t cursor, Cursor(stream));
+  Mutation m(store_, clock_->Now());
+  uint64_t last = cursor;
+  for (const CaseEvent& event : events) {
+    if (event.sequence() <= cursor) continue;
+    last = std::max(last, event.sequence());
+    if (event.case_id().empty()) continue;
+    if (stream == kIntakeStream) {
+      SUNLIGHT_RETURN_IF_ERROR(ApplyIntake(m, event));
+    } else if (stream == kWorkflowStream) {
+      SUNLIGHT_RETURN_IF_ERROR(ApplyWorkflow(m, event));
+    } else {
+      SUNLIGHT_RETURN_IF_ERROR(ApplySupervision(m, event));
+    }
+  }
+  if (last == cursor) return absl::OkStatus();
+  SUNLIGHT_RETURN_IF_ERROR(StageRecords(m));
+  eventlog::PutCursor(m.batch, stream, last);
+  SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(m.batch), std::move(m.events)).status());
+  metrics_.events_applied.Increment(static_cast<double>(last - cursor));
+  return absl::OkStatus();
+}
+
+}  // namespace sunlight::scoring

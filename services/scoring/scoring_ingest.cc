@@ -1,0 +1,199 @@
+// Ingestion: the intake, workflow and supervision streams merged into case records. Every
+// merge is order-independent (first instants kept, keyed lists, outcomes by precedence), so
+// the streams may arrive in any interleaving.
+#include "scoring_internal.h"
+
+#include "absl/strings/match.h"
+#include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/supervision/v1/supervision.pb.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
+
+namespace sunlight::scoring {
+
+namespace iv1 = ::sunlight::intake::v1;
+namespace wv1 = ::sunlight::workflow::v1;
+namespace sv1 = ::sunlight::supervision::v1;
+namespace pb = ::google::protobuf;
+
+namespace {
+
+template <typename T>
+absl::Status Unpack(const CaseEvent& event, T* payload) {
+  if (!event.payload().UnpackTo(payload)) {
+    return absl::DataLossError(absl::StrCat(event.stream(), " event ", event.sequence(), " (",
+                                            event.type(), "): unreadable payload"));
+  }
+  return absl::OkStatus();
+}
+
+// Keeps the earlier of two instants (an unset one is later than any).
+void KeepFirst(pb::Timestamp* field, bool has, const pb::Timestamp& at) {
+  if (!has || FromProto(at) < FromProto(*field)) *field = at;
+}
+
+void SetIfEmpty(std::string* field, const std::string& value) {
+  if (field->empty()) *field = value;
+}
+
+std::string CategoryName(iv1::ItemType type) {
+  switch (type) {
+    case iv1::ITEM_TYPE_ADMINISTRATIVE_LICENCE:
+      return "administrative_licence";
+    case iv1::ITEM_TYPE_OTHER_APPROVAL:
+      return "other_approval";
+    case iv1::ITEM_TYPE_PUBLIC_SERVICE:
+      return "public_service";
+    default:
+      return "";
+  }
+}
+
+int OutcomeRank(const std::string& outcome) {
+  if (outcome == "accepted" || outcome == "escalated") return 3;
+  if (outcome == "answered") return 2;
+  return outcome == "issued" ? 1 : 0;
+}
+
+}  // namespace
+
+absl::Status Scoring::ApplyIntake(Mutation& m, const CaseEvent& event) {
+  const std::string& type = event.type();
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+  if (type == "intake.case.submitted") {
+    iv1::CaseSubmitted submitted;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &submitted));
+    const iv1::Case& c = submitted.case_();
+    SetIfEmpty(r->mutable_case_number(), c.case_number());
+    SetIfEmpty(r->mutable_item_code(), c.item_code());
+    SetIfEmpty(r->mutable_department_id(), c.department_id());
+    r->set_channel(c.channel() == iv1::CHANNEL_ONLINE ? "online" : "window");
+    KeepFirst(r->mutable_submitted_at(), r->has_submitted_at(), c.submitted_at());
+  } else if (type == "intake.case.accepted") {
+    iv1::CaseAccepted accepted;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &accepted));
+    const auto& item = accepted.item().definition();
+    r->set_case_number(accepted.case_number());
+    r->set_department_id(accepted.department_id());
+    r->set_item_code(item.item_code());
+    r->set_item_category(CategoryName(item.type()));
+    r->set_on_the_spot_item(item.kind() == iv1::ITEM_KIND_ON_THE_SPOT);
+    r->set_window_id(accepted.receipt().window_id());
+    r->set_accepted_by(accepted.receipt().accepted_by().id());
+    *r->mutable_accepted_at() = accepted.receipt().accepted_at();
+    *r->mutable_promised_limit() = item.promised_limit();
+    int64_t fees = 0;
+    for (const auto& fee : item.fees()) fees += fee.amount_fen();
+    r->set_fees_fen(fees);
+  } else if (type == "intake.case.refused") {
+    KeepFirst(r->mutable_refused_at(), r->has_refused_at(), event.occurred_at());
+  } else if (type == "intake.case.withdrawn") {
+    KeepFirst(r->mutable_withdrawn_at(), r->has_withdrawn_at(), event.occurred_at());
+  } else if (type == "intake.case.supplement_requested") {
+    int64_t at = absl::ToUnixMicros(FromProto(event.occurred_at()));
+    auto* list = r->mutable_supplement_requests();
+    if (std::find(list->begin(), list->end(), at) == list->end()) {
+      list->Add(at);
+      std::sort(list->begin(), list->end());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scoring::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
+  const std::string& type = event.type();
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+  if (type == "workflow.case.completed") {
+    wv1::CaseCompleted completed;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &completed));
+    KeepFirst(r->mutable_completed_at(), r->has_completed_at(), event.occurred_at());
+    if (completed.has_due()) *r->mutable_due_at_completion() = completed.due();
+  } else if (type == "workflow.procedure.started" || type == "workflow.procedure.ended") {
+    wv1::SpecialProcedure procedure;
+    if (type == "workflow.procedure.started") {
+      wv1::ProcedureStarted started;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &started));
+      procedure = started.procedure();
+    } else {
+      wv1::ProcedureEnded ended;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &ended));
+      procedure = ended.procedure();
+    }
+    v1::CasePause& pause = (*r->mutable_pauses())[procedure.procedure_id()];
+    pause.set_special_procedure(true);
+    pause.set_reason(wv1::ProcedureType_Name(procedure.type()));
+    *pause.mutable_start() = procedure.started_at();
+    if (procedure.has_ended_at()) *pause.mutable_end() = procedure.ended_at();
+  } else if (type == "workflow.clock.paused" || type == "workflow.clock.resumed") {
+    calendar::v1::Pause p;
+    if (type == "workflow.clock.paused") {
+      wv1::ClockPaused paused;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &paused));
+      p = paused.pause();
+    } else {
+      wv1::ClockResumed resumed;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &resumed));
+      p = resumed.pause();
+    }
+    std::string id = absl::StrCat("supplement/", absl::ToUnixMicros(FromProto(p.start())));
+    v1::CasePause& pause = (*r->mutable_pauses())[id];
+    pause.set_reason(p.reason());
+    *pause.mutable_start() = p.start();
+    if (p.has_end()) *pause.mutable_end() = p.end();
+  } else if (type == "workflow.extension.approved") {
+    wv1::ExtensionApproved approved;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &approved));
+    int64_t at = absl::ToUnixMicros(FromProto(approved.extension().approved_at()));
+    (*r->mutable_extensions())[at] = approved.extension().working_days();
+    uint32_t days = 0;
+    for (const auto& [when, d] : r->extensions()) days += d;
+    r->set_extension_working_days(days);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scoring::ApplySupervision(Mutation& m, const CaseEvent& event) {
+  const std::string& type = event.type();
+  if (type == "supervision.light.changed") {
+    sv1::LightChanged changed;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &changed));
+    const sv1::Clock& clock = changed.clock();
+    if (clock.kind() != sv1::CLOCK_KIND_CASE) return absl::OkStatus();
+    if (changed.to() != sv1::LIGHT_YELLOW && changed.to() != sv1::LIGHT_RED)
+      return absl::OkStatus();
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+    SetIfEmpty(r->mutable_case_number(), clock.case_number());
+    SetIfEmpty(r->mutable_department_id(), clock.department_id());
+    const pb::Timestamp& at =
+        clock.has_light_changed_at() ? clock.light_changed_at() : event.occurred_at();
+    if (changed.to() == sv1::LIGHT_YELLOW) {
+      KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), at);
+    } else {
+      KeepFirst(r->mutable_red_at(), r->has_red_at(), at);
+    }
+  } else if (type == "supervision.alert.raised") {
+    sv1::AlertRaised raised;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &raised));
+    if (raised.alert().kind() != sv1::ALERT_KIND_ANOMALY) return absl::OkStatus();
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+    SetIfEmpty(r->mutable_department_id(), raised.alert().department_id());
+    v1::AnomalyRecord& anomaly = (*r->mutable_anomalies())[raised.alert().alert_id()];
+    anomaly.set_rule(raised.alert().anomaly());
+    *anomaly.mutable_raised_at() = raised.alert().occurred_at();
+  } else if (absl::StartsWith(type, "supervision.notice.")) {
+    sv1::NoticeChanged changed;
+    SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &changed));
+    const sv1::Notice& notice = changed.notice();
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+    SetIfEmpty(r->mutable_department_id(), notice.department_id());
+    v1::NoticeRecord& record = (*r->mutable_notices())[notice.notice_id()];
+    *record.mutable_issued_at() = notice.issued_at();
+    std::string outcome = type.substr(std::string_view("supervision.notice.").size());
+    if (OutcomeRank(outcome) > OutcomeRank(record.outcome())) {
+      record.set_outcome(outcome);
+      if (notice.has_decided_at()) *record.mutable_decided_at() = notice.decided_at();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sunlight::scoring

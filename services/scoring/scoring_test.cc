@@ -1,0 +1,380 @@
+// Golden tests of the scoring service over histories made by the real intake, workflow and
+// supervision libraries (SuiteFixture), fed to scoring as their streams would.
+#include "sunlight/scoring/scoring.h"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "scoring_store.h"
+#include "sunlight/testing/suite_fixture.h"
+
+namespace sunlight::scoring {
+namespace {
+
+namespace wv1 = ::sunlight::workflow::v1;
+using intake::At;
+using intake::Person;
+using testing::EventsAfter;
+
+std::unique_ptr<storage::Store> ScoringStore(testing::ScratchDir& dir, const std::string& name) {
+  return testing::OpenScratchStore(dir.path() + "/" + name, ScoringColumnFamilies());
+}
+
+struct ScoringFixture : testing::SuiteFixture {
+  ScoringFixture() {
+    scoring_store = ScoringStore(dir, "scoring");
+    scoring = *Scoring::Open(scoring_store.get(), calendar, &clock);
+  }
+
+  // Everything pending through the suite and into scoring.
+  void PumpAll() {
+    Pump();
+    Feed(*scoring);
+  }
+
+  void Feed(Scoring& s) {
+    REQUIRE(s.ApplyEvents(kIntakeStream, EventsAfter(intake->event_log(), *s.Cursor(kIntakeStream)))
+                .ok());
+    REQUIRE(s.ApplyEvents(kWorkflowStream, EventsAfter(wf->event_log(), *s.Cursor(kWorkflowStream)))
+                .ok());
+    REQUIRE(s.ApplyEvents(kSupervisionStream,
+                          EventsAfter(sv->event_log(), *s.Cursor(kSupervisionStream)))
+                .ok());
+  }
+
+  void Fire(absl::Time at) {
+    clock.Set(at);
+    REQUIRE(sv->FireDue().ok());
+  }
+
+  void Complete(const std::string& case_id, absl::Time at) {
+    clock.Set(at);
+    wv1::CompleteStepRequest complete;
+    *complete.mutable_actor() = Person("a1", "approver");
+    complete.set_step_id(case_id + "/1");
+    complete.set_opinion(wv1::OPINION_PASS);
+    REQUIRE(wf->CompleteStep(complete).ok());
+    Pump();
+  }
+
+  // The history every test starts from (all accepted Fri 2026-02-13 15:00 at W1 by the
+  // fixture's clerk, 5 working days promised: Feb 14 (make-up Saturday), 24, 25, 26, 27,
+  // due Feb 28 00:00, yellow from Feb 27 00:00):
+  //  - "early" completed Tue Feb 24 10:00: on time, 34 h of working time used, 86 h saved;
+  //  - "late" turns yellow Feb 27 and red Feb 28, completed Mon Mar 2 09:00: overdue.
+  void MakeHistory() {
+    early = AcceptNew("early");
+    late = AcceptNew("late");
+    Pump();
+    Complete(early, At(2026, 2, 24, 10));
+    Fire(At(2026, 2, 27, 0));
+    Fire(At(2026, 2, 28, 0));
+    Complete(late, At(2026, 3, 2, 9));
+    Fire(At(2026, 3, 2, 9));
+    clock.Set(At(2026, 3, 5, 10));
+  }
+
+  v1::StatisticsResponse Stats(v1::Dimension dimension, v1::Period period, const std::string& from,
+                               const std::string& to, Scoring* s = nullptr) {
+    v1::StatisticsRequest request;
+    request.set_dimension(dimension);
+    request.set_period(period);
+    request.set_from_day(from);
+    request.set_to_day(to);
+    auto response = (s ? s : scoring.get())->GetStatistics(request);
+    REQUIRE(response.ok());
+    return *response;
+  }
+
+  v1::ScoreSheet Sheet(const std::string& month, uint32_t version = 0, Scoring* s = nullptr) {
+    v1::GetScoreSheetRequest request;
+    request.set_month(month);
+    request.set_version(version);
+    auto sheet = (s ? s : scoring.get())->GetScoreSheet(request);
+    REQUIRE(sheet.ok());
+    return *sheet;
+  }
+
+  static const v1::SubjectScore& Of(const v1::ScoreSheet& sheet, v1::SubjectKind kind,
+                                    const std::string& id) {
+    for (const auto& s : sheet.scores()) {
+      if (s.kind() == kind && s.subject_id() == id) return s;
+    }
+    FAIL("no score of " << id);
+    static v1::SubjectScore none;
+    return none;
+  }
+
+  static int64_t Line(const v1::SubjectScore& s, const std::string& clause_prefix) {
+    for (const auto& line : s.lines()) {
+      if (line.clause().rfind(clause_prefix, 0) == 0) return line.centipoints();
+    }
+    return 0;
+  }
+
+  v1::ScoreSheet Publish(const std::string& month) {
+    v1::PublishMonthRequest request;
+    *request.mutable_actor() = Person("admin", "system_administrator", "");
+    request.set_month(month);
+    auto sheet = scoring->PublishMonth(request);
+    REQUIRE(sheet.ok());
+    return *sheet;
+  }
+
+  std::unique_ptr<storage::Store> scoring_store;
+  std::unique_ptr<Scoring> scoring;
+  std::string early, late;
+};
+
+TEST_CASE_METHOD(ScoringFixture,
+                 "golden: measures by department and month across the Spring Festival") {
+  MakeHistory();
+  PumpAll();
+  auto stats = Stats(v1::DIMENSION_DEPARTMENT, v1::PERIOD_MONTH, "2026-02-01", "2026-03-31");
+  REQUIRE(stats.rows_size() == 2);
+  const auto& feb = stats.rows(0);
+  CHECK(feb.value() == "market");
+  CHECK(feb.period() == "2026-02");
+  CHECK(feb.measures().received() == 2);
+  CHECK(feb.measures().accepted() == 2);
+  CHECK(feb.measures().completed() == 1);
+  CHECK(feb.measures().completed_on_time() == 1);
+  CHECK(feb.measures().overdue() == 0);
+  CHECK(feb.measures().completed_same_day() == 0);
+  CHECK(feb.measures().yellow() == 1);
+  CHECK(feb.measures().red() == 1);
+  // Feb 14 whole (24 h) and Feb 24 to 10:00 (10 h); 120 h budget.
+  CHECK(feb.measures().working_seconds_used() == 34 * 3600);
+  CHECK(feb.measures().working_seconds_saved() == 86 * 3600);
+  CHECK(feb.on_time_rate_bp() == 10000);
+  const auto& mar = stats.rows(1);
+  CHECK(mar.period() == "2026-03");
+  CHECK(mar.measures().completed() == 1);
+  CHECK(mar.measures().overdue() == 1);
+  CHECK(mar.measures().received() == 0);
+  CHECK(mar.on_time_rate_bp() == 0);
+  CHECK(mar.previous().completed() == 1);  // month over month: February
+  // By day: the completion lands on its local day.
+  auto days = Stats(v1::DIMENSION_CENTER, v1::PERIOD_DAY, "2026-02-24", "2026-02-24");
+  REQUIRE(days.rows_size() == 1);
+  CHECK(days.rows(0).period() == "2026-02-24");
+  CHECK(days.rows(0).measures().completed() == 1);
+  // By window and person (who accepted), by item category and channel.
+  CHECK(Stats(v1::DIMENSION_WINDOW, v1::PERIOD_YEAR, "2026-01-01", "2026-12-31").rows(0).value() ==
+        "W1");
+  auto quarter = Stats(v1::DIMENSION_ITEM, v1::PERIOD_QUARTER, "2026-01-01", "2026-03-31");
+  REQUIRE(quarter.rows_size() == 1);
+  CHECK(quarter.rows(0).period() == "2026-Q1");
+  CHECK(quarter.rows(0).measures().completed() == 2);
+  auto week = Stats(v1::DIMENSION_CHANNEL, v1::PERIOD_WEEK, "2026-02-23", "2026-03-01");
+  REQUIRE(week.rows_size() == 1);
+  CHECK(week.rows(0).period() == "2026-W09");
+  CHECK(week.rows(0).value() == "window");
+}
+
+TEST_CASE_METHOD(ScoringFixture, "golden: monthly scores with every point traced to its case") {
+  MakeHistory();
+  PumpAll();
+  v1::ScoreSheet feb = Sheet("2026-02");
+  CHECK(feb.state() == v1::SHEET_STATE_OPEN);
+  const auto& market = Of(feb, v1::SUBJECT_KIND_DEPARTMENT, "market");
+  CHECK(Line(market, "1 ") == 0);       // on time 1 of 1
+  CHECK(Line(market, "2.1") == -500);   // yellow: "late"
+  CHECK(Line(market, "2.2") == -1000);  // red: "late"
+  CHECK(Line(market, "3 ") == 300);     // 3 whole working days saved by "early"
+  CHECK(market.total_centipoints() == 8800);
+  CHECK(market.rank() == 1);
+  bool traced = false;
+  for (const auto& line : market.lines()) {
+    if (line.clause().rfind("2.2", 0) != 0) continue;
+    REQUIRE(line.cases_size() == 1);
+    CHECK(line.cases(0).case_id() == late);
+    CHECK(line.cases(0).what() == "red");
+    CHECK(FromProto(line.cases(0).at()) == At(2026, 2, 28, 0));
+    traced = true;
+  }
+  CHECK(traced);
+  // March: the overdue completion costs the whole on-time weight.
+  v1::ScoreSheet mar = Sheet("2026-03");
+  const auto& m = Of(mar, v1::SUBJECT_KIND_DEPARTMENT, "market");
+  CHECK(Line(m, "1 ") == -2000);
+  CHECK(m.total_centipoints() == 8000);
+  CHECK(Of(mar, v1::SUBJECT_KIND_WINDOW, "W1").total_centipoints() == 8000);
+  v1::GetScoreSheetRequest bad;
+  bad.set_month("2026-13");
+  CHECK(scoring->GetScoreSheet(bad).status().message() == "month: a month YYYY-MM");
+  v1::StatisticsRequest no_dimension;
+  CHECK(absl::StartsWith(scoring->GetStatistics(no_dimension).status().message(), "dimension"));
+}
+
+TEST_CASE_METHOD(ScoringFixture,
+                 "a month rerun 100 times is byte-identical and a rule change drafts a version") {
+  MakeHistory();
+  PumpAll();
+  const std::string open = Sheet("2026-03").SerializeAsString();
+  for (int i = 0; i < 100; ++i) REQUIRE(Sheet("2026-03").SerializeAsString() == open);
+
+  v1::PublishMonthRequest current;
+  *current.mutable_actor() = Person("admin", "system_administrator", "");
+  current.set_month("2026-03");
+  CHECK(scoring->PublishMonth(current).status().code() == absl::StatusCode::kFailedPrecondition);
+  v1::ScoreSheet published = Publish("2026-02");
+  CHECK(published.version() == 1);
+  CHECK(published.state() == v1::SHEET_STATE_PUBLISHED);
+  const std::string v1_bytes = Sheet("2026-02", 1).SerializeAsString();
+  current.set_month("2026-02");
+  CHECK(scoring->PublishMonth(current).status().code() == absl::StatusCode::kFailedPrecondition);
+
+  v1::RecomputeMonthRequest recompute;
+  *recompute.mutable_actor() = Person("admin", "system_administrator", "");
+  recompute.set_month("2026-02");
+  recompute.set_reason("check");
+  auto same = scoring->RecomputeMonth(recompute);
+  REQUIRE(same.ok());
+  CHECK_FALSE(same->has_draft());  // nothing moved
+
+  v1::SetRuleSetRequest set;
+  *set.mutable_actor() = Person("admin", "system_administrator", "");
+  *set.mutable_rule_set() = scoring->ListRuleSets({})->rule_sets(0);
+  set.mutable_rule_set()->set_version("2026 v2");
+  set.mutable_rule_set()->set_effective_from("2026-02");
+  for (auto& d : *set.mutable_rule_set()->mutable_deductions()) {
+    if (d.event() == "red") d.set_centipoints(2000);
+  }
+  auto rules = scoring->SetRuleSet(set);
+  REQUIRE(rules.ok());
+  CHECK(rules->content_hash().size() == 64);
+  set.mutable_rule_set()->mutable_deductions(0)->set_event("coffee");
+  CHECK(scoring->SetRuleSet(set).status().message() ==
+        "rule_set.deductions[0].event: an event the rules know");
+
+  recompute.set_reason("red costs 20 points from February");
+  auto drafted = scoring->RecomputeMonth(recompute);
+  REQUIRE(drafted.ok());
+  REQUIRE(drafted->has_draft());
+  CHECK(drafted->draft().version() == 2);
+  CHECK(drafted->draft().state() == v1::SHEET_STATE_DRAFT);
+  CHECK(drafted->draft().rule_set_hash() == rules->content_hash());
+  bool market_moved = false;
+  for (const auto& change : drafted->diff().changes()) {
+    if (change.kind() != v1::SUBJECT_KIND_DEPARTMENT) continue;
+    CHECK(change.subject_id() == "market");
+    CHECK(change.from_centipoints() == 8800);
+    CHECK(change.to_centipoints() == 7800);
+    REQUIRE(change.why_size() == 1);
+    CHECK(absl::StrContains(change.why(0), "-1000 -> -2000"));
+    market_moved = true;
+  }
+  CHECK(market_moved);
+  // The published version is untouched and stays in force until the draft is approved.
+  CHECK(Sheet("2026-02", 1).SerializeAsString() == v1_bytes);
+  CHECK(Sheet("2026-02").version() == 1);
+  v1::DecideVersionRequest approve;
+  *approve.mutable_actor() = Person("admin", "system_administrator", "");
+  approve.set_month("2026-02");
+  approve.set_version(2);
+  approve.set_approve(true);
+  REQUIRE(scoring->DecideVersion(approve).ok());
+  CHECK(Sheet("2026-02").version() == 2);
+  CHECK(Sheet("2026-02", 1).state() == v1::SHEET_STATE_SUPERSEDED);
+  auto versions = scoring->ListScoreVersions([] {
+    v1::ListScoreVersionsRequest r;
+    r.set_month("2026-02");
+    return r;
+  }());
+  REQUIRE(versions.ok());
+  CHECK(versions->versions_size() == 2);
+  // March compares itself with the published February.
+  CHECK(Of(Sheet("2026-03"), v1::SUBJECT_KIND_DEPARTMENT, "market").previous_month_centipoints() ==
+        7800);
+}
+
+TEST_CASE_METHOD(ScoringFixture,
+                 "any interleaving of the three streams gives the same aggregates and scores") {
+  MakeHistory();
+  Pump();
+  std::vector<std::pair<std::string, std::vector<events::v1::CaseEvent>>> streams = {
+      {kIntakeStream, EventsAfter(intake->event_log(), 0)},
+      {kWorkflowStream, EventsAfter(wf->event_log(), 0)},
+      {kSupervisionStream, EventsAfter(sv->event_log(), 0)}};
+  Feed(*scoring);
+  const std::string want_sheet = Sheet("2026-02").scores_digest();
+  const std::string want_stats =
+      Stats(v1::DIMENSION_PERSON, v1::PERIOD_DAY, "2026-02-01", "2026-03-31").SerializeAsString();
+  std::mt19937 random(17);
+  for (int round = 0; round < 6; ++round) {
+    auto store = ScoringStore(dir, absl::StrCat("interleaved-", round));
+    auto s = *Scoring::Open(store.get(), calendar, &clock);
+    std::vector<size_t> next(3, 0);
+    // One event at a time from a random stream that has one left (each stream in order).
+    while (next[0] < streams[0].second.size() || next[1] < streams[1].second.size() ||
+           next[2] < streams[2].second.size()) {
+      size_t pick = random() % 3;
+      if (next[pick] >= streams[pick].second.size()) continue;
+      REQUIRE(s->ApplyEvents(streams[pick].first, {streams[pick].second[next[pick]++]}).ok());
+    }
+    CHECK(Sheet("2026-02", 0, s.get()).scores_digest() == want_sheet);
+    CHECK(Stats(v1::DIMENSION_PERSON, v1::PERIOD_DAY, "2026-02-01", "2026-03-31", s.get())
+              .SerializeAsString() == want_stats);
+  }
+}
+
+TEST_CASE_METHOD(ScoringFixture, "an upheld appeal removes the deduction in a new version") {
+  MakeHistory();
+  PumpAll();
+  Publish("2026-02");
+  v1::FileAppealRequest appeal;
+  *appeal.mutable_actor() = Person("head", "director", "health");
+  appeal.set_month("2026-02");
+  appeal.set_kind(v1::SUBJECT_KIND_DEPARTMENT);
+  appeal.set_subject_id("market");
+  appeal.set_clause("2.2 红灯 red light");
+  appeal.set_case_id(late);
+  appeal.set_reasons("the applicant asked for the hearing date");
+  CHECK(scoring->FileAppeal(appeal).status().code() == absl::StatusCode::kPermissionDenied);
+  *appeal.mutable_actor() = Person("head", "director", "market");
+  appeal.set_case_id(early);
+  CHECK(scoring->FileAppeal(appeal).status().message() ==
+        "case_id: no deduction of that clause for that case");
+  appeal.set_case_id(late);
+  auto filed = scoring->FileAppeal(appeal);
+  REQUIRE(filed.ok());
+  CHECK(filed->appeal_id() == "a1");
+  v1::DecideAppealRequest decide;
+  *decide.mutable_actor() = Person("insp", "inspector", "");
+  decide.set_appeal_id("a1");
+  decide.set_uphold(true);
+  decide.set_decision("the delay was the applicant's");
+  auto upheld = scoring->DecideAppeal(decide);
+  REQUIRE(upheld.ok());
+  CHECK(upheld->state() == v1::APPEAL_STATE_UPHELD);
+  CHECK(upheld->new_version() == 2);
+  v1::ScoreSheet draft = Sheet("2026-02", 2);
+  const auto& market = Of(draft, v1::SUBJECT_KIND_DEPARTMENT, "market");
+  CHECK(Line(market, "2.2") == 0);
+  CHECK(market.total_centipoints() == 9800);
+  // The window's deduction was not appealed.
+  CHECK(Line(Of(draft, v1::SUBJECT_KIND_WINDOW, "W1"), "2.2") == -1000);
+  CHECK(scoring->DecideAppeal(decide).status().code() == absl::StatusCode::kFailedPrecondition);
+  // Past the limit (5 working days after publication on Thu Mar 5: Mar 6, 9, 10, 11, 12).
+  clock.Set(At(2026, 3, 13, 0));
+  CHECK(scoring->FileAppeal(appeal).status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE_METHOD(ScoringFixture, "a reopened store resumes from its cursors with nothing twice") {
+  MakeHistory();
+  PumpAll();
+  const std::string before =
+      Stats(v1::DIMENSION_CENTER, v1::PERIOD_MONTH, "2026-02-01", "2026-03-31").SerializeAsString();
+  scoring.reset();
+  scoring = *Scoring::Open(scoring_store.get(), calendar, &clock);
+  // Replaying everything from the start is skipped by the cursors.
+  REQUIRE(scoring->ApplyEvents(kIntakeStream, EventsAfter(intake->event_log(), 0)).ok());
+  REQUIRE(scoring->ApplyEvents(kSupervisionStream, EventsAfter(sv->event_log(), 0)).ok());
+  CHECK(Stats(v1::DIMENSION_CENTER, v1::PERIOD_MONTH, "2026-02-01", "2026-03-31")
+            .SerializeAsString() == before);
+}
+
+}  // namespace
+}  // namespace sunlight::scoring
