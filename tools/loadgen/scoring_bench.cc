@@ -1,0 +1,174 @@
+// Scoring benchmark, in process over a real RocksDB store (synced writes, as in production):
+// a month of a prefecture-level city (--cases, default 85,000) as the three streams would
+// deliver it, then the month's scores computed from the stored records, then a 12-month
+// trend by department from the aggregates. Prints
+//   BENCH scoring_events_per_s <n> events/s       ingestion (ApplyEvents, batches of --batch)
+//   BENCH scoring_month_recompute_s <s> s         one month's scores from its records
+//   BENCH stats_query_in_process_p99_ms <ms> ms   the trend query, without gRPC and HTTP
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "bench_stats.h"
+#include "sunlight/base/clock.h"
+#include "sunlight/base/proto_time.h"
+#include "sunlight/eventlog/event_log.h"
+#include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/scoring/scoring.h"
+#include "sunlight/server/config.h"
+#include "sunlight/supervision/v1/supervision.pb.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
+
+namespace sunlight {
+namespace {
+
+namespace iv1 = ::sunlight::intake::v1;
+namespace wv1 = ::sunlight::workflow::v1;
+namespace sv1 = ::sunlight::supervision::v1;
+namespace sc = ::sunlight::scoring;
+
+events::v1::CaseEvent Event(uint64_t sequence, const std::string& case_id, const char* type,
+                            absl::Time at, const google::protobuf::Message& payload) {
+  events::v1::CaseEvent e;
+  e.set_sequence(sequence);
+  e.set_case_id(case_id);
+  e.set_type(type);
+  *e.mutable_occurred_at() = ToProto(at);
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+int Run(int argc, char** argv) {
+  auto config = server::ParseToolFlagsOrExit(
+      argc, argv,
+      {{"cases", "85000", "cases in the month"},
+       {"departments", "30", "departments"},
+       {"batch", "500", "events per ApplyEvents call"},
+       {"data_dir", "", "store directory (required, removed by the caller)"},
+       {"calendar", "data/calendars/cn-mainland.json", "working calendar"},
+       {"queries", "200", "trend queries measured"}});
+  const int64_t cases = server::IntOrExit(config, "cases");
+  const int64_t departments = server::IntOrExit(config, "departments");
+  const size_t batch = static_cast<size_t>(server::IntOrExit(config, "batch"));
+  auto calendar = calendar::WorkingCalendar::LoadFile(config.Get("calendar"));
+  if (!calendar.ok() || config.Get("data_dir").empty()) {
+    std::cerr << "scoring_bench: --data_dir and a readable --calendar are required\n";
+    return 2;
+  }
+  std::vector<std::string> families = sc::ScoringColumnFamilies();
+  for (auto& f : eventlog::ColumnFamilies()) families.push_back(f);
+  auto store = storage::Store::Open(
+      {.path = config.Get("data_dir"), .column_families = families, .sync_writes = true});
+  if (!store.ok()) {
+    std::cerr << store.status() << "\n";
+    return 1;
+  }
+  const absl::TimeZone zone = (*calendar)->time_zone();
+  FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 4, 2, 9, 0, 0), zone));
+  auto scoring = sc::Scoring::Open(store->get(), *calendar, &clock);
+  if (!scoring.ok()) {
+    std::cerr << scoring.status() << "\n";
+    return 1;
+  }
+  // March 2026: accepted on a working day at a window, completed 0-9 working days later;
+  // one in ten turns yellow, one in thirty red.
+  std::mt19937_64 random(42);
+  std::vector<events::v1::CaseEvent> intake, workflow, supervision;
+  const absl::Time month_start = absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), zone);
+  for (int64_t i = 0; i < cases; ++i) {
+    std::string case_id = absl::StrFormat("c-%012d", i);
+    std::string department = absl::StrCat("dept-", i % departments);
+    absl::Time accepted =
+        month_start + absl::Hours(24 * (random() % 26)) + absl::Minutes(random() % 480);
+    iv1::CaseSubmitted submitted;
+    submitted.mutable_case_()->set_case_id(case_id);
+    submitted.mutable_case_()->set_case_number(absl::StrCat("SL-", i));
+    submitted.mutable_case_()->set_item_code(absl::StrCat("IT-", i % 200));
+    submitted.mutable_case_()->set_department_id(department);
+    submitted.mutable_case_()->set_channel(i % 3 == 0 ? iv1::CHANNEL_ONLINE : iv1::CHANNEL_WINDOW);
+    *submitted.mutable_case_()->mutable_submitted_at() = ToProto(accepted - absl::Minutes(20));
+    intake.push_back(Event(intake.size() + 1, case_id, "intake.case.submitted",
+                           accepted - absl::Minutes(20), submitted));
+    iv1::CaseAccepted a;
+    a.set_case_number(absl::StrCat("SL-", i));
+    a.set_department_id(department);
+    *a.mutable_receipt()->mutable_accepted_at() = ToProto(accepted);
+    a.mutable_receipt()->mutable_accepted_by()->set_id(
+        absl::StrCat("clerk-", i % (departments * 4)));
+    a.mutable_receipt()->set_window_id(absl::StrCat("W", i % (departments * 2)));
+    auto* item = a.mutable_item()->mutable_definition();
+    item->set_item_code(absl::StrCat("IT-", i % 200));
+    item->set_type(iv1::ITEM_TYPE_ADMINISTRATIVE_LICENCE);
+    item->mutable_promised_limit()->set_amount(5);
+    item->mutable_promised_limit()->set_unit(common::v1::LIMIT_UNIT_WORKING_DAYS);
+    item->add_fees()->set_amount_fen(i % 5 == 0 ? 5000 : 0);
+    intake.push_back(Event(intake.size() + 1, case_id, "intake.case.accepted", accepted, a));
+    absl::Time completed = accepted + absl::Hours(24 * (random() % 10)) + absl::Hours(2);
+    wv1::CaseCompleted done;
+    *done.mutable_due() = ToProto(accepted + absl::Hours(24 * 7));
+    workflow.push_back(
+        Event(workflow.size() + 1, case_id, "workflow.case.completed", completed, done));
+    for (auto [every, light] : {std::pair{10, sv1::LIGHT_YELLOW}, std::pair{30, sv1::LIGHT_RED}}) {
+      if (i % every != 0) continue;
+      sv1::LightChanged changed;
+      changed.mutable_clock()->set_kind(sv1::CLOCK_KIND_CASE);
+      changed.mutable_clock()->set_department_id(department);
+      *changed.mutable_clock()->mutable_light_changed_at() = ToProto(accepted + absl::Hours(100));
+      changed.set_to(light);
+      supervision.push_back(Event(supervision.size() + 1, case_id, "supervision.light.changed",
+                                  accepted + absl::Hours(100), changed));
+    }
+  }
+  absl::Time started = absl::Now();
+  size_t total = 0;
+  for (const auto& [stream, list] :
+       {std::pair{sc::kIntakeStream, &intake}, std::pair{sc::kWorkflowStream, &workflow},
+        std::pair{sc::kSupervisionStream, &supervision}}) {
+    for (size_t at = 0; at < list->size(); at += batch) {
+      std::vector<events::v1::CaseEvent> part(
+          list->begin() + static_cast<long>(at),
+          list->begin() + static_cast<long>(std::min(at + batch, list->size())));
+      if (auto s = (*scoring)->ApplyEvents(stream, part); !s.ok()) {
+        std::cerr << s << "\n";
+        return 1;
+      }
+      total += part.size();
+    }
+  }
+  double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  std::cout << absl::StrFormat("BENCH scoring_events_per_s %.1f events/s\n", total / seconds);
+  sc::v1::GetScoreSheetRequest sheet;
+  sheet.set_month("2026-03");
+  started = absl::Now();
+  auto computed = (*scoring)->GetScoreSheet(sheet);
+  if (!computed.ok()) {
+    std::cerr << computed.status() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat("BENCH scoring_month_recompute_s %.3f s\n",
+                               absl::ToDoubleSeconds(absl::Now() - started));
+  std::cerr << "# " << cases << " cases, " << total << " events, " << computed->scores_size()
+            << " subjects scored\n";
+  sc::v1::StatisticsRequest trend;
+  trend.set_dimension(sc::v1::DIMENSION_DEPARTMENT);
+  trend.set_period(sc::v1::PERIOD_MONTH);
+  trend.set_from_day("2025-04-01");
+  trend.set_to_day("2026-03-31");
+  std::vector<double> latencies;
+  for (int64_t q = 0; q < server::IntOrExit(config, "queries"); ++q) {
+    absl::Time t = absl::Now();
+    if (!(*scoring)->GetStatistics(trend).ok()) return 1;
+    latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+  }
+  std::cout << absl::StrFormat("BENCH stats_query_in_process_p99_ms %.3f ms\n",
+                               bench::Percentile(latencies, 0.99));
+  return 0;
+}
+
+}  // namespace
+}  // namespace sunlight
+
+int main(int argc, char** argv) { return sunlight::Run(argc, argv); }
