@@ -163,9 +163,14 @@ absl::Status Scoring::ApplySupervision(Mutation& m, const CaseEvent& event) {
     SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
     SetIfEmpty(r->mutable_case_number(), clock.case_number());
     SetIfEmpty(r->mutable_department_id(), clock.department_id());
-    const pb::Timestamp& at =
-        clock.has_light_changed_at() ? clock.light_changed_at() : event.occurred_at();
-    if (changed.to() == sv1::LIGHT_YELLOW) {
+    // The instant the light was due to change (the clock's threshold, to the second), not
+    // when the scheduler got to it.
+    const bool yellow = changed.to() == sv1::LIGHT_YELLOW;
+    const bool planned = yellow ? clock.has_yellow_at() : clock.has_red_at();
+    const pb::Timestamp& at = planned ? (yellow ? clock.yellow_at() : clock.red_at())
+                              : clock.has_light_changed_at() ? clock.light_changed_at()
+                                                             : event.occurred_at();
+    if (yellow) {
       KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), at);
     } else {
       KeepFirst(r->mutable_red_at(), r->has_red_at(), at);
