@@ -1,5 +1,6 @@
 // scoring: measures, statistics and monthly scores. Wiring only; logic in scoring.h.
 #include "absl/strings/str_cat.h"
+#include "sunlight/base/log.h"
 #include "sunlight/scoring/scoring.h"
 #include "sunlight/scoring/scoring_grpc_service.h"
 #include "sunlight/server/service_main.h"
@@ -30,6 +31,12 @@ int main(int argc, char** argv) {
           return s->ApplyEvents(stream, batch);
         });
   }
+  // Published months that late events changed get a draft to approve.
+  main.Every(absl::Seconds(10), [s] {
+    if (auto drafted = s->DraftStaleMonths(); !drafted.ok()) {
+      sunlight::LogError("scoring", drafted.status().ToString());
+    }
+  });
   return main.Run(absl::StrCat("following intake at ", main.flag("intake"), ", workflow at ",
                                main.flag("workflow"), " and supervision at ",
                                main.flag("supervision")));

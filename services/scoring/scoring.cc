@@ -7,8 +7,8 @@
 namespace sunlight::scoring {
 
 std::vector<std::string> ScoringColumnFamilies() {
-  return {store::kCases,  store::kCaseMonths, store::kMeasures,  store::kRuleSets,
-          store::kSheets, store::kAppeals,    store::kExemptions};
+  return {store::kCases,  store::kCaseMonths, store::kMeasures,   store::kRuleSets,
+          store::kSheets, store::kAppeals,    store::kExemptions, store::kStaleMonths};
 }
 
 absl::StatusOr<std::unique_ptr<Scoring>> Scoring::Open(
@@ -50,6 +50,7 @@ std::set<int64_t> MonthsOf(const v1::Contribution& c) {
 }  // namespace
 
 absl::Status Scoring::StageRecords(Mutation& m) {
+  std::map<int64_t, bool> published;  // by month, looked up once per write
   for (auto& [case_id, record] : m.records) {
     v1::Contribution before = record.contributed();
     record.clear_contributed();
@@ -75,6 +76,17 @@ absl::Status Scoring::StageRecords(Mutation& m) {
       }
     }
     std::set<int64_t> months_before = MonthsOf(before), months_after = MonthsOf(after);
+    // A published month a late event changed gets a draft (DraftStaleMonths).
+    for (const auto* months : {&months_before, &months_after}) {
+      for (int64_t month : *months) {
+        auto known = published.find(month);
+        if (known == published.end()) {
+          SUNLIGHT_ASSIGN_OR_RETURN(bool is, IsPublished(month));
+          known = published.emplace(month, is).first;
+        }
+        if (known->second) m.batch.Put(store::kStaleMonths, store::MonthKey(month), "");
+      }
+    }
     for (int64_t month : months_before) {
       if (months_after.count(month) == 0)
         m.batch.Delete(store::kCaseMonths, store::CaseMonthKey(month, case_id));
@@ -92,6 +104,36 @@ absl::Status Scoring::StageRecords(Mutation& m) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Scoring::IsPublished(int64_t month) const {
+  std::string prefix = store::SheetPrefix(month);
+  bool any = false;
+  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kSheets, prefix, storage::PrefixSuccessor(prefix),
+                                        [&](std::string_view, std::string_view) {
+                                          any = true;
+                                          return false;
+                                        }));
+  return any;
+}
+
+absl::StatusOr<size_t> Scoring::DraftStaleMonths() {
+  std::lock_guard lock(write_mu_);
+  std::vector<int64_t> months;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kStaleMonths, "", "", [&](std::string_view key, std::string_view) {
+        months.push_back(store::DecodeMonthKey(key));
+        return true;
+      }));
+  size_t drafted = 0;
+  for (int64_t month : months) {
+    SUNLIGHT_ASSIGN_OR_RETURN(auto response, DraftRecomputation(month, "late events"));
+    drafted += response.has_draft() ? 1 : 0;
+    storage::WriteBatch done;
+    done.Delete(store::kStaleMonths, store::MonthKey(month));
+    SUNLIGHT_RETURN_IF_ERROR(store_->Write(done));
+  }
+  return drafted;
 }
 
 absl::Status Scoring::ApplyEvents(const std::string& stream, const std::vector<CaseEvent>& events) {

@@ -22,6 +22,15 @@ inline constexpr char kRuleSets[] = "rule_sets";      // RuleSetKey -> RuleSet
 inline constexpr char kSheets[] = "sheets";           // SheetKey -> ScoreSheet
 inline constexpr char kAppeals[] = "appeals";         // NumberKey -> Appeal
 inline constexpr char kExemptions[] = "exemptions";   // ExemptionKey -> appeal id
+// Published months that late events changed since: MonthKey -> "", until a draft is made.
+inline constexpr char kStaleMonths[] = "stale_months";
+
+inline std::string MonthKey(int64_t month) {
+  return storage::EncodeU64(static_cast<uint64_t>(month));
+}
+inline int64_t DecodeMonthKey(std::string_view key) {
+  return static_cast<int64_t>(storage::DecodeU64(key));
+}
 
 // case_months: (yyyymm, case id): every case with a fact in that month.
 using CaseMonth = storage::TupleKey<int64_t, std::string>;

@@ -362,6 +362,39 @@ TEST_CASE_METHOD(ScoringFixture, "an upheld appeal removes the deduction in a ne
   CHECK(scoring->FileAppeal(appeal).status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE_METHOD(ScoringFixture, "a late event for a published month drafts a new version") {
+  MakeHistory();
+  PumpAll();
+  Publish("2026-02");
+  CHECK(*scoring->DraftStaleMonths() == 0);
+  // An anomaly of Feb 20 reported only now (as if supervision had been down).
+  supervision::v1::AlertRaised raised;
+  raised.mutable_alert()->set_alert_id("late-anomaly");
+  raised.mutable_alert()->set_kind(supervision::v1::ALERT_KIND_ANOMALY);
+  raised.mutable_alert()->set_anomaly("long_gap_before_acceptance");
+  raised.mutable_alert()->set_case_id(early);
+  raised.mutable_alert()->set_department_id("market");
+  *raised.mutable_alert()->mutable_occurred_at() = ToProto(At(2026, 2, 20, 11));
+  events::v1::CaseEvent event;
+  event.set_sequence(*scoring->Cursor(kSupervisionStream) + 1);
+  event.set_case_id(early);
+  event.set_type("supervision.alert.raised");
+  *event.mutable_occurred_at() = ToProto(clock.Now());
+  event.mutable_payload()->PackFrom(raised);
+  REQUIRE(scoring->ApplyEvents(kSupervisionStream, {event}).ok());
+  CHECK(*scoring->DraftStaleMonths() == 1);
+  CHECK(*scoring->DraftStaleMonths() == 0);  // drafted once
+  v1::ScoreSheet draft = Sheet("2026-02", 2);
+  CHECK(draft.state() == v1::SHEET_STATE_DRAFT);
+  CHECK(draft.reason() == "late events");
+  CHECK(Line(Of(draft, v1::SUBJECT_KIND_DEPARTMENT, "market"), "2.3") == -200);
+  CHECK(Sheet("2026-02").version() == 1);  // the published one stays in force
+  // The statistics took the late event on its own day.
+  auto day = Stats(v1::DIMENSION_CENTER, v1::PERIOD_DAY, "2026-02-20", "2026-02-20");
+  REQUIRE(day.rows_size() == 1);
+  CHECK(day.rows(0).measures().anomalies() == 1);
+}
+
 TEST_CASE_METHOD(ScoringFixture, "a reopened store resumes from its cursors with nothing twice") {
   MakeHistory();
   PumpAll();

@@ -73,6 +73,9 @@ class Scoring {
   // as a draft with its diff (nothing published changes).
   absl::StatusOr<v1::RecomputeMonthResponse> RecomputeMonth(
       const v1::RecomputeMonthRequest& request);
+  // Drafts a recomputation of every published month that events changed after its
+  // publication (main calls it periodically); returns how many drafts differ.
+  absl::StatusOr<size_t> DraftStaleMonths();
   // Approves (publishes, superseding the version in force) or rejects a draft.
   absl::StatusOr<v1::ScoreSheet> DecideVersion(const v1::DecideVersionRequest& request);
 
@@ -100,6 +103,8 @@ class Scoring {
   // Writes the changed records, swapping their contributions in the aggregates.
   absl::Status StageRecords(Mutation& m);
 
+  // Whether any version of `month` was stored (it has been published).
+  absl::StatusOr<bool> IsPublished(int64_t month) const;
   // The rule set in force for `month`.
   absl::StatusOr<v1::RuleSet> RuleSetFor(int64_t month) const;
   // A month's scores as of now (caller holds write_mu_, so records and cursors agree).
