@@ -11,6 +11,11 @@
 //                    every second, the query a deployed system runs (due now and not yet
 //                    fired: mark fired) for 90 s; prints postgres_fire_delay_p99_ms and the CPU
 //                    seconds (PostgreSQL's processes and the poller) per 1,000 transitions
+//   --mode=monthly_report  the scoring benchmark's month (scoring_history.h, the same cases)
+//                    in a cases table indexed on its instants; the month's report by
+//                    department and by item (one GROUPING SETS query, local days in the
+//                    calendar's zone), checked against the generator's counts; prints
+//                    postgres_monthly_report_ms, the median of --runs after 3 unmeasured
 #include <dirent.h>
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -23,8 +28,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
+#include "scoring_history.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/calendar/working_calendar.h"
@@ -308,6 +315,149 @@ int RunDeadline(const sunlight::server::Config& config) {
   return fired == 0 ? 1 : 0;
 }
 
+// The scoring benchmark's month as a table: one row per case, its instants as timestamptz.
+constexpr char kReportSchema[] = R"(
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS cases;
+CREATE TABLE cases (
+  case_id text PRIMARY KEY, department_id text NOT NULL, item_code text NOT NULL,
+  channel text NOT NULL, accepted_at timestamptz NOT NULL, completed_at timestamptz,
+  due_at timestamptz, yellow_at timestamptz, red_at timestamptz);
+)";
+
+// Created after the load, as for any bulk load; every instant a report filters on.
+constexpr char kReportIndexes[] = R"(
+CREATE INDEX cases_accepted ON cases (accepted_at);
+CREATE INDEX cases_completed ON cases (completed_at);
+CREATE INDEX cases_yellow ON cases (yellow_at) WHERE yellow_at IS NOT NULL;
+CREATE INDEX cases_red ON cases (red_at) WHERE red_at IS NOT NULL;
+)";
+
+// The month's report by department and by item. A month is its local days in the calendar's
+// zone: [{lo}, {hi}) are its first instant and the next month's, timestamp AT TIME ZONE zone
+// (constants, folded when the statement is planned). Each count on its own day, as scoring
+// counts it; the on-time rate in basis points rounded half up.
+constexpr char kReport[] = R"(
+SELECT dimension, value, accepted, completed, completed_on_time, overdue, yellow, red,
+  CASE WHEN completed > 0 THEN (completed_on_time * 10000 + completed / 2) / completed END
+    AS on_time_rate_bp
+FROM (
+  SELECT CASE WHEN GROUPING(department_id) = 0 THEN 'department' ELSE 'item' END AS dimension,
+    COALESCE(department_id, item_code) AS value,
+    count(*) FILTER (WHERE accepted_at >= {lo} AND accepted_at < {hi}) AS accepted,
+    count(*) FILTER (WHERE completed_at >= {lo} AND completed_at < {hi}) AS completed,
+    count(*) FILTER (WHERE completed_at >= {lo} AND completed_at < {hi}
+                     AND (due_at IS NULL OR completed_at <= due_at)) AS completed_on_time,
+    count(*) FILTER (WHERE completed_at >= {lo} AND completed_at < {hi}
+                     AND completed_at > due_at) AS overdue,
+    count(*) FILTER (WHERE yellow_at >= {lo} AND yellow_at < {hi}) AS yellow,
+    count(*) FILTER (WHERE red_at >= {lo} AND red_at < {hi}) AS red
+  FROM cases
+  WHERE (accepted_at >= {lo} AND accepted_at < {hi})
+     OR (completed_at >= {lo} AND completed_at < {hi})
+     OR (yellow_at >= {lo} AND yellow_at < {hi}) OR (red_at >= {lo} AND red_at < {hi})
+  GROUP BY GROUPING SETS ((department_id), (item_code))) AS report
+ORDER BY dimension, value
+)";
+
+std::string Utc(absl::Time at) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", at, absl::UTCTimeZone());
+}
+
+int RunMonthlyReport(const sunlight::server::Config& config) {
+  auto calendar = sunlight::calendar::WorkingCalendar::LoadFile(
+      config.Get("calendar"),
+      *sunlight::calendar::ParseProvisionalYears(config.Get("provisional_years")));
+  if (!calendar.ok()) {
+    std::cerr << calendar.status() << "\n";
+    return 1;
+  }
+  const absl::TimeZone zone = (*calendar)->time_zone();
+  const auto history =
+      sunlight::bench::ScoringHistory(sunlight::server::IntOrExit(config, "cases"),
+                                      sunlight::server::IntOrExit(config, "departments"), zone);
+  PGconn* conn = Connect(config.Get("conninfo"));
+  Exec(conn, kReportSchema);
+  PGresult* copy = PQexec(conn, "COPY cases FROM STDIN");
+  if (PQresultStatus(copy) != PGRES_COPY_IN) {
+    std::cerr << "copy: " << PQerrorMessage(conn) << "\n";
+    return 1;
+  }
+  PQclear(copy);
+  std::string rows;
+  for (const auto& c : history) {
+    absl::StrAppend(&rows, c.case_id, "\t", c.department_id, "\t", c.item_code, "\t",
+                    c.online ? "online" : "window", "\t", Utc(c.accepted), "\t", Utc(c.completed),
+                    "\t", Utc(c.due), "\t", c.yellow_at ? Utc(*c.yellow_at) : "\\N", "\t",
+                    c.red_at ? Utc(*c.red_at) : "\\N", "\n");
+  }
+  if (PQputCopyData(conn, rows.data(), static_cast<int>(rows.size())) != 1 ||
+      PQputCopyEnd(conn, nullptr) != 1) {
+    std::cerr << "copy: " << PQerrorMessage(conn) << "\n";
+    return 1;
+  }
+  PQclear(Check(conn, PQgetResult(conn), "copy"));
+  Exec(conn, kReportIndexes);
+  Exec(conn, "VACUUM ANALYZE cases");
+  const absl::CivilMonth month = sunlight::bench::kHistoryMonth;
+  auto bound = [&](absl::CivilMonth m) {
+    return absl::StrCat("(timestamp '", absl::FormatCivilTime(absl::CivilDay(m)),
+                        "' AT TIME ZONE '", zone.name(), "')");
+  };
+  std::string sql =
+      absl::StrReplaceAll(kReport, {{"{lo}", bound(month)}, {"{hi}", bound(month + 1)}});
+  PQclear(Check(conn, PQprepare(conn, "report", sql.c_str(), 0, nullptr), "prepare"));
+  PGresult* plan = Check(conn, PQexec(conn, ("EXPLAIN " + sql).c_str()), "explain");
+  for (int r = 0; r < PQntuples(plan); ++r)
+    std::cerr << "# plan " << PQgetvalue(plan, r, 0) << "\n";
+  PQclear(plan);
+  const int64_t runs = sunlight::server::IntOrExit(config, "runs");
+  std::vector<double> latencies;
+  for (int64_t run = -3; run < runs; ++run) {
+    absl::Time start = absl::Now();
+    PGresult* result = Prepared(conn, "report", {});
+    if (run >= 0) latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (run == -3 || run == runs - 1) {
+      sunlight::bench::MonthReport got;
+      for (int r = 0; r < PQntuples(result); ++r) {
+        auto n = [&](int column) { return std::stoull(PQgetvalue(result, r, column)); };
+        sunlight::bench::MonthCounts counts{
+            .accepted = n(2),
+            .completed = n(3),
+            .completed_on_time = n(4),
+            .overdue = n(5),
+            .yellow = n(6),
+            .red = n(7),
+            .on_time_rate_bp =
+                PQgetisnull(result, r, 8) ? -1 : std::stoll(PQgetvalue(result, r, 8))};
+        auto& rows_of =
+            std::string(PQgetvalue(result, r, 0)) == "department" ? got.by_department : got.by_item;
+        rows_of[PQgetvalue(result, r, 1)] = counts;
+      }
+      std::string difference = sunlight::bench::MonthReportDifference(
+          sunlight::bench::ExpectedMonthReport(history, month, zone), got);
+      if (!difference.empty()) {
+        std::cerr << "postgres monthly report differs from the generator's: " << difference << "\n";
+        return 1;
+      }
+      if (run == -3) {
+        for (const char* department : {"dept-0", "dept-10"}) {
+          std::cerr << "# check postgres " << department << " "
+                    << got.by_department[department].ToString() << "\n";
+        }
+        std::cerr << "# postgres monthly report: " << got.by_department.size()
+                  << " departments and " << got.by_item.size()
+                  << " items, as the generator counts them\n";
+      }
+    }
+    PQclear(result);
+  }
+  PQfinish(conn);
+  std::cout << absl::StrFormat("BENCH postgres_monthly_report_ms %.3f ms\n",
+                               Percentile(latencies, 0.5));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -315,14 +465,18 @@ int main(int argc, char** argv) {
       argc, argv,
       sunlight::bench::Join(
           {sunlight::bench::CalendarFlags(),
-           {{"mode", "intake", "intake | deadline"},
+           {{"mode", "intake", "intake | deadline | monthly_report"},
             {"conninfo", "host=127.0.0.1 dbname=postgres", "libpq connection string"},
             {"clients", "16", "intake: concurrent closed-loop clients"},
             {"duration", "10s", "intake: measured duration"},
             {"clocks", "1000000", "deadline: open clocks"},
-            {"burst", "5000", "deadline: clocks falling due at one instant"}}}));
+            {"burst", "5000", "deadline: clocks falling due at one instant"},
+            {"cases", "85000", "monthly_report: cases in the month (as the scoring benchmark)"},
+            {"departments", "30", "monthly_report: departments (as the scoring benchmark)"},
+            {"runs", "20", "monthly_report: reports measured"}}}));
   if (config.Get("mode") == "intake") return RunIntake(config);
   if (config.Get("mode") == "deadline") return RunDeadline(config);
-  std::cerr << "--mode: intake or deadline\n";
+  if (config.Get("mode") == "monthly_report") return RunMonthlyReport(config);
+  std::cerr << "--mode: intake, deadline or monthly_report\n";
   return 2;
 }

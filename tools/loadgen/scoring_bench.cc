@@ -5,14 +5,18 @@
 //   BENCH scoring_events_per_s <n> events/s       ingestion (ApplyEvents, batches of --batch)
 //   BENCH scoring_month_recompute_s <s> s         one month's scores from its records
 //   BENCH stats_query_in_process_p99_ms <ms> ms   the trend query, without gRPC and HTTP
+//   BENCH scoring_monthly_report_ms <ms> ms       the month's report by department and by item
+//                                                 (two statistics queries), median of
+//                                                 --report_runs; its counts are checked against
+//                                                 the generator's (scoring_history.h)
 #include <algorithm>
 #include <iostream>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
+#include "scoring_history.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
@@ -49,7 +53,8 @@ int Run(int argc, char** argv) {
        {"batch", "500", "events per ApplyEvents call"},
        {"data_dir", "", "store directory (required, removed by the caller)"},
        {"calendar", "data/calendars/cn-mainland.json", "working calendar"},
-       {"queries", "200", "trend queries measured"}});
+       {"queries", "200", "trend queries measured"},
+       {"report_runs", "20", "monthly reports measured (after 3 unmeasured)"}});
   const int64_t cases = server::IntOrExit(config, "cases");
   const int64_t departments = server::IntOrExit(config, "departments");
   const size_t batch = static_cast<size_t>(server::IntOrExit(config, "batch"));
@@ -73,22 +78,20 @@ int Run(int argc, char** argv) {
     std::cerr << scoring.status() << "\n";
     return 1;
   }
-  // March 2026: accepted on a working day at a window, completed 0-9 working days later;
-  // one in ten turns yellow, one in thirty red.
-  std::mt19937_64 random(42);
+  // The month of scoring_history.h, as the three streams deliver it.
   std::vector<events::v1::CaseEvent> intake, workflow, supervision;
-  const absl::Time month_start = absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), zone);
-  for (int64_t i = 0; i < cases; ++i) {
-    std::string case_id = absl::StrFormat("c-%012d", i);
-    std::string department = absl::StrCat("dept-", i % departments);
-    absl::Time accepted =
-        month_start + absl::Hours(24 * (random() % 26)) + absl::Minutes(random() % 480);
+  const std::vector<bench::HistoryCase> history = bench::ScoringHistory(cases, departments, zone);
+  for (const bench::HistoryCase& c : history) {
+    const int64_t i = c.index;
+    const std::string& case_id = c.case_id;
+    const std::string& department = c.department_id;
+    const absl::Time accepted = c.accepted;
     iv1::CaseSubmitted submitted;
     submitted.mutable_case_()->set_case_id(case_id);
     submitted.mutable_case_()->set_case_number(absl::StrCat("SL-", i));
-    submitted.mutable_case_()->set_item_code(absl::StrCat("IT-", i % 200));
+    submitted.mutable_case_()->set_item_code(c.item_code);
     submitted.mutable_case_()->set_department_id(department);
-    submitted.mutable_case_()->set_channel(i % 3 == 0 ? iv1::CHANNEL_ONLINE : iv1::CHANNEL_WINDOW);
+    submitted.mutable_case_()->set_channel(c.online ? iv1::CHANNEL_ONLINE : iv1::CHANNEL_WINDOW);
     *submitted.mutable_case_()->mutable_submitted_at() = ToProto(accepted - absl::Minutes(20));
     intake.push_back(Event(intake.size() + 1, case_id, "intake.case.submitted",
                            accepted - absl::Minutes(20), submitted));
@@ -100,26 +103,26 @@ int Run(int argc, char** argv) {
         absl::StrCat("clerk-", i % (departments * 4)));
     a.mutable_receipt()->set_window_id(absl::StrCat("W", i % (departments * 2)));
     auto* item = a.mutable_item()->mutable_definition();
-    item->set_item_code(absl::StrCat("IT-", i % 200));
+    item->set_item_code(c.item_code);
     item->set_type(iv1::ITEM_TYPE_ADMINISTRATIVE_LICENCE);
     item->mutable_promised_limit()->set_amount(5);
     item->mutable_promised_limit()->set_unit(common::v1::LIMIT_UNIT_WORKING_DAYS);
     item->add_fees()->set_amount_fen(i % 5 == 0 ? 5000 : 0);
     intake.push_back(Event(intake.size() + 1, case_id, "intake.case.accepted", accepted, a));
-    absl::Time completed = accepted + absl::Hours(24 * (random() % 10)) + absl::Hours(2);
     wv1::CaseCompleted done;
-    *done.mutable_due() = ToProto(accepted + absl::Hours(24 * 7));
+    *done.mutable_due() = ToProto(c.due);
     workflow.push_back(
-        Event(workflow.size() + 1, case_id, "workflow.case.completed", completed, done));
-    for (auto [every, light] : {std::pair{10, sv1::LIGHT_YELLOW}, std::pair{30, sv1::LIGHT_RED}}) {
-      if (i % every != 0) continue;
+        Event(workflow.size() + 1, case_id, "workflow.case.completed", c.completed, done));
+    for (auto [at, light] :
+         {std::pair{c.yellow_at, sv1::LIGHT_YELLOW}, std::pair{c.red_at, sv1::LIGHT_RED}}) {
+      if (!at.has_value()) continue;
       sv1::LightChanged changed;
       changed.mutable_clock()->set_kind(sv1::CLOCK_KIND_CASE);
       changed.mutable_clock()->set_department_id(department);
-      *changed.mutable_clock()->mutable_light_changed_at() = ToProto(accepted + absl::Hours(100));
+      *changed.mutable_clock()->mutable_light_changed_at() = ToProto(*at);
       changed.set_to(light);
-      supervision.push_back(Event(supervision.size() + 1, case_id, "supervision.light.changed",
-                                  accepted + absl::Hours(100), changed));
+      supervision.push_back(
+          Event(supervision.size() + 1, case_id, "supervision.light.changed", *at, changed));
     }
   }
   absl::Time started = absl::Now();
@@ -165,6 +168,58 @@ int Run(int argc, char** argv) {
   }
   std::cout << absl::StrFormat("BENCH stats_query_in_process_p99_ms %.3f ms\n",
                                bench::Percentile(latencies, 0.99));
+  // The monthly report the PostgreSQL peer (postgres_peer.cc --mode=monthly_report) times:
+  // March by department and by item.
+  sc::v1::StatisticsRequest by_department, by_item;
+  by_department.set_dimension(sc::v1::DIMENSION_DEPARTMENT);
+  by_department.set_period(sc::v1::PERIOD_MONTH);
+  by_department.set_from_day(absl::FormatCivilTime(absl::CivilDay(bench::kHistoryMonth)));
+  by_department.set_to_day(absl::FormatCivilTime(absl::CivilDay(bench::kHistoryMonth + 1) - 1));
+  by_item = by_department;
+  by_item.set_dimension(sc::v1::DIMENSION_ITEM);
+  const int64_t runs = server::IntOrExit(config, "report_runs");
+  std::vector<double> reports;
+  for (int64_t run = -3; run < runs; ++run) {
+    absl::Time t = absl::Now();
+    auto departments_report = (*scoring)->GetStatistics(by_department);
+    auto items_report = (*scoring)->GetStatistics(by_item);
+    if (run >= 0) reports.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+    if (!departments_report.ok() || !items_report.ok()) {
+      std::cerr << departments_report.status() << items_report.status() << "\n";
+      return 1;
+    }
+    if (run != -3) continue;
+    bench::MonthReport got;
+    for (auto [response, rows] : {std::pair{&*departments_report, &got.by_department},
+                                  std::pair{&*items_report, &got.by_item}}) {
+      for (const auto& row : response->rows()) {
+        const sc::v1::Measures& m = row.measures();
+        bench::MonthCounts counts{
+            .accepted = m.accepted(),
+            .completed = m.completed(),
+            .completed_on_time = m.completed_on_time(),
+            .overdue = m.overdue(),
+            .yellow = m.yellow(),
+            .red = m.red(),
+            .on_time_rate_bp = row.has_on_time_rate_bp() ? int64_t{row.on_time_rate_bp()} : -1};
+        if (!counts.Empty()) (*rows)[row.value()] = counts;
+      }
+    }
+    std::string difference = bench::MonthReportDifference(
+        bench::ExpectedMonthReport(history, bench::kHistoryMonth, zone), got);
+    if (!difference.empty()) {
+      std::cerr << "scoring monthly report differs from the generator's: " << difference << "\n";
+      return 1;
+    }
+    for (const char* department : {"dept-0", "dept-10"}) {
+      std::cerr << "# check scoring " << department << " "
+                << got.by_department[department].ToString() << "\n";
+    }
+    std::cerr << "# scoring monthly report: " << got.by_department.size() << " departments and "
+              << got.by_item.size() << " items, as the generator counts them\n";
+  }
+  std::cout << absl::StrFormat("BENCH scoring_monthly_report_ms %.3f ms\n",
+                               bench::Percentile(reports, 0.5));
   return 0;
 }
 
