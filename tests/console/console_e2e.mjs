@@ -9,7 +9,10 @@
 // instant (restart with --clock_offset) and drives a headless Chromium through the console:
 // log in, the board turning yellow and then red live (no reload), the red list, the case
 // page (timeline, calendar strip), issuing a supervision notice, the language switch, wall
-// mode, search by case number and logout. Screenshots go to $SUNLIGHT_SCREENSHOT_DIR.
+// mode, search by case number, logout, and the password change: a user the security
+// administrator created must change the password at first login (the gateway's refusals shown
+// in the user's language), and the top bar's button changes it any time. Screenshots go to
+// $SUNLIGHT_SCREENSHOT_DIR.
 //
 // Environment: SUNLIGHT_BUILD_DIR (default <repo>/build), SUNLIGHT_SOURCE_DIR (default the
 // repository of this script), SUNLIGHT_SCREENSHOT_DIR (default $BUILD/console-screenshots),
@@ -153,12 +156,13 @@ async function main() {
   execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
   execFileSync(path.join(SRC, 'tools', 'dev-ca'), [caDir, ...services]);
   // (The gateway's password policy: 12 characters or more, none containing its user id.)
-  const passwords = { admin: 'system-e2e-pass-1', insp: 'watchful-e2e-pass', clerk: 'window-e2e-pass-1' };
+  const passwords = { admin: 'system-e2e-pass-1', insp: 'watchful-e2e-pass', clerk: 'window-e2e-pass-1', sec: 'accounts-e2e-pass' };
   const usersFile = path.join(tmp, 'users.jsonl');
   fs.writeFileSync(usersFile, [
     { user: { user_id: 'admin', name: 'Admin', role: 'administrator' }, password: passwords.admin },
     { user: { user_id: 'insp', name: 'Li Jing 李静', role: 'inspector' }, password: passwords.insp },
     { user: { user_id: 'clerk', name: 'Wang Fang 王芳', role: 'window_clerk', department_id: 'market' }, password: passwords.clerk },
+    { user: { user_id: 'sec', name: 'Zhou Qiang 周强', role: 'security_administrator' }, password: passwords.sec },
   ].map((u) => JSON.stringify(u)).join('\n') + '\n');
 
   // ---- 2. the suite
@@ -472,6 +476,100 @@ async function main() {
   await page.click('#logout');
   await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
   step('an administrator sees the board and the case read-only');
+
+  // ---- 5j. a new account changes its password at first login, then from the top bar
+  const sec = await loginRest('sec', passwords.sec);
+  const desk = 'given-at-the-desk-7';
+  const created = await rest('POST', '/v1/users', { token: sec, body: {
+    user: { user_id: 'insp2', name: 'Zhao Min 赵敏', role: 'inspector' }, password: desk } });
+  check(created.must_change_password === true, `a created user need not change the password: ${JSON.stringify(created)}`);
+  let changeRequests = 0;
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/me:change-password') changeRequests++; });
+  const passwordError = (pattern, what) => waitFor(what, async () => {
+    const box = await page.$('#password-error');
+    return box && await box.isVisible() && pattern.test(await box.textContent());
+  }, 10_000, 100).catch(async (e) => fail(`${e.message}; the form says: ${await page.$eval('#password-error', (el) => el.textContent)}`));
+  const fillPassword = async (old, fresh, repeat) => {
+    await page.fill('#password-old', old);
+    await page.fill('#password-new', fresh);
+    await page.fill('#password-repeat', repeat === undefined ? fresh : repeat);
+    await page.click('#password-submit');
+  };
+  await page.fill('#login-user', 'insp2');
+  await page.fill('#login-password', desk);
+  await page.click('#login-submit');
+  await page.waitForSelector('#password-form', { state: 'visible', timeout: 15_000 });
+  check(await page.isHidden('#app-view') && await page.isHidden('[data-nav="board"]') && await page.isHidden('#logout'),
+    'a user who must change the password sees the app or its top bar');
+  check(await page.isVisible('#password-forced'), 'the form does not say why the password must change');
+  check(await page.$eval('#password-cancel', (el) => el.textContent.trim()) === '退出', 'the forced form offers no way to log out');
+  check(await page.$eval('#password-user', (el) => el.value) === 'insp2', 'the form does not name the user');
+  const forcedToken = await page.evaluate(() => sessionStorage.getItem('sunlight.console.token'));
+  const refused = await rest('GET', '/v1/departments', { token: forcedToken, expect: [403] });
+  check(/change your password first/.test(refused.error && refused.error.message), `the gateway's refusal: ${JSON.stringify(refused)}`);
+  step('insp2, created by the security administrator, logs in and gets the password form, not the app (the gateway answers 403 elsewhere)');
+
+  await fillPassword(desk, 'a-fine-new-e2e-pass', 'a-fine-new-e2e-pasS');
+  await passwordError(/两次输入的新密码不一致/, 'the mismatch error');
+  check(changeRequests === 0, `a mismatch was sent to the gateway (${changeRequests} requests)`);
+  check(await page.$eval('#password-repeat', (el) => el.getAttribute('aria-invalid')) === 'true', 'the repeat field is not marked');
+  await fillPassword(desk, 'short-e2e');
+  await passwordError(/至少需要 12 个字符/, 'the too-short error in Chinese');
+  check(changeRequests === 1, `the too-short password made ${changeRequests} requests, expected 1`);
+  check(await page.$eval('#password-new', (el) => el.getAttribute('aria-invalid')) === 'true', 'the new password field is not marked');
+  await page.screenshot({ path: shot('password-forced.png') });
+  await page.click('[data-lang="en"]');
+  await passwordError(/needs at least 12 characters/, 'the too-short error in English after the switch');
+  await fillPassword(desk, 'insp2-chose-this-one');
+  await passwordError(/must not contain your user ID/, 'the user-id error in English');
+  await page.click('[data-lang="zh"]');
+  await passwordError(/不能包含用户名/, 'the user-id error in Chinese after the switch');
+  step('in the form: the mismatch caught in the browser, the gateway\'s "at least 12 characters" and "must not contain the user id" shown in Chinese and English');
+  // A reload keeps the session and the form.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#password-form', { state: 'visible', timeout: 10_000 });
+  check(await page.isHidden('#app-view'), 'after a reload the app is shown before the password change');
+  const own = 'zhao-min-e2e-secret-1';
+  await fillPassword(desk, own);
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 15_000 });
+  check(await page.evaluate(() => sessionStorage.getItem('sunlight.console.token')) === forcedToken, 'the change did not keep the session');
+  await rest('GET', '/v1/departments', { token: forcedToken });  // the token now reaches the rest
+  step('a good password: into the app with the same session');
+
+  // The top bar's button: cancel returns to the app; a wrong current password, then a change.
+  const otherSession = await loginRest('insp2', own);
+  await page.click('#change-password');
+  await page.waitForSelector('#password-form', { state: 'visible', timeout: 5_000 });
+  check(await page.isHidden('#app-view') && await page.isVisible('#logout'), 'the top bar\'s form hides the app or the top bar');
+  check(await page.isHidden('#password-forced'), 'the top bar\'s form says the password must change');
+  await clearToasts(page);
+  await page.screenshot({ path: shot('password-topbar.png') });
+  await page.click('#password-cancel');
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { state: 'visible', timeout: 5_000 });
+  check(await page.isHidden('#password-form'), 'cancel left the form shown');
+  await page.click('#change-password');
+  const changesBefore = changeRequests;
+  await fillPassword('not-my-password-at-all', 'zhao-min-e2e-secret-2');
+  await passwordError(/当前密码不正确/, 'the wrong current password error');
+  check(await page.$eval('#password-old', (el) => el.getAttribute('aria-invalid')) === 'true', 'the current password field is not marked');
+  await sleep(1200);  // a wrong current password delays the next try by 1 s, as a login's would
+  const newer = 'zhao-min-e2e-secret-2';
+  await fillPassword(own, newer);
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { state: 'visible', timeout: 10_000 });
+  check(changeRequests === changesBefore + 2, `the top bar's change made ${changeRequests - changesBefore} requests, expected 2`);
+  await page.waitForSelector('#toasts .toast', { timeout: 5_000 });
+  await rest('GET', '/v1/me', { token: forcedToken });             // this session goes on,
+  await rest('GET', '/v1/me', { token: otherSession, expect: [401] });  // the others end
+  await rest('POST', '/v1/login', { body: { user_id: 'insp2', password: own }, expect: [401] });
+  step('the top bar\'s button: cancel returns to the board; a wrong current password is refused; the change ends the other sessions');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+  await sleep(1200);  // (the failed login with the old password just above delays the next)
+  await loginForm('insp2', newer);
+  check(await page.isHidden('#password-form'), 'the password form came back after the change');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+  step('insp2 logs in with the new password straight into the app');
 
   check(pageErrors.length === 0, `the page logged errors:\n  ${pageErrors.join('\n  ')}`);
   await context.close();

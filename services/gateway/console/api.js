@@ -5,11 +5,12 @@ import { S } from './state.js';
 import { t } from './texts.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, retryAfter) {
     super(message || code || ('HTTP ' + status));
     this.status = status;
     this.code = code || '';
     this.field = field || '';
+    this.retryAfter = retryAfter || 0;  // seconds (Retry-After of a 429 or 503), 0 if none
   }
 }
 
@@ -39,7 +40,8 @@ export async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : {}; } catch (e) { data = null; }
   if (!res.ok) {
     const err = (data && data.error) || {};
-    const e = new ApiError(res.status, err.code, err.message || text || res.statusText, err.field);
+    const e = new ApiError(res.status, err.code, err.message || text || res.statusText, err.field,
+      Number(res.headers.get('Retry-After')) || 0);
     if (res.status === 401 && S.token && path !== '/v1/login') unauthorized();
     throw e;
   }

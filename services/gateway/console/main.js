@@ -1,7 +1,8 @@
-// The inspectors' console, started by index.html: log in and out, the session, routing by the
-// location's hash to the board, case lists, alerts and case pages, the live events wired to
-// them, the language and the wall mode. The gateway serves these files with a
-// Content-Security-Policy of default-src 'self': no inline scripts or handlers.
+// The inspectors' console, started by index.html: log in and out, the session (first the
+// password change when the account must change its password), routing by the location's hash
+// to the board, case lists, alerts and case pages, the live events wired to them, the language
+// and the wall mode. The gateway serves these files with a Content-Security-Policy of
+// default-src 'self': no inline scripts or handlers.
 import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY } from './state.js';
 import { t, deptName, roleName } from './texts.js';
 import { $, $$, h, append } from './dom.js';
@@ -13,6 +14,7 @@ import { addAlert, alertText, alertToastTitle, loadAlerts, renderAlertsList, ren
 import { renderBoardView, renderBoardTiles, renderLatestAlerts } from './board.js';
 import { renderCasesView, searchCase, showCasesChanged } from './cases.js';
 import { renderCaseView, scheduleCaseRefresh } from './case_page.js';
+import { initPassword, showPassword, hidePassword, passwordOpen, passwordForced, relabelPassword } from './password.js';
 
 // ------------------------------------------------------------------ session
 
@@ -20,6 +22,7 @@ function showLogin(message, isError) {
   document.body.classList.add('logged-out');
   document.body.classList.remove('logged-in');
   $('#app-view').hidden = true;
+  hidePassword();
   $('#login-view').hidden = false;
   const box = $('#login-error');
   box.textContent = message || '';
@@ -33,6 +36,7 @@ function showApp() {
   document.body.classList.remove('logged-out');
   document.body.classList.add('logged-in');
   $('#login-view').hidden = true;
+  hidePassword();
   $('#app-view').hidden = false;
   renderUser();
 }
@@ -96,6 +100,13 @@ async function logout() {
   // The next person starts at the board (after an expired session one returns to the page).
   history.replaceState(null, '', location.pathname + location.search + '#/board');
   showLogin(t('login.loggedout'), false);
+}
+
+// After login or a page load with a stored token: the app, or first the password change (the
+// token of a user who must change their password reaches nothing else).
+function enterSession() {
+  if (S.me && S.me.must_change_password) showPassword(true);
+  else startSession();
 }
 
 async function startSession() {
@@ -165,7 +176,7 @@ function parseRoute() {
 }
 
 function render() {
-  if (!S.token) return;
+  if (!S.token || (S.me && S.me.must_change_password)) return;
   S.route = parseRoute();
   const seq = ++S.renderSeq;
   for (const a of $$('[data-nav]')) a.classList.toggle('active', a.dataset.nav === S.route.name ||
@@ -196,6 +207,7 @@ function applyLang() {
   for (const b of $$('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === S.lang));
   applyWall();
   renderUser();
+  relabelPassword();
 }
 
 function setLang(lang) {
@@ -232,6 +244,11 @@ function init() {
     applyWall();
   });
   $('#logout').addEventListener('click', () => logout());
+  $('#change-password').addEventListener('click', () => showPassword(false));
+  initPassword({
+    done: (wasForced) => (wasForced ? startSession() : showApp()),
+    cancel: (forced) => (forced ? logout() : showApp()),
+  });
   $('#search-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     searchCase($('#search-input').value);
@@ -246,7 +263,7 @@ function init() {
     try {
       await login($('#login-user').value.trim(), $('#login-password').value);
       $('#login-password').value = '';
-      startSession();
+      enterSession();
     } catch (e) {
       box.textContent = e.message;
       box.classList.remove('info');
@@ -256,7 +273,11 @@ function init() {
       button.textContent = t('login.submit');
     }
   });
-  window.addEventListener('hashchange', () => { render(); window.scrollTo(0, 0); });
+  window.addEventListener('hashchange', () => {
+    if (passwordOpen() && !passwordForced()) showApp();  // the top bar's links leave the form
+    render();
+    window.scrollTo(0, 0);
+  });
   // Another tab changed the language.
   window.addEventListener('storage', (ev) => {
     if (ev.key === LANG_KEY && ev.newValue && ev.newValue !== S.lang) setLang(ev.newValue);
@@ -269,10 +290,10 @@ function init() {
   get('/v1/me').then((me) => {
     S.me = Object.assign({}, S.me || {}, me);
     sessionStorage.setItem(ME_KEY, JSON.stringify(S.me));
-    startSession();
+    enterSession();
   }).catch((e) => {
     if (e.status === 401) return;  // sessionEnded() already showed the login form
-    if (S.me) startSession();
+    if (S.me) enterSession();
     else showLogin(e.message, true);
   });
 }
