@@ -15,6 +15,7 @@
 #include "sunlight/auth/principal.h"
 #include "sunlight/auth/signing_channel.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/server/grpc_status.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
@@ -39,6 +40,7 @@ class GrpcBackend final : public Backend {
     stub("sunlight.intake.v1.Intake", options.intake_target);
     stub("sunlight.workflow.v1.Workflow", options.workflow_target);
     stub("sunlight.supervision.v1.Supervision", options.supervision_target);
+    stub("sunlight.scoring.v1.Scoring", options.scoring_target);
   }
 
   absl::StatusOr<std::unique_ptr<pb::Message>> Call(const pb::MethodDescriptor* method,
@@ -105,6 +107,9 @@ const pb::MethodDescriptor* WorkflowMethod(const char* name) {
 }
 const pb::MethodDescriptor* SupervisionMethod(const char* name) {
   return Method(supervision::v1::Clock::descriptor()->file(), "Supervision", name);
+}
+const pb::MethodDescriptor* ScoringMethod(const char* name) {
+  return Method(scoring::v1::ScoreSheet::descriptor()->file(), "Scoring", name);
 }
 
 }  // namespace sunlight::gateway

@@ -34,6 +34,7 @@ struct GrpcBackendOptions {
   std::string intake_target;
   std::string workflow_target;
   std::string supervision_target;
+  std::string scoring_target;
   // Each call's deadline, by real time (the gateway's clock may be offset or fake).
   absl::Duration deadline = absl::Seconds(10);
   // Signs the principal for each call, for that service and method; null: none is sent.
@@ -42,7 +43,7 @@ struct GrpcBackendOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
-// The three services over gRPC (one channel each, generic stubs); INTERNAL for a method of
+// The four services over gRPC (one channel each, generic stubs); INTERNAL for a method of
 // another service.
 std::unique_ptr<Backend> NewGrpcBackend(const GrpcBackendOptions& options);
 
@@ -50,6 +51,7 @@ std::unique_ptr<Backend> NewGrpcBackend(const GrpcBackendOptions& options);
 const google::protobuf::MethodDescriptor* IntakeMethod(const char* name);
 const google::protobuf::MethodDescriptor* WorkflowMethod(const char* name);
 const google::protobuf::MethodDescriptor* SupervisionMethod(const char* name);
+const google::protobuf::MethodDescriptor* ScoringMethod(const char* name);
 
 }  // namespace sunlight::gateway
 

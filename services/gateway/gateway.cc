@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
           : std::shared_ptr<Backend>(NewGrpcBackend({.intake_target = o.intake_target,
                                                      .workflow_target = o.workflow_target,
                                                      .supervision_target = o.supervision_target,
+                                                     .scoring_target = o.scoring_target,
                                                      .deadline = o.backend_deadline,
                                                      .signer = o.principal_signer,
                                                      .credentials = o.channel_credentials}));
@@ -79,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddCatalogueRoutes();
   gateway->AddCaseRoutes();
   gateway->AddSupervisionRoutes();
+  gateway->AddScoringRoutes();
   gateway->AddAccountRoutes();
   gateway->AddExchangeRoutes();
   return gateway;

@@ -36,7 +36,8 @@ struct GatewayOptions {
   std::string intake_target;
   std::string workflow_target;
   std::string supervision_target;
-  // The backends; when null, the three services over gRPC at the targets above. Tests give a
+  std::string scoring_target;
+  // The backends; when null, the four services over gRPC at the targets above. Tests give a
   // fake to test routes and access rules without starting any backend.
   std::shared_ptr<Backend> backend;
   // Signs the principal of each backend call (the gateway's own key); null when the backends
@@ -96,6 +97,7 @@ class Gateway {
   void AddCatalogueRoutes();
   void AddCaseRoutes();
   void AddSupervisionRoutes();
+  void AddScoringRoutes();
   void AddAccountRoutes();
   void AddExchangeRoutes();
 

@@ -605,6 +605,50 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
        i == 0 ? "{}" : R"({"reason":"not now"})");
   }
 
+  // Scoring: a case of market turns red in February; in March February is published, the
+  // public reads it, market appeals the red deduction, an inspector upholds the appeal and
+  // the administrator approves the version it drafted.
+  {
+    const std::string red = AcceptNew("happy-red");
+    Pump();
+    for (absl::Time at : {intake::At(2026, 2, 27, 0), intake::At(2026, 2, 28, 0)}) {
+      clock.Set(at);
+      REQUIRE(sv->FireDue().ok());
+    }
+    clock.Set(intake::At(2026, 3, 5, 10));
+    FeedScoring();
+    // Sessions last 30 minutes of the gateway's clock.
+    admin = Login("admin", "admin-password");
+    insp = Login("insp", "inspector-password");
+    clerk = Login("clerk-1", "clerk-password");
+    ok("GET",
+       "/v1/statistics?dimension=DIMENSION_DEPARTMENT&period=PERIOD_MONTH&from_day=2026-02-01&"
+       "to_day=2026-02-28&values=market,tax",
+       clerk);
+    ok("GET", "/v1/scores/2026-02?kind=SUBJECT_KIND_DEPARTMENT", clerk);
+    ok("POST", "/v1/scores/2026-02:publish", admin, "{}");
+    ok("GET", "/v1/public/scores/2026-02", "");
+    ok("POST", "/v1/appeals", clerk,
+       absl::StrCat(R"({"month":"2026-02","kind":"SUBJECT_KIND_DEPARTMENT","subject_id":"market",)",
+                    R"("clause":"2.2 红灯 red light","case_id":")", red,
+                    R"(","reasons":"the applicant's materials arrived late"})"));
+    ok("GET", "/v1/appeals?month=2026-02", clerk);
+    ok("POST", "/v1/appeals/a1:decide", insp, R"({"uphold":true,"decision":"upheld"})");
+    ok("GET", "/v1/scores/2026-02/versions", insp);
+    ok("GET", "/v1/scores/2026-02/diff?from_version=1&to_version=2", insp);
+    ok("POST", "/v1/scores/2026-02/versions/2:decide", admin, R"({"approve":true})");
+    ok("POST", "/v1/scores/2026-02:recompute", admin, R"({"reason":"checked"})");
+    ok("GET", "/v1/scoring/rule-sets", insp);
+    scoring::v1::RuleSet rules = scoring->ListRuleSets({}).value().rule_sets(0);
+    rules.set_jurisdiction("center");
+    rules.set_version("happy");
+    rules.set_effective_from("2026-04");
+    rules.set_base_centipoints(9000);
+    rules.clear_content_hash();
+    ok("POST", "/v1/scoring/rule-sets", admin,
+       absl::StrCat(R"({"rule_set":)", json_of(rules), "}"));
+  }
+
   // The audit log (the audit administrator's), and logging out.
   std::string auditor = Login("auditor", "reader-of-the-log");
   ok("GET", "/v1/audit", auditor);

@@ -1,4 +1,4 @@
-// The gateway test fixture: the three backends (real libraries) over gRPC on port 0, and a
+// The gateway test fixture: the four backends (real libraries) over gRPC on port 0, and a
 // gateway in front of them; helpers to list the routes and to talk HTTP over a real socket.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
 #define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
@@ -24,6 +24,8 @@
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/intake/intake_grpc_service.h"
+#include "sunlight/scoring/scoring.h"
+#include "sunlight/scoring/scoring_grpc_service.h"
 #include "sunlight/server/service_host.h"
 #include "sunlight/storage/key_encoding.h"
 #include "sunlight/supervision/supervision.h"
@@ -38,7 +40,8 @@ namespace sunlight::gateway {
 
 namespace pb = ::google::protobuf;
 
-// The three backends (real libraries) over gRPC on port 0, and a gateway in front of them.
+// The four backends (real libraries) over gRPC on port 0, and a gateway in front of them.
+// Nothing runs on its own: scoring is fed the suite's streams by the test (FeedScoring).
 struct GatewayFixture : testing::SuiteFixture {
   GatewayFixture() {
     // Not started: tests hand it supervision's events (LiveEventsFrom).
@@ -65,12 +68,18 @@ struct GatewayFixture : testing::SuiteFixture {
         std::make_unique<workflow::WorkflowGrpcService>(wf.get(), workflow_authorizer.get());
     supervision_service = std::make_unique<supervision::SupervisionGrpcService>(
         sv.get(), supervision_authorizer.get());
+    scoring_store = testing::OpenScratchStore(dir.Sub("scoring"), scoring::ScoringColumnFamilies());
+    scoring = scoring::Scoring::Open(scoring_store.get(), calendar, &clock).value();
+    scoring_authorizer = authorize("scoring", scoring::ScoringMethodPolicy());
+    scoring_service =
+        std::make_unique<scoring::ScoringGrpcService>(scoring.get(), scoring_authorizer.get());
     stream_service = std::make_unique<eventlog::EventStreamService>(&intake->event_log(),
                                                                     intake_authorizer.get());
     host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
     host->AddService(intake_service.get());
     host->AddService(workflow_service.get());
     host->AddService(supervision_service.get());
+    host->AddService(scoring_service.get());
     host->AddService(stream_service.get());
     REQUIRE(host->Start().ok());
     std::string target = absl::StrCat("127.0.0.1:", host->port());
@@ -102,10 +111,22 @@ struct GatewayFixture : testing::SuiteFixture {
                             {.intake_target = target,
                              .workflow_target = target,
                              .supervision_target = target,
+                             .scoring_target = target,
                              .principal_signer = signer,
                              .audit_key = audit_key,
                              .live_events = live.get()})
                   .value();
+  }
+
+  // Everything pending through the suite and into scoring, as its followers would.
+  void FeedScoring() {
+    Pump();
+    for (auto [stream, log] : {std::pair{scoring::kIntakeStream, &intake->event_log()},
+                               std::pair{scoring::kWorkflowStream, &wf->event_log()},
+                               std::pair{scoring::kSupervisionStream, &sv->event_log()}}) {
+      REQUIRE(
+          scoring->ApplyEvents(stream, testing::EventsAfter(*log, *scoring->Cursor(stream))).ok());
+    }
   }
 
   HttpResponse Call(const std::string& method, const std::string& target,
@@ -148,7 +169,11 @@ struct GatewayFixture : testing::SuiteFixture {
   std::shared_ptr<const auth::PrincipalSigner> signer;
   // The backends' verifier; a test may trust more identities (before the calls it makes).
   std::shared_ptr<auth::PrincipalVerifier> verifier_for_test;
-  std::unique_ptr<auth::Authorizer> intake_authorizer, workflow_authorizer, supervision_authorizer;
+  std::unique_ptr<auth::Authorizer> intake_authorizer, workflow_authorizer, supervision_authorizer,
+      scoring_authorizer;
+  std::unique_ptr<storage::Store> scoring_store;
+  std::unique_ptr<scoring::Scoring> scoring;
+  std::unique_ptr<scoring::ScoringGrpcService> scoring_service;
   std::unique_ptr<intake::IntakeGrpcService> intake_service;
   std::unique_ptr<eventlog::EventStreamService> stream_service;
   std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;

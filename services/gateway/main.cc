@@ -64,5 +64,5 @@ int main(int argc, char** argv) {
   });
   return main.Run(absl::StrCat("REST on port ", (*http)->port(), "; intake ", main.flag("intake"),
                                ", workflow ", main.flag("workflow"), ", supervision ",
-                               main.flag("supervision")));
+                               main.flag("supervision"), ", scoring ", main.flag("scoring")));
 }

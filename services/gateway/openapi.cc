@@ -171,7 +171,21 @@ std::string Gateway::OpenApiJson() const {
     if (!route->has_body) {
       for (int i = 0; i < route->input->field_count(); ++i) {
         const pb::FieldDescriptor* f = route->input->field(i);
-        if (in_path.count(f->name()) || f->is_repeated()) continue;
+        if (in_path.count(f->name())) continue;
+        if (f->is_repeated()) {
+          // A list of text, comma-separated in one argument (request_binding.cc).
+          if (f->type() != pb::FieldDescriptor::TYPE_STRING) continue;
+          pb::Value explode;
+          explode.set_bool_value(false);
+          *parameters.mutable_list_value()->add_values() =
+              Obj({{"name", Str(f->name())},
+                   {"in", Str("query")},
+                   {"style", Str("form")},
+                   {"explode", explode},
+                   {"schema",
+                    Obj({{"type", Str("array")}, {"items", Obj({{"type", Str("string")}})}})}});
+          continue;
+        }
         if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
             f->message_type()->full_name() == "sunlight.common.v1.PageRequest") {
           for (const char* p : {"page_size", "page_token"}) {

@@ -45,7 +45,17 @@ absl::Status SetScalar(pb::Message* message, const pb::FieldDescriptor* field,
   auto bad = [&](const char* what) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": ", what));
   };
-  if (field->is_repeated()) return bad("cannot be set from the query");
+  if (field->is_repeated()) {
+    // A list of text from one argument, comma-separated ("values=market,tax").
+    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
+      return bad("cannot be set from the query");
+    }
+    r->ClearField(message, field);
+    for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+      r->AddString(message, field, std::string(part));
+    }
+    return absl::OkStatus();
+  }
   switch (field->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_STRING:
       r->SetString(message, field, text);

@@ -5,12 +5,13 @@
 #include "sunlight/server/service_main.h"
 
 int main(int argc, char** argv) {
-  sunlight::server::ServiceMain main({.name = "intake",
-                                      .default_port = 7001,
-                                      .column_families = sunlight::intake::IntakeColumnFamilies(),
-                                      .method_policy = sunlight::intake::IntakeMethodPolicy(),
-                                      .calendar = true,
-                                      .stream_readers = {"workflow", "supervision", "gateway"}});
+  sunlight::server::ServiceMain main(
+      {.name = "intake",
+       .default_port = 7001,
+       .column_families = sunlight::intake::IntakeColumnFamilies(),
+       .method_policy = sunlight::intake::IntakeMethodPolicy(),
+       .calendar = true,
+       .stream_readers = {"workflow", "supervision", "scoring", "gateway"}});
   main.AddFlag({"data_key_file", "",
                 "key (32+ bytes, mode 0600) sealing applicants' ID numbers and phones and "
                 "hashing query codes at rest; required unless --insecure_development"});

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                                       .column_families = wf::WorkflowColumnFamilies(),
                                       .method_policy = wf::WorkflowMethodPolicy(),
                                       .calendar = true,
-                                      .stream_readers = {"supervision", "gateway"}});
+                                      .stream_readers = {"supervision", "scoring", "gateway"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto workflow = wf::Workflow::Open(main.store(), main.calendar(), main.clock());

@@ -1,7 +1,7 @@
-// End to end, over real sockets: the real intake, workflow, supervision and gateway binaries,
-// each on port 0 with its own store, its own principal key and its own certificate (mutual TLS
-// between all of them). Everything the test does goes through the gateway's REST API, as a
-// front-end would.
+// End to end, over real sockets: the real intake, workflow, supervision, scoring and gateway
+// binaries, each on port 0 with its own store, its own principal key and its own certificate
+// (mutual TLS between all of them). Everything the test does goes through the gateway's REST
+// API, as a front-end would.
 //
 // Supervision runs with --clock_offset=720h: it sees every clock thirty days later than the
 // others do, so the case accepted here is red when supervision ingests it.
@@ -53,7 +53,9 @@ const pb::Value& Field(const pb::Struct& s, const std::string& name) {
 }
 
 struct Suite {
-  Suite() : dir("suite-e2e"), secrets(dir, {"intake", "workflow", "supervision", "gateway"}) {
+  Suite()
+      : dir("suite-e2e"),
+        secrets(dir, {"intake", "workflow", "supervision", "scoring", "gateway"}) {
     REQUIRE(secrets.status().ok());
     {
       std::ofstream users(dir.Sub("users.jsonl"));
@@ -80,12 +82,15 @@ struct Suite {
         "supervision", SUNLIGHT_SUPERVISION_BINARY,
         {calendar, provisional, "--intake=" + intake->target(), "--workflow=" + workflow->target(),
          "--alert_file=" + dir.Sub("alerts.jsonl"), "--clock_offset=720h"});
-    gateway =
-        Start("gateway", SUNLIGHT_GATEWAY_BINARY,
-              {"--http_listen=127.0.0.1:0", "--http_port_file=" + http_port_file(),
-               "--intake=" + intake->target(), "--workflow=" + workflow->target(),
-               "--supervision=" + supervision->target(), "--users_file=" + dir.Sub("users.jsonl")},
-              {http_port_file()});
+    scoring = Start("scoring", SUNLIGHT_SCORING_BINARY,
+                    {calendar, provisional, "--intake=" + intake->target(),
+                     "--workflow=" + workflow->target(), "--supervision=" + supervision->target()});
+    gateway = Start("gateway", SUNLIGHT_GATEWAY_BINARY,
+                    {"--http_listen=127.0.0.1:0", "--http_port_file=" + http_port_file(),
+                     "--intake=" + intake->target(), "--workflow=" + workflow->target(),
+                     "--supervision=" + supervision->target(), "--scoring=" + scoring->target(),
+                     "--users_file=" + dir.Sub("users.jsonl")},
+                    {http_port_file()});
   }
 
   // Starts a binary on its own store with the suite's flags (unsynced writes, its keys and
@@ -138,7 +143,7 @@ struct Suite {
 
   testing::ScratchDir dir;
   testing::SuiteSecrets secrets;
-  std::unique_ptr<ServiceProcess> intake, workflow, supervision, gateway;
+  std::unique_ptr<ServiceProcess> intake, workflow, supervision, scoring, gateway;
   std::unique_ptr<HttpClient> http;
 };
 
@@ -238,6 +243,22 @@ TEST_CASE("end to end: applied online, accepted, routed, red, seen by an inspect
                    inspector);
   CHECK(Field(Field(notice, "notice").struct_value(), "department_id").string_value() == "market");
   suite.Expect(403, "POST", absl::StrCat("/v1/cases/", case_id, ":accept"), "{}", inspector);
+
+  // Scoring follows the three streams: the acceptance is counted for market on its day; the
+  // month is open, so the public sees no scores of it yet.
+  const absl::Time now = absl::Now();
+  const std::string statistics = absl::StrCat(
+      "/v1/statistics?dimension=DIMENSION_DEPARTMENT&period=PERIOD_DAY&values=market&from_day=",
+      absl::FormatTime("%Y-%m-%d", now - absl::Hours(24), absl::UTCTimeZone()),
+      "&to_day=", absl::FormatTime("%Y-%m-%d", now + absl::Hours(24), absl::UTCTimeZone()));
+  CHECK(Eventually([&] {
+    auto reply = suite.client().Send("GET", statistics, "", inspector);
+    return reply.ok() && reply->status == 200 &&
+           reply->body.find(R"("accepted":"1")") != std::string::npos;
+  }));
+  suite.Expect(404, "GET",
+               absl::StrCat("/v1/public/scores/",
+                            absl::FormatTime("%Y-%m", now, absl::FixedTimeZone(8 * 3600))));
 
   // The applicant follows progress with the query code; the audit chain holds.
   pb::Struct progress = suite.Expect(

@@ -2,7 +2,7 @@
 // a month of a prefecture-level city (--cases, default 85,000) as the three streams would
 // deliver it, then the month's scores computed from the stored records, then a 12-month
 // trend by department from the aggregates. Prints
-//   BENCH scoring_events_per_s <n> events/s       ingestion (ApplyEvents, batches of --batch)
+//   BENCH scoring_events_in_process_per_s <n> events/s  ingestion (ApplyEvents, batches of --batch)
 //   BENCH scoring_month_recompute_s <s> s         one month's scores from its records
 //   BENCH stats_query_in_process_p99_ms <ms> ms   the trend query, without gRPC and HTTP
 //   BENCH scoring_monthly_report_ms <ms> ms       the month's report by department and by item
@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
-#include "scoring_history.h"
+#include "scoring_history_events.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/eventlog/event_log.h"
@@ -33,17 +33,6 @@ namespace iv1 = ::sunlight::intake::v1;
 namespace wv1 = ::sunlight::workflow::v1;
 namespace sv1 = ::sunlight::supervision::v1;
 namespace sc = ::sunlight::scoring;
-
-events::v1::CaseEvent Event(uint64_t sequence, const std::string& case_id, const char* type,
-                            absl::Time at, const google::protobuf::Message& payload) {
-  events::v1::CaseEvent e;
-  e.set_sequence(sequence);
-  e.set_case_id(case_id);
-  e.set_type(type);
-  *e.mutable_occurred_at() = ToProto(at);
-  e.mutable_payload()->PackFrom(payload);
-  return e;
-}
 
 int Run(int argc, char** argv) {
   auto config = server::ParseToolFlagsOrExit(
@@ -79,52 +68,8 @@ int Run(int argc, char** argv) {
     return 1;
   }
   // The month of scoring_history.h, as the three streams deliver it.
-  std::vector<events::v1::CaseEvent> intake, workflow, supervision;
   const std::vector<bench::HistoryCase> history = bench::ScoringHistory(cases, departments, zone);
-  for (const bench::HistoryCase& c : history) {
-    const int64_t i = c.index;
-    const std::string& case_id = c.case_id;
-    const std::string& department = c.department_id;
-    const absl::Time accepted = c.accepted;
-    iv1::CaseSubmitted submitted;
-    submitted.mutable_case_()->set_case_id(case_id);
-    submitted.mutable_case_()->set_case_number(absl::StrCat("SL-", i));
-    submitted.mutable_case_()->set_item_code(c.item_code);
-    submitted.mutable_case_()->set_department_id(department);
-    submitted.mutable_case_()->set_channel(c.online ? iv1::CHANNEL_ONLINE : iv1::CHANNEL_WINDOW);
-    *submitted.mutable_case_()->mutable_submitted_at() = ToProto(accepted - absl::Minutes(20));
-    intake.push_back(Event(intake.size() + 1, case_id, "intake.case.submitted",
-                           accepted - absl::Minutes(20), submitted));
-    iv1::CaseAccepted a;
-    a.set_case_number(absl::StrCat("SL-", i));
-    a.set_department_id(department);
-    *a.mutable_receipt()->mutable_accepted_at() = ToProto(accepted);
-    a.mutable_receipt()->mutable_accepted_by()->set_id(
-        absl::StrCat("clerk-", i % (departments * 4)));
-    a.mutable_receipt()->set_window_id(absl::StrCat("W", i % (departments * 2)));
-    auto* item = a.mutable_item()->mutable_definition();
-    item->set_item_code(c.item_code);
-    item->set_type(iv1::ITEM_TYPE_ADMINISTRATIVE_LICENCE);
-    item->mutable_promised_limit()->set_amount(5);
-    item->mutable_promised_limit()->set_unit(common::v1::LIMIT_UNIT_WORKING_DAYS);
-    item->add_fees()->set_amount_fen(i % 5 == 0 ? 5000 : 0);
-    intake.push_back(Event(intake.size() + 1, case_id, "intake.case.accepted", accepted, a));
-    wv1::CaseCompleted done;
-    *done.mutable_due() = ToProto(c.due);
-    workflow.push_back(
-        Event(workflow.size() + 1, case_id, "workflow.case.completed", c.completed, done));
-    for (auto [at, light] :
-         {std::pair{c.yellow_at, sv1::LIGHT_YELLOW}, std::pair{c.red_at, sv1::LIGHT_RED}}) {
-      if (!at.has_value()) continue;
-      sv1::LightChanged changed;
-      changed.mutable_clock()->set_kind(sv1::CLOCK_KIND_CASE);
-      changed.mutable_clock()->set_department_id(department);
-      *changed.mutable_clock()->mutable_light_changed_at() = ToProto(*at);
-      changed.set_to(light);
-      supervision.push_back(
-          Event(supervision.size() + 1, case_id, "supervision.light.changed", *at, changed));
-    }
-  }
+  auto [intake, workflow, supervision] = bench::HistoryEvents(history, departments);
   absl::Time started = absl::Now();
   size_t total = 0;
   for (const auto& [stream, list] :
@@ -142,7 +87,8 @@ int Run(int argc, char** argv) {
     }
   }
   double seconds = absl::ToDoubleSeconds(absl::Now() - started);
-  std::cout << absl::StrFormat("BENCH scoring_events_per_s %.1f events/s\n", total / seconds);
+  std::cout << absl::StrFormat("BENCH scoring_events_in_process_per_s %.1f events/s\n",
+                               total / seconds);
   sc::v1::GetScoreSheetRequest sheet;
   sheet.set_month("2026-03");
   started = absl::Now();

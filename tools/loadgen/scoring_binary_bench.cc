@@ -1,0 +1,198 @@
+// Scoring benchmark through the real binary: this tool serves the synthetic month of
+// scoring_history.h as three event streams (intake, workflow, supervision) over gRPC, starts
+// the scoring binary following them (its store synced, as in production), and measures over
+// gRPC. Prints
+//   BENCH scoring_events_per_s <n> events/s   from the binary's start until every case's
+//                                             facts are counted (polled every 50 ms)
+//   BENCH scoring_month_recompute_grpc_s <s> s  the month's open scores, one GetScoreSheet
+//   BENCH stats_query_grpc_p99_ms <ms> ms     a 12-month trend by department, GetStatistics
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "bench_stats.h"
+#include "grpcpp/grpcpp.h"
+#include "scoring_history_events.h"
+#include "sunlight/calendar/working_calendar.h"
+#include "sunlight/events/v1/events.grpc.pb.h"
+#include "sunlight/scoring/v1/scoring.grpc.pb.h"
+#include "sunlight/server/config.h"
+
+namespace sunlight {
+namespace {
+
+namespace sc1 = ::sunlight::scoring::v1;
+
+// One stream of prepared events: history, then an idle tail until the subscriber leaves.
+class PreparedStream final : public events::v1::EventStream::Service {
+ public:
+  explicit PreparedStream(const std::vector<events::v1::CaseEvent>* events) : events_(events) {}
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
+                         grpc::ServerWriter<events::v1::CaseEvent>* writer) override {
+    for (size_t i = request->from_sequence() > 0 ? request->from_sequence() - 1 : 0;
+         i < events_->size(); ++i) {
+      if (!writer->Write((*events_)[i])) return grpc::Status::OK;
+    }
+    while (!context->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return grpc::Status::OK;
+  }
+  grpc::Status GetStreamInfo(grpc::ServerContext*, const events::v1::GetStreamInfoRequest*,
+                             events::v1::StreamInfo* info) override {
+    info->set_last_sequence(events_->size());
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::vector<events::v1::CaseEvent>* events_;
+};
+
+int Run(int argc, char** argv) {
+  auto config = server::ParseToolFlagsOrExit(
+      argc, argv,
+      {{"cases", "85000", "cases in the month"},
+       {"departments", "30", "departments"},
+       {"binary", "build/services/scoring/scoring", "the scoring binary"},
+       {"data_dir", "", "the binary's store directory (required, removed by the caller)"},
+       {"calendar", "data/calendars/cn-mainland.json", "working calendar"},
+       {"queries", "200", "trend queries measured"}});
+  const int64_t cases = server::IntOrExit(config, "cases");
+  const int64_t departments = server::IntOrExit(config, "departments");
+  auto calendar = calendar::WorkingCalendar::LoadFile(config.Get("calendar"));
+  if (!calendar.ok() || config.Get("data_dir").empty()) {
+    std::cerr << "scoring_binary_bench: --data_dir and a readable --calendar are required\n";
+    return 2;
+  }
+  const auto history = bench::ScoringHistory(cases, departments, (*calendar)->time_zone());
+  const bench::HistoryStreams streams = bench::HistoryEvents(history, departments);
+  const size_t total = streams.intake.size() + streams.workflow.size() + streams.supervision.size();
+  const uint64_t want_completed = history.size();  // every case of the history completes
+
+  PreparedStream intake(&streams.intake), workflow(&streams.workflow),
+      supervision(&streams.supervision);
+  int ports[3] = {0, 0, 0};
+  std::unique_ptr<grpc::Server> servers[3];
+  grpc::Service* services[3] = {&intake, &workflow, &supervision};
+  for (int i = 0; i < 3; ++i) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &ports[i]);
+    builder.RegisterService(services[i]);
+    servers[i] = builder.BuildAndStart();
+  }
+  const std::string port_file = config.Get("data_dir") + ".port";
+  unlink(port_file.c_str());
+  std::vector<std::string> args = {config.Get("binary"),
+                                   "--listen=127.0.0.1:0",
+                                   "--metrics_listen=",
+                                   "--insecure_development=true",
+                                   "--sync_writes=true",
+                                   "--calendar=" + config.Get("calendar"),
+                                   "--data_dir=" + config.Get("data_dir"),
+                                   "--port_file=" + port_file,
+                                   absl::StrCat("--intake=127.0.0.1:", ports[0]),
+                                   absl::StrCat("--workflow=127.0.0.1:", ports[1]),
+                                   absl::StrCat("--supervision=127.0.0.1:", ports[2])};
+  absl::Time started = absl::Now();
+  pid_t child = fork();
+  if (child == 0) {
+    std::vector<char*> argv_c;
+    for (auto& a : args) argv_c.push_back(a.data());
+    argv_c.push_back(nullptr);
+    execv(argv_c[0], argv_c.data());
+    _exit(127);
+  }
+  auto stop = [&] {
+    kill(child, SIGTERM);
+    waitpid(child, nullptr, 0);
+    for (auto& s : servers) s->Shutdown(std::chrono::system_clock::now());
+  };
+  std::string port;
+  for (int i = 0; i < 600 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    FILE* f = fopen(port_file.c_str(), "r");
+    if (f == nullptr) continue;
+    char buffer[32] = {0};
+    if (fgets(buffer, sizeof buffer, f) != nullptr) port = buffer;
+    fclose(f);
+  }
+  if (port.empty()) {
+    std::cerr << "scoring_binary_bench: the binary wrote no port\n";
+    stop();
+    return 1;
+  }
+  while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
+  auto stub = sc1::Scoring::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials()));
+  // Caught up: every case completed and every light counted, over March and April.
+  uint64_t want_lights = streams.supervision.size();
+  sc1::StatisticsRequest progress;
+  progress.set_dimension(sc1::DIMENSION_CENTER);
+  progress.set_period(sc1::PERIOD_YEAR);
+  progress.set_from_day("2026-01-01");
+  progress.set_to_day("2026-12-31");
+  bool caught_up = false;
+  while (!caught_up && absl::Now() - started < absl::Minutes(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    grpc::ClientContext context;
+    sc1::StatisticsResponse response;
+    if (!stub->GetStatistics(&context, progress, &response).ok()) continue;
+    for (const auto& row : response.rows()) {
+      caught_up = row.measures().completed() == want_completed &&
+                  row.measures().yellow() + row.measures().red() == want_lights;
+    }
+  }
+  double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  if (!caught_up) {
+    std::cerr << "scoring_binary_bench: the binary did not catch up in 10 minutes\n";
+    stop();
+    return 1;
+  }
+  std::cout << absl::StrFormat("BENCH scoring_events_per_s %.1f events/s\n", total / seconds);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    sc1::GetScoreSheetRequest request;
+    request.set_month("2026-03");
+    sc1::ScoreSheet sheet;
+    absl::Time t = absl::Now();
+    grpc::Status s = stub->GetScoreSheet(&context, request, &sheet);
+    if (!s.ok()) {
+      std::cerr << s.error_message() << "\n";
+      stop();
+      return 1;
+    }
+    std::cout << absl::StrFormat("BENCH scoring_month_recompute_grpc_s %.3f s\n",
+                                 absl::ToDoubleSeconds(absl::Now() - t));
+  }
+  sc1::StatisticsRequest trend;
+  trend.set_dimension(sc1::DIMENSION_DEPARTMENT);
+  trend.set_period(sc1::PERIOD_MONTH);
+  trend.set_from_day("2025-04-01");
+  trend.set_to_day("2026-03-31");
+  std::vector<double> latencies;
+  for (int64_t q = 0; q < server::IntOrExit(config, "queries"); ++q) {
+    grpc::ClientContext context;
+    sc1::StatisticsResponse response;
+    absl::Time t = absl::Now();
+    if (!stub->GetStatistics(&context, trend, &response).ok()) {
+      stop();
+      return 1;
+    }
+    latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+  }
+  std::cout << absl::StrFormat("BENCH stats_query_grpc_p99_ms %.3f ms\n",
+                               bench::Percentile(latencies, 0.99));
+  stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace sunlight
+
+int main(int argc, char** argv) { return sunlight::Run(argc, argv); }
