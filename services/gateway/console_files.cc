@@ -9,7 +9,8 @@
 
 namespace sunlight::gateway {
 
-HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string& path) {
+HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string& vendor_dir,
+                              const std::string& path) {
   if (path == "/" || path == "/console") {
     HttpResponse redirect = ErrorResponse(302, "FOUND", "the console is at /console/");
     redirect.headers.emplace_back("Location", "/console/");
@@ -34,7 +35,9 @@ HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string&
       {"ico", "image/x-icon"}};
   size_t dot = name.rfind('.');
   auto type = dot == std::string::npos ? kTypes.end() : kTypes.find(name.substr(dot + 1));
-  std::ifstream in(console_dir + "/" + name, std::ios::binary);
+  // The third-party files the console loads, from their pinned package.
+  const bool vendor = !vendor_dir.empty() && name == "echarts.min.js";
+  std::ifstream in((vendor ? vendor_dir : console_dir) + "/" + name, std::ios::binary);
   if (!plain || type == kTypes.end() || !in) {
     return ErrorResponse(404, "NOT_FOUND", "no such console file");
   }
@@ -44,6 +47,8 @@ HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string&
   file.headers.emplace_back("Content-Security-Policy",
                             "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                             "img-src 'self' data:; frame-ancestors 'none'");
+  // The pinned library changes only with its package: let the browser keep it a day.
+  if (vendor) file.headers.emplace_back("Cache-Control", "private, max-age=86400");
   return file;
 }
 

@@ -11,7 +11,9 @@ namespace sunlight::gateway {
 
 // GET /console/<file> from `console_dir`: plain file names of known types only (404
 // otherwise); "/" and "/console" redirect to /console/.
-HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string& path);
+// echarts.min.js comes from `vendor_dir` (the pinned npm package) when that is set.
+HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string& vendor_dir,
+                              const std::string& path);
 
 }  // namespace sunlight::gateway
 

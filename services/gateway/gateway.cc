@@ -2,6 +2,10 @@
 // gateway_routes_*.cc, by audience.
 #include "gateway.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -46,6 +50,13 @@ Gateway::~Gateway() = default;
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, const Clock* clock,
                                                        GatewayOptions options) {
   std::unique_ptr<Gateway> gateway(new Gateway(store, clock, std::move(options)));
+  if (gateway->options_.export_dir.empty()) {
+    std::string dir = (std::filesystem::temp_directory_path() / "sunlight-exports-XXXXXX").string();
+    if (mkdtemp(dir.data()) == nullptr) {
+      return absl::InternalError(absl::StrCat("cannot create a directory for exports: ", dir));
+    }
+    gateway->options_.export_dir = dir;
+  }
   const GatewayOptions& o = gateway->options_;
   // Without key files (tests, insecure development): keys of this process only.
   auto process_key = [](std::shared_ptr<const auth::HmacSigner> given)
@@ -81,6 +92,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddCaseRoutes();
   gateway->AddSupervisionRoutes();
   gateway->AddScoringRoutes();
+  gateway->AddExportRoutes();
   gateway->AddAccountRoutes();
   gateway->AddExchangeRoutes();
   return gateway;
@@ -113,7 +125,7 @@ Gateway::Route& Gateway::AddRoute(std::string http_method, std::string pattern, 
 HttpResponse Gateway::Handle(const HttpRequest& http) {
   if (!options_.console_dir.empty() && http.method == "GET" &&
       (http.path == "/" || http.path == "/console" || absl::StartsWith(http.path, "/console/"))) {
-    return ServeConsoleFile(options_.console_dir, http.path);
+    return ServeConsoleFile(options_.console_dir, options_.console_vendor_dir, http.path);
   }
   if (http.path == "/healthz") {
     HttpResponse ok;

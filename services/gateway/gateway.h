@@ -28,6 +28,10 @@
 #include "sunlight/intake/v1/intake.pb.h"
 #include "sunlight/storage/store.h"
 
+namespace sunlight::table_export {
+struct Table;
+}  // namespace sunlight::table_export
+
 namespace sunlight::gateway {
 
 std::vector<std::string> GatewayColumnFamilies();
@@ -62,6 +66,11 @@ struct GatewayOptions {
   LiveEvents* live_events = nullptr;
   // The web console's files, served at /console/; empty: no console.
   std::string console_dir;
+  // Third-party files served beside them (Apache ECharts, pinned in tools/console-vendor).
+  std::string console_vendor_dir;
+  // Where Excel exports are assembled before they stream out (removed as they are sent);
+  // empty: a private directory under the system's temporary directory.
+  std::string export_dir;
 };
 
 class Gateway {
@@ -98,6 +107,13 @@ class Gateway {
   void AddCaseRoutes();
   void AddSupervisionRoutes();
   void AddScoringRoutes();
+  // CSV and Excel downloads of scoring tables (gateway_routes_exports.cc).
+  void AddExportRoutes();
+  template <typename Request, typename Response>
+  void AddExportRoute(const std::string& pattern, const std::string& summary,
+                      const google::protobuf::MethodDescriptor* method,
+                      table_export::Table (*to_table)(const Response&),
+                      const std::string& file_stem);
   void AddAccountRoutes();
   void AddExchangeRoutes();
 

@@ -27,6 +27,11 @@ std::vector<server::FlagSpec> GatewayFlags() {
       {"scoring", "127.0.0.1:7004", "scoring service address"},
       {"console_dir", "services/gateway/console",
        "the web console's files, served at /console/ (empty: no console)"},
+      {"console_vendor_dir", "tools/console-vendor/node_modules/echarts/dist",
+       "third-party files of the console (Apache ECharts, installed by ./tools/setup)"},
+      {"export_dir", "",
+       "directory (private, on a disk with room) where Excel exports are assembled; empty: "
+       "one under the system's temporary directory"},
       {"users_file", "",
        "users to create on start when missing (CreateUserRequest JSON per line; passwords meet "
        "the policy; set user.must_change_password for a first login change)"},
@@ -114,7 +119,9 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
                         .audit_checkpoint_file = config.Get("audit_checkpoint_file"),
                         .limits = {.public_requests_per_s = static_cast<double>(rate),
                                    .public_burst = static_cast<double>(burst)},
-                        .console_dir = config.Get("console_dir")};
+                        .console_dir = config.Get("console_dir"),
+                        .console_vendor_dir = config.Get("console_vendor_dir"),
+                        .export_dir = config.Get("export_dir")};
 }
 
 absl::StatusOr<HttpServerOptions> HttpOptionsFromFlags(const server::Config& config) {

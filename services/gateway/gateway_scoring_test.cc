@@ -192,5 +192,62 @@ TEST_CASE_METHOD(ScoringGatewayFixture, "scoring: statistics, rule sets and appe
   CHECK(gateway->Handle(appeals).status == 200);
 }
 
+// The body of a streamed response.
+std::string Drain(HttpResponse& response) {
+  std::string body;
+  if (!response.stream) return response.body;
+  std::string chunk;
+  while (response.stream(&chunk)) {
+    body += chunk;
+    chunk.clear();
+  }
+  return body;
+}
+
+std::string Header(const HttpResponse& response, const std::string& name) {
+  for (const auto& [k, v] : response.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST_CASE_METHOD(ScoringGatewayFixture, "scoring: exports stream CSV and Excel and are audited",
+                 "[scoring]") {
+  const std::string late = RedCaseInFebruary();
+  const std::string insp = Login("insp", "inspector-password");
+  HttpResponse csv = Call("GET",
+                          "/v1/statistics:export?dimension=DIMENSION_DEPARTMENT&period=PERIOD_MONTH"
+                          "&from_day=2026-02-01&to_day=2026-02-28",
+                          insp);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.content_type == "text/csv; charset=utf-8");
+  CHECK(Header(csv, "Content-Disposition") == "attachment; filename=\"statistics.csv\"");
+  CHECK(Header(csv, "X-Export-Rows") == "1");
+  std::string body = Drain(csv);
+  CHECK(absl::StartsWith(body, "\xEF\xBB\xBF分组 group,期间 period,"));
+  CHECK(absl::StrContains(body, "\r\nmarket,2026-02,1,1,0,0,0,0,0,,0,,0,0,0,1,1,"));
+  // The score sheet, one row per subject and clause, in Excel.
+  HttpResponse xlsx = Call("GET", "/v1/scores/2026-02:export?format=xlsx", insp);
+  REQUIRE(xlsx.status == 200);
+  CHECK(absl::StartsWith(xlsx.content_type, "application/vnd.openxmlformats"));
+  std::string workbook = Drain(xlsx);
+  CHECK(absl::StartsWith(workbook, "PK"));  // a zip: the workbook's parts
+  CHECK(workbook.size() > 2000);
+  // Bad requests name the field; signed-in only.
+  HttpResponse bad = Call("GET", "/v1/scores/2026-02:export?format=pdf", insp);
+  CHECK(bad.status == 400);
+  CHECK(absl::StrContains(bad.body, "\"field\":\"format\""));
+  bad = Call("GET", "/v1/scores/2026-13:export", insp);
+  CHECK(bad.status == 400);
+  CHECK(absl::StrContains(bad.body, "\"field\":\"month\""));
+  CHECK(Call("GET", "/v1/scores/2026-02:export").status == 401);
+  // Every export is in the audit log.
+  auto entries = gateway->audit().List(v1::ListAuditEntriesRequest());
+  REQUIRE(entries.ok());
+  int exports = 0;
+  for (const auto& e : entries->entries()) exports += e.action() == "export";
+  CHECK(exports == 2);
+}
+
 }  // namespace
 }  // namespace sunlight::gateway

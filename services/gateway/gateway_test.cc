@@ -639,6 +639,11 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     ok("POST", "/v1/scores/2026-02/versions/2:decide", admin, R"({"approve":true})");
     ok("POST", "/v1/scores/2026-02:recompute", admin, R"({"reason":"checked"})");
     ok("GET", "/v1/scoring/rule-sets", insp);
+    ok("GET",
+       "/v1/statistics:export?dimension=DIMENSION_CENTER&period=PERIOD_YEAR&from_day=2026-01-01&"
+       "to_day=2026-12-31",
+       insp);
+    ok("GET", "/v1/scores/2026-02:export?format=xlsx", insp);
     scoring::v1::RuleSet rules = scoring->ListRuleSets({}).value().rule_sets(0);
     rules.set_jurisdiction("center");
     rules.set_version("happy");
