@@ -62,7 +62,7 @@ struct ExchangeFixture : GatewayFixture {
     auto at = [](const server::ServiceHost& h) { return absl::StrCat("127.0.0.1:", h.port()); };
     auto started =
         ExchangeEndpoint::Start(*config, gateway_store.get(),
-                                {at(*host), at(*workflow_host), at(*supervision_host), signer,
+                                {at(*host), at(*workflow_host), at(*supervision_host), "", signer,
                                  nullptr, &gateway->audit(), &gateway->pushes(), &clock},
                                 nullptr);
     REQUIRE(started.ok());

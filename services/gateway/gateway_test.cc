@@ -725,7 +725,7 @@ TEST_CASE_METHOD(GatewayFixture,
   CHECK_FALSE(events.stream(&chunk));
 }
 
-TEST_CASE("the exchange relays three streams in one order, once each, masked, across reopens") {
+TEST_CASE("the exchange relays four streams in one order, once each, masked, across reopens") {
   testing::ScratchDir dir("exchange");
   auto store = storage::Store::Open({.path = dir.Sub("gateway"),
                                      .column_families = GatewayColumnFamilies(),
@@ -776,6 +776,35 @@ TEST_CASE("the exchange relays three streams in one order, once each, masked, ac
   intake::v1::CaseSubmitted submitted;
   REQUIRE(first.event().payload().UnpackTo(&submitted));
   CHECK(submitted.case_().applicant().id_number() == "110101********1234");
+
+  // Scoring: a published sheet goes without the cases behind its points; a draft not at all
+  // (its cursor moves on all the same).
+  auto sheet_event = [](uint64_t sequence, const char* type) {
+    scoring::v1::SheetChanged changed;
+    changed.mutable_sheet()->set_month("2026-02");
+    auto* line = changed.mutable_sheet()->add_scores()->add_lines();
+    line->set_clause("2.2 red");
+    line->add_cases()->set_case_number("SL-20260213-000001");
+    events::v1::CaseEvent e;
+    e.set_sequence(sequence);
+    e.set_type(type);
+    e.mutable_payload()->PackFrom(changed);
+    return e;
+  };
+  REQUIRE(relay->Relay("scoring", {sheet_event(1, "scoring.sheet.drafted")}).ok());
+  CHECK(*relay->Cursor("scoring") == 1);
+  CHECK(relay->log().last_sequence() == 5);
+  REQUIRE(relay->Relay("scoring", {sheet_event(2, "scoring.sheet.published")}).ok());
+  REQUIRE(relay->log().last_sequence() == 6);
+  stored.clear();
+  REQUIRE(relay->log().Read(6, 1, &stored).ok());
+  exchange::v1::ExchangeRecord sheet_record;
+  REQUIRE(stored.at(0).payload().UnpackTo(&sheet_record));
+  CHECK(sheet_record.record_id() == "scoring/2");
+  scoring::v1::SheetChanged relayed;
+  REQUIRE(sheet_record.event().payload().UnpackTo(&relayed));
+  CHECK(relayed.sheet().scores(0).lines(0).clause() == "2.2 red");
+  CHECK(relayed.sheet().scores(0).lines(0).cases_size() == 0);
 }
 
 // Finding 3 of the security review: the token key was in the gateway's store and a token

@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   auto exchange = gw::ExchangeEndpoint::Start(
       main.config(), main.store(),
       {options->intake_target, options->workflow_target, options->supervision_target,
-       options->principal_signer, main.channel_credentials(), &g->audit(), &g->pushes(),
-       main.clock()},
+       options->scoring_target, options->principal_signer, main.channel_credentials(), &g->audit(),
+       &g->pushes(), main.clock()},
       &main.host().registry());
   if (!exchange.ok()) return main.Fail(exchange.status());
   if (auto s = sunlight::server::WritePortFile(main.flag("http_port_file"), (*http)->port());

@@ -1,4 +1,4 @@
-// The relay: three streams into the exchange log, masked, cursors in the same batch.
+// The relay: four streams into the exchange log, masked, cursors in the same batch.
 #include "exchange/relay.h"
 
 #include <optional>
@@ -14,6 +14,7 @@
 #include "sunlight/eventlog/cursor.h"
 #include "sunlight/exchange/v1/exchange.pb.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
 
@@ -50,16 +51,36 @@ std::string NamedDepartment(const CaseEvent& event) {
                  [](const auto& m) { return m.alert().department_id(); }),
            named(supervision::v1::NoticeChanged(),
                  [](const auto& m) { return m.notice().department_id(); }),
+           named(scoring::v1::AppealChanged(),
+                 [](const auto& m) { return m.appeal().department_id(); }),
        }) {
     if (department.has_value()) return *department;
   }
   return "";
 }
 
+// What of the scoring stream the province receives: published sheets (every department's
+// points, as the public sees them: without the case numbers behind them, which belong to
+// their departments' platforms), rule sets and appeals. Drafts and rejected versions are the
+// center's own until published: false, not relayed.
+bool ShapeScoringEvent(CaseEvent& event) {
+  if (event.type() == "scoring.sheet.drafted" || event.type() == "scoring.sheet.rejected") {
+    return false;
+  }
+  scoring::v1::SheetChanged changed;
+  if (event.payload().Is<scoring::v1::SheetChanged>() && event.payload().UnpackTo(&changed)) {
+    for (auto& score : *changed.mutable_sheet()->mutable_scores()) {
+      for (auto& line : *score.mutable_lines()) line.clear_cases();
+    }
+    event.mutable_payload()->PackFrom(changed);
+  }
+  return true;
+}
+
 }  // namespace
 
 const std::vector<std::string>& ExchangeRelay::SourceStreams() {
-  static const std::vector<std::string> kStreams = {"intake", "workflow", "supervision"};
+  static const std::vector<std::string> kStreams = {"intake", "workflow", "supervision", "scoring"};
   return kStreams;
 }
 
@@ -75,9 +96,10 @@ ExchangeRelay::~ExchangeRelay() { Stop(); }
 
 void ExchangeRelay::Start() {
   const std::string* targets[] = {&options_.intake_target, &options_.workflow_target,
-                                  &options_.supervision_target};
+                                  &options_.supervision_target, &options_.scoring_target};
   for (size_t i = 0; i < SourceStreams().size(); ++i) {
     const std::string stream = SourceStreams()[i];
+    if (targets[i]->empty()) continue;
     auto subscriber = eventlog::Follow(
         "gateway", options_.signer, options_.credentials, *targets[i], stream,
         [this, stream] { return Cursor(stream); },
@@ -117,6 +139,7 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
     record.set_source_stream(stream);
     record.set_source_sequence(event.sequence());
     *record.mutable_event() = event;
+    if (stream == "scoring" && !ShapeScoringEvent(*record.mutable_event())) continue;
     // A payload this build cannot read could hold anything personal: the record is dropped.
     if (MaskPersonalData(record.mutable_event()).dropped_payloads > 0) {
       LogError("exchange", absl::StrCat(stream, " event ", event.sequence(), " of type ",
@@ -133,7 +156,8 @@ absl::Status ExchangeRelay::Relay(const std::string& stream, const std::vector<C
     wrapper.mutable_payload()->PackFrom(record);
     records.push_back(std::move(wrapper));
   }
-  if (records.empty()) return absl::OkStatus();
+  // Also when nothing was relayed (all skipped): the cursor moves past what was read.
+  if (last == *cursor) return absl::OkStatus();
   eventlog::PutCursor(batch, CursorName(stream), last);
   return log_->Commit(std::move(batch), std::move(records)).status();
 }

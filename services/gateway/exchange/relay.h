@@ -1,12 +1,13 @@
 // The provincial exchange (DOMAIN.md section 8), at the edge in the gateway: the relay.
 //
-// The relay follows the intake, workflow and supervision event streams and appends every
-// event, with applicants' personal data masked and the department it belongs to, to its own
-// event log ("exchange") in the gateway's store, with each stream's cursor in the same write
-// batch: one total order, nothing lost or doubled across restarts of the gateway or of any
-// service. Platforms read it through sunlight.exchange.v1.Exchange over mutual TLS
-// (ExchangeService), identified by their client certificate; only registered platforms get
-// in, and each is sent only its own departments' records (Platform::Receives).
+// The relay follows the intake, workflow, supervision and scoring event streams and appends
+// every event (of scoring: what is published, not drafts), with applicants' personal data masked
+// and the department it belongs to, to its own event log ("exchange") in the gateway's store, with
+// each stream's cursor in the same write batch: one total order, nothing lost or doubled across
+// restarts of the gateway or of any service. Platforms read it through
+// sunlight.exchange.v1.Exchange over mutual TLS (ExchangeService), identified by their client
+// certificate; only registered platforms get in, and each is sent only its own departments' records
+// (Platform::Receives).
 #ifndef SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_RELAY_H_
 #define SUNLIGHT_SERVICES_GATEWAY_EXCHANGE_RELAY_H_
 
@@ -32,6 +33,9 @@ struct ExchangeOptions {
   std::string intake_target;
   std::string workflow_target;
   std::string supervision_target;
+  // The scoring stream: published score sheets (without the cases behind them), rule sets and
+  // appeals; empty: not followed.
+  std::string scoring_target;
   // Signs the gateway's principal for its calls to the services (null: services run open).
   std::shared_ptr<const auth::PrincipalSigner> signer;
   // Mutual TLS to the services; insecure when null.
@@ -48,7 +52,8 @@ struct ExchangeOptions {
 class ExchangeRelay {
  public:
   static constexpr char kLogName[] = "exchange";
-  static const std::vector<std::string>& SourceStreams();  // intake, workflow, supervision
+  // intake, workflow, supervision, scoring
+  static const std::vector<std::string>& SourceStreams();
 
   // `store` must have eventlog::ColumnFamilies().
   static absl::StatusOr<std::unique_ptr<ExchangeRelay>> Open(storage::Store* store,
