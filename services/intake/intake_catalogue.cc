@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "intake_store.h"
+#include "sunlight/auth/principal.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
@@ -18,6 +19,16 @@
 
 namespace sunlight::intake {
 namespace {
+
+// A step is taken by department staff: its role may not be one of the roles with a meaning
+// of their own (an "inspector" step could be claimed by no one: inspectors are supervision's).
+absl::Status RequireStepRole(const std::string& role, const std::string& field) {
+  SUNLIGHT_RETURN_IF_ERROR(RequireText(role, field));
+  if (!auth::IsStaffRole(role)) {
+    return InvalidField(field, absl::StrCat("\"", role, "\" is not a department staff role"));
+  }
+  return absl::OkStatus();
+}
 
 using common::v1::TimeLimit;
 
@@ -165,13 +176,13 @@ absl::StatusOr<v1::ItemVersion> Intake::PublishItemVersion(
       return InvalidField(field + ".kind", "must be set");
     }
     SUNLIGHT_RETURN_IF_ERROR(RequireText(step.department_id(), field + ".department_id"));
-    SUNLIGHT_RETURN_IF_ERROR(RequireText(step.role(), field + ".role"));
+    SUNLIGHT_RETURN_IF_ERROR(RequireStepRole(step.role(), field + ".role"));
     SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(step.limit(), field + ".limit"));
     for (int b = 0; b < step.branches_size(); ++b) {
       std::string branch = absl::StrCat(field, ".branches[", b, "]");
       SUNLIGHT_RETURN_IF_ERROR(
           RequireText(step.branches(b).department_id(), branch + ".department_id"));
-      SUNLIGHT_RETURN_IF_ERROR(RequireText(step.branches(b).role(), branch + ".role"));
+      SUNLIGHT_RETURN_IF_ERROR(RequireStepRole(step.branches(b).role(), branch + ".role"));
       SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(step.branches(b).limit(), branch + ".limit"));
     }
     if (step.branches_required() > static_cast<uint32_t>(step.branches_size())) {

@@ -306,6 +306,10 @@ TEST_CASE_METHOD(IntakeFixture, "bad input is rejected with the offending field 
   *publish.mutable_definition() = BusinessLicence();
   publish.mutable_definition()->mutable_steps(0)->clear_role();
   CHECK(Mentions(intake->PublishItemVersion(publish).status(), "definition.steps[0].role"));
+  // Inspectors are supervision's, not a department's: no one could take such a step.
+  publish.mutable_definition()->mutable_steps(0)->set_role("inspector");
+  CHECK(intake->PublishItemVersion(publish).status().message() ==
+        "definition.steps[0].role: \"inspector\" is not a department staff role");
   *publish.mutable_definition() = BusinessLicence();
   publish.mutable_definition()->set_department_id("nowhere");
   CHECK(Mentions(intake->PublishItemVersion(publish).status(), "definition.department_id"));

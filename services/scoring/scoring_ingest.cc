@@ -174,6 +174,12 @@ absl::Status Scoring::ApplySupervision(Mutation& m, const CaseEvent& event) {
       KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), at);
     } else {
       KeepFirst(r->mutable_red_at(), r->has_red_at(), at);
+      // A clock that turned red passed its yellow instant too, whether or not supervision was
+      // running to announce it then (after a pause it fires only the later light).
+      if (clock.has_yellow_at() && clock.has_red_at() &&
+          FromProto(clock.yellow_at()) < FromProto(clock.red_at())) {
+        KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), clock.yellow_at());
+      }
     }
   } else if (type == "supervision.alert.raised") {
     sv1::AlertRaised raised;

@@ -395,6 +395,19 @@ TEST_CASE_METHOD(ScoringFixture, "a late event for a published month drafts a ne
   CHECK(day.rows(0).measures().anomalies() == 1);
 }
 
+TEST_CASE_METHOD(ScoringFixture,
+                 "a clock that turned red while supervision was away counts its yellow too") {
+  std::string skipped = AcceptNew("skipped");
+  Pump();
+  Fire(At(2026, 3, 1, 0));  // the first firing after both instants: one transition, to red
+  PumpAll();
+  auto days = Stats(v1::DIMENSION_CENTER, v1::PERIOD_DAY, "2026-02-27", "2026-02-28");
+  REQUIRE(days.rows_size() == 2);
+  CHECK(days.rows(0).period() == "2026-02-27");
+  CHECK(days.rows(0).measures().yellow() == 1);
+  CHECK(days.rows(1).measures().red() == 1);
+}
+
 TEST_CASE_METHOD(ScoringFixture, "a reopened store resumes from its cursors with nothing twice") {
   MakeHistory();
   PumpAll();

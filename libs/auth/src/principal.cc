@@ -27,6 +27,14 @@ std::string RandomId() {
 
 }  // namespace
 
+bool IsStaffRole(std::string_view role) {
+  for (std::string_view reserved : {kAdministrator, kSecurityAdministrator, kAuditAdministrator,
+                                    kInspector, kApplicant, kService}) {
+    if (role == reserved) return false;
+  }
+  return !role.empty();
+}
+
 uint32_t AudienceOf(const v1::Principal& principal) {
   const std::string& role = principal.role();
   if (principal.user_id().empty() || role.empty()) return 0;

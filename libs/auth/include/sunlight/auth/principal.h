@@ -77,6 +77,9 @@ enum Audience : uint32_t {
 // The audience a principal belongs to; 0 when the principal is malformed (a staff role
 // without a department, say).
 uint32_t AudienceOf(const v1::Principal& principal);
+// Whether `role` is a department staff role (not empty and none of the roles above with a
+// meaning of their own): what an item's step may name.
+bool IsStaffRole(std::string_view role);
 
 // The one way to require a role: OK when the principal belongs to one of `audiences`,
 // otherwise PERMISSION_DENIED "role <role> may not <what>".
