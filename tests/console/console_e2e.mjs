@@ -3,13 +3,17 @@
 //
 //   node tests/console/console_e2e.mjs
 //
-// Starts intake, workflow, supervision and the gateway (serving services/gateway/console at
-// /console/) on free ports in a temporary directory, loads the demo catalogue over REST,
-// submits and accepts a case, then moves supervision's clock to 15 s before the case's red
-// instant (restart with --clock_offset) and drives a headless Chromium through the console:
-// log in, the board turning yellow and then red live (no reload), the red list, the case
-// page (timeline, calendar strip), issuing a supervision notice, the language switch, wall
-// mode, search by case number, logout, and the password change: a user the security
+// Starts intake, workflow, supervision, scoring and the gateway (serving services/gateway/console
+// at /console/, and the pinned ECharts from tools/console-vendor) on free ports in a temporary
+// directory, loads the demo catalogue over REST, submits and accepts a case, then moves
+// supervision's clock to 15 s before the case's red instant (restart with --clock_offset) and
+// drives a headless Chromium through the console: log in, the board turning yellow and then red
+// live (no reload), the red list, the case page (timeline, calendar strip), issuing a
+// supervision notice, the language switch, wall mode, search by case number, the monthly
+// scores (the open month of the red instant: market's red deduction, the drill-down to the
+// case, CSV and Excel downloads opened and checked) and the statistics page (ECharts canvases,
+// redrawn on a language switch and a resize, disposed when left), logout, an administrator
+// publishing an ended month, and the password change: a user the security
 // administrator created must change the password at first login (the gateway's refusals shown
 // in the user's language), and the top bar's button changes it any time. Screenshots go to
 // $SUNLIGHT_SCREENSHOT_DIR.
@@ -23,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +35,7 @@ const SRC = path.resolve(process.env.SUNLIGHT_SOURCE_DIR || path.join(here, '..'
 const BUILD = path.resolve(process.env.SUNLIGHT_BUILD_DIR || path.join(SRC, 'build'));
 const SHOTS = path.resolve(process.env.SUNLIGHT_SCREENSHOT_DIR || path.join(BUILD, 'console-screenshots'));
 const CHROMIUM = process.env.SUNLIGHT_CHROMIUM || '/usr/bin/chromium';
-const TOTAL_LIMIT_MS = 150_000;  // hard stop; a normal run takes well under 90 s
+const TOTAL_LIMIT_MS = 200_000;  // hard stop; a normal run takes well under 120 s
 const RED_MARGIN_S = 15;         // supervision's clock starts this long before the red instant
 
 const started = Date.now();
@@ -150,7 +155,7 @@ async function main() {
   browserReady.catch(() => {});
 
   // ---- 1. keys, certificates and users: each service its own principal key and certificate
-  const services = ['intake', 'workflow', 'supervision', 'gateway'];
+  const services = ['intake', 'workflow', 'supervision', 'scoring', 'gateway'];
   const keyDir = path.join(tmp, 'keys');
   const caDir = path.join(tmp, 'ca');
   execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
@@ -191,11 +196,18 @@ async function main() {
     [...common('supervision'), ...supervisionArgs], portFile('supervision'));
   const supervisionPort = supervision.port;
   const supervisionAddr = `127.0.0.1:${supervisionPort}`;
+  // Scoring follows the three streams on time, as tools/run starts it.
+  const scoring = await startService('scoring', bin('scoring'), [...common('scoring'), ...calendar,
+    `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`, `--supervision=${supervisionAddr}`], portFile('scoring'));
+  const scoringAddr = `127.0.0.1:${scoring.port}`;
+  const vendorDir = path.join(SRC, 'tools', 'console-vendor', 'node_modules', 'echarts', 'dist');
+  check(fs.existsSync(path.join(vendorDir, 'echarts.min.js')), `${vendorDir}/echarts.min.js is missing: run ./tools/setup`);
   const httpPortFile = path.join(tmp, 'http.port');
   fs.rmSync(httpPortFile, { force: true });
   await startService('gateway', bin('gateway'), [...common('gateway'), '--http_listen=127.0.0.1:0',
     `--http_port_file=${httpPortFile}`, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`,
-    `--supervision=${supervisionAddr}`, `--users_file=${usersFile}`, `--console_dir=${consoleDir}`], portFile('gateway'));
+    `--supervision=${supervisionAddr}`, `--scoring=${scoringAddr}`, `--users_file=${usersFile}`,
+    `--console_dir=${consoleDir}`, `--console_vendor_dir=${vendorDir}`], portFile('gateway'));
   const httpPort = await waitFor('the gateway HTTP port file', () => {
     const text = fs.existsSync(httpPortFile) ? fs.readFileSync(httpPortFile, 'utf8').trim() : '';
     return /^\d+$/.test(text) ? Number(text) : 0;
@@ -205,7 +217,7 @@ async function main() {
   // the C++ end-to-end test verifies the certificate against the CA).
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   httpBase = `https://127.0.0.1:${httpPort}`;
-  step(`suite up: intake ${intake.port}, workflow ${workflow.port}, supervision ${supervisionPort}, gateway REST ${httpPort}`);
+  step(`suite up: intake ${intake.port}, workflow ${workflow.port}, supervision ${supervisionPort}, scoring ${scoring.port}, gateway REST ${httpPort}`);
 
   // ---- 3. catalogue and a case, over REST
   const admin = await loginRest('admin', passwords.admin);
@@ -417,6 +429,109 @@ async function main() {
   await page.setViewportSize({ width: 1440, height: 900 });
   step('wall mode on a 2560×1440 screen');
 
+  // ---- 5f2. monthly scores: the month of the case's red instant, open (computed live)
+  // Scoring counts a red or yellow light in the month of its instant, and the refusal's
+  // anomaly in the month supervision raised it: the ranking of that month has market with
+  // the case behind its red deduction.
+  const shanghaiMonth = (msec) => new Date(msec + 8 * 3600_000).toISOString().slice(0, 7);
+  const redMonth = shanghaiMonth(redAt);
+  const sheet = await waitFor(`market's red deduction in scoring's ${redMonth} sheet`, async () => {
+    const s = await rest('GET', `/v1/scores/${redMonth}?kind=SUBJECT_KIND_DEPARTMENT`, { token: insp });
+    const market = (s.scores || []).find((x) => x.subject_id === 'market');
+    return market && (market.lines || []).some((l) => (l.cases || []).some((c) => c.case_id === caseId && c.what === 'red')) ? s : null;
+  }, 20_000, 500);
+  const marketScore = sheet.scores.find((x) => x.subject_id === 'market');
+  check(sheet.state === 'SHEET_STATE_OPEN', `the ${redMonth} sheet is ${sheet.state}, expected open`);
+  await page.click('[data-nav="scores"]');
+  await page.waitForSelector('#scores-sheet[data-state]', { timeout: 10_000 });
+  const lastMonth = addMonths(shanghaiMonth(Date.now()), -1);
+  const shownMonth = await page.$eval('#scores-month', (el) => el.value);
+  check(shownMonth === lastMonth, `the scores page opened on ${shownMonth}, expected last month ${lastMonth}`);
+  await page.evaluate((m) => { location.hash = `#/scores?month=${m}&kind=department`; }, redMonth);
+  await page.waitForSelector('#scores-table tr[data-subject="market"]', { timeout: 10_000 });
+  const rankRow = await page.$eval('#scores-table tr[data-subject="market"]', (tr) => Array.from(tr.cells, (td) => td.textContent.trim()));
+  const expectPoints = (Number(marketScore.total_centipoints) / 100).toFixed(2);
+  check(rankRow[0] === String(marketScore.rank) && rankRow[2] === expectPoints && /市场/.test(rankRow[1]),
+    `market's ranking row ${JSON.stringify(rankRow)}, expected rank ${marketScore.rank} and ${expectPoints} points`);
+  check(/未公布/.test(await page.$eval('#sheet-state', (el) => el.textContent)), 'the sheet\'s state is not shown as open');
+  await page.click('#scores-table tr[data-subject="market"]');
+  const redCase = `#score-detail .score-line li[data-case-id="${caseId}"][data-what="red"] a.case-link`;
+  await page.waitForSelector(redCase, { timeout: 5_000 });
+  const link = await page.$eval(redCase, (a) => ({ text: a.textContent.trim(), href: a.getAttribute('href'), line: a.closest('.score-line').dataset.clause }));
+  check(link.text === caseNumber && link.href === '#/case/' + encodeURIComponent(caseId),
+    `the drill-down's case link ${JSON.stringify(link)}`);
+  check(/subject=market/.test(await page.evaluate(() => location.hash)), 'the drill-down is not kept in the hash');
+  step(`scores ${redMonth} (open): market ranks ${marketScore.rank} with ${expectPoints} points; its line "${link.line}" lists case ${caseNumber}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('scores.png'), fullPage: true });
+  await page.click(redCase);
+  await page.waitForSelector(`#case-head[data-case-id="${caseId}"]`, { timeout: 10_000 });
+  await page.goBack();
+  await page.waitForSelector(`#score-detail[data-subject="market"] li[data-case-id="${caseId}"]`, { timeout: 10_000 });
+  step('the case link opens the case page; back returns to the drill-down');
+
+  // Downloads: the streamed file through fetch, saved by the page (a Blob URL and <a download>).
+  const download = async (button, box) => {
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click(button)]);
+    const file = path.join(tmp, 'download-' + d.suggestedFilename());
+    await d.saveAs(file);
+    await page.waitForSelector(`${box}[data-state="done"]`, { timeout: 5_000 });
+    return { name: d.suggestedFilename(), data: fs.readFileSync(file), status: await page.$eval(`${box} .export-status`, (el) => el.textContent) };
+  };
+  const csv = await download('#scores-export-csv', '#scores-export');
+  const csvLines = csv.data.toString('utf8').replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
+  check(csv.name === 'scores.csv', `the CSV download is named ${csv.name}`);
+  check(/^类别 kind,对象 subject,部门 department,名次 rank,得分 points/.test(csvLines[0]), `the CSV header: ${csvLines[0]}`);
+  const csvRed = csvLines.find((l) => l.startsWith('DEPARTMENT,market,market,') && /红灯 red light/.test(l));
+  check(csvRed, `no market red-light row in the CSV:\n  ${csvLines.slice(0, 8).join('\n  ')}`);
+  check(/已下载 scores\.csv（\d+ 行/.test(csv.status), `the export's progress says: ${csv.status}`);
+  const xlsx = await download('#scores-export-xlsx', '#scores-export');
+  check(xlsx.name === 'scores.xlsx' && xlsx.data.subarray(0, 2).toString('latin1') === 'PK', `the Excel download ${xlsx.name} is not a zip`);
+  const entries = zipEntries(xlsx.data);
+  check(entries.has('xl/worksheets/sheet1.xml'), `the workbook holds ${Array.from(entries.keys()).join(', ')}`);
+  const cells = entries.get('xl/worksheets/sheet1.xml')() + (entries.has('xl/sharedStrings.xml') ? entries.get('xl/sharedStrings.xml')() : '');
+  check(/market/.test(cells) && /红灯 red light/.test(cells), 'the worksheet lacks market\'s red-light row');
+  step(`exports: ${csv.name} (${csvLines.length - 1} rows, header and market's red row checked), ${xlsx.name} (${xlsx.data.length} bytes, zip with ${entries.size} parts, sheet1.xml checked)`);
+
+  // ---- 5f3. statistics: ECharts loaded on demand, three charts, the table; redrawn in
+  // English and on a resize; disposed when the page is left
+  await page.click('[data-nav="statistics"]');
+  const chartIds = ['chart-trend', 'chart-mom', 'chart-depts'];
+  const chartsDrawn = (lang) => page.waitForFunction(([ids, l]) => ids.every((id) => {
+    const el = document.getElementById(id);
+    return el && el.dataset.lang === l && el.querySelector('canvas');
+  }), [chartIds, lang], { timeout: 15_000 });
+  await chartsDrawn('zh');
+  check(await page.evaluate(() => typeof window.echarts === 'object' && typeof window.echarts.init === 'function'), 'window.echarts is not defined');
+  check(await page.$$eval('script[src="echarts.min.js"]', (els) => els.length) === 1, 'echarts.min.js is not loaded once');
+  await page.waitForSelector('#stats-table tr[data-value="market"]', { timeout: 5_000 });
+  const statsRow = await page.$eval('#stats-table tr[data-value="market"]', (tr) => Array.from(tr.cells, (td) => td.textContent.trim()));
+  check(Number(statsRow[3]) >= 1, `market's statistics row ${JSON.stringify(statsRow)} has no accepted case`);
+  const trendWidth = () => page.$eval('#chart-trend canvas', (c) => c.getBoundingClientRect().width);
+  const wide = await trendWidth();
+  await page.click('[data-lang="en"]');
+  await chartsDrawn('en');
+  check(await page.$eval('#chart-mom', (el) => el.closest('section').querySelector('h2').textContent) === 'Accepted: this period against the previous one',
+    'the statistics page is not in English');
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await waitFor('the trend chart to follow the narrower window', async () => (await trendWidth()) < wide - 100, 5_000, 100);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await waitFor('the trend chart to follow the wider window', async () => Math.abs((await trendWidth()) - wide) < 2, 5_000, 100);
+  await sleep(600);  // the charts' entry animation
+  await clearToasts(page);
+  await page.screenshot({ path: shot('statistics-en.png'), fullPage: true });
+  const statsCsv = await download('#stats-export-csv', '#stats-export');
+  const statsLines = statsCsv.data.toString('utf8').replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
+  check(/^分组 group,期间 period,收件 received,受理 accepted/.test(statsLines[0]) && statsLines.some((l) => l.startsWith('market,')),
+    `the statistics CSV:\n  ${statsLines.slice(0, 4).join('\n  ')}`);
+  const trendEl = await page.$('#chart-trend');
+  check(await trendEl.evaluate((el) => !!window.echarts.getInstanceByDom(el)), 'the trend chart has no ECharts instance');
+  await page.click('[data-nav="board"]');
+  await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 10_000 });
+  check(await trendEl.evaluate((el) => !window.echarts.getInstanceByDom(el)), 'the charts were not disposed when the page was left');
+  await page.click('[data-lang="zh"]');
+  step(`statistics: ${chartIds.length} ECharts canvases (window.echarts loaded once), market's row ${statsRow.slice(0, 4).join(' | ')}, redrawn in English and on resize (${Math.round(wide)} px), CSV of ${statsLines.length - 1} rows, disposed on leaving`);
+
   // ---- 5g. logout
   const browserToken = await page.evaluate(() => sessionStorage.getItem('sunlight.console.token'));
   await page.click('#logout');
@@ -473,9 +588,22 @@ async function main() {
   check(await page.$('#view .note') !== null, 'the administrator is not told the views are read-only');
   await openCase();
   check(await page.$('#issue-notice') === null && await page.$('.decide-form') === null, 'an administrator is offered supervision actions');
+  // The system administrator publishes last month (ended, never published): version 1.
+  const ended = addMonths(shanghaiMonth(Date.now()), -1);
+  await page.evaluate((m) => { location.hash = `#/scores?month=${m}`; }, ended);
+  await page.waitForSelector('#scores-publish', { timeout: 10_000 });
+  await page.click('#scores-publish');
+  await page.waitForSelector('#scores-sheet[data-state="SHEET_STATE_PUBLISHED"][data-version="1"]', { timeout: 10_000 });
+  await page.waitForSelector('#recompute-form', { timeout: 5_000 });
+  check(await page.$('#scores-publish') === null, 'a published month still offers Publish');
+  const versionsAfter = await rest('GET', `/v1/scores/${ended}/versions`, { token: insp });
+  check((versionsAfter.versions || []).length === 1 && versionsAfter.versions[0].state === 'SHEET_STATE_PUBLISHED',
+    `the versions of ${ended} after publishing: ${JSON.stringify(versionsAfter).slice(0, 300)}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('scores-published.png'), fullPage: true });
   await page.click('#logout');
   await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
-  step('an administrator sees the board and the case read-only');
+  step(`an administrator sees the board and the case read-only, and publishes ${ended} from the scores page (version 1)`);
 
   // ---- 5j. a new account changes its password at first login, then from the top bar
   const sec = await loginRest('sec', passwords.sec);
@@ -573,6 +701,41 @@ async function main() {
 
   check(pageErrors.length === 0, `the page logged errors:\n  ${pageErrors.join('\n  ')}`);
   await context.close();
+}
+
+// The parts of a zip (an .xlsx) from its central directory: name -> () => the part's text.
+function zipEntries(buf) {
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  }
+  check(eocd >= 0, 'no end of central directory in the zip');
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const out = new Map();
+  for (let n = 0; n < count; n++) {
+    check(buf.readUInt32LE(at) === 0x02014b50, `bad central directory entry at ${at}`);
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.subarray(at + 46, at + 46 + nameLen).toString('utf8');
+    out.set(name, () => {
+      const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+      const data = buf.subarray(start, start + size);
+      return (method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
+    });
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+function addMonths(month, n) {
+  const [y, m] = month.split('-').map(Number);
+  const i = y * 12 + (m - 1) + n;
+  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
 }
 
 // Transient notifications would sit in the middle of full-page screenshots.

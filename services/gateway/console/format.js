@@ -37,3 +37,19 @@ export const CAL_OFFSET_MS = 8 * 3600 * 1000;
 export const DAY_MS = 86400 * 1000;
 export const dateStartMs = (ymd) => Date.parse(ymd + 'T00:00:00Z') - CAL_OFFSET_MS;
 export const calDate = (t) => new Date(t + CAL_OFFSET_MS).toISOString().slice(0, 10);
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+// Basis points (10000 = 100%) as a percentage; '—' when absent.
+export const fmtRate = (bp) => (bp === undefined || bp === null || bp === '' ? '—' : (Number(bp) / 100).toFixed(1) + '%');
+// Hundredths of points as points with two decimals.
+export const fmtPoints = (cp) => (num(cp) / 100).toFixed(2);
+// Months "YYYY-MM" of the calendar (Asia/Shanghai): this one, and n months from one.
+export const thisMonth = () => calDate(Date.now()).slice(0, 7);
+export function addMonths(month, n) {
+  const [y, m] = month.split('-').map(Number);
+  const i = y * 12 + (m - 1) + n;
+  return `${Math.floor(i / 12)}-${pad((i % 12) + 1)}`;
+}

@@ -1,8 +1,8 @@
 // The inspectors' console, started by index.html: log in and out, the session (first the
 // password change when the account must change its password), routing by the location's hash
-// to the board, case lists, alerts and case pages, the live events wired to them, the language
-// and the wall mode. The gateway serves these files with a Content-Security-Policy of
-// default-src 'self': no inline scripts or handlers.
+// to the board, case lists, alerts, case pages, monthly scores and statistics, the live
+// events wired to them, the language and the wall mode. The gateway serves these files with
+// a Content-Security-Policy of default-src 'self': no inline scripts or handlers.
 import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY } from './state.js';
 import { t, deptName, roleName } from './texts.js';
 import { $, $$, h, append } from './dom.js';
@@ -14,6 +14,9 @@ import { addAlert, alertText, alertToastTitle, loadAlerts, renderAlertsList, ren
 import { renderBoardView, renderBoardTiles, renderLatestAlerts } from './board.js';
 import { renderCasesView, searchCase, showCasesChanged } from './cases.js';
 import { renderCaseView, scheduleCaseRefresh } from './case_page.js';
+import { renderScoresView } from './scores.js';
+import { renderStatisticsView } from './statistics.js';
+import { disposeCharts } from './charts.js';
 import { initPassword, showPassword, hidePassword, passwordOpen, passwordForced, relabelPassword } from './password.js';
 
 // ------------------------------------------------------------------ session
@@ -172,6 +175,8 @@ function parseRoute() {
   if (parts[0] === 'case' && parts[1]) return { name: 'case', params: Object.assign(params, { id: parts[1] }) };
   if (parts[0] === 'cases') return { name: 'cases', params };
   if (parts[0] === 'alerts') return { name: 'alerts', params };
+  if (parts[0] === 'scores') return { name: 'scores', params };
+  if (parts[0] === 'statistics') return { name: 'statistics', params };
   return { name: 'board', params };
 }
 
@@ -182,12 +187,15 @@ function render() {
   for (const a of $$('[data-nav]')) a.classList.toggle('active', a.dataset.nav === S.route.name ||
     (S.route.name === 'case' && a.dataset.nav === 'cases'));
   const view = $('#view');
+  disposeCharts();  // the statistics page's, drawn again if it is shown again
   view.textContent = '';
   view.dataset.view = S.route.name;
   if (S.route.name === 'board') renderBoardView(view);
   else if (S.route.name === 'cases') renderCasesView(view, seq, rerender);
   else if (S.route.name === 'alerts') renderAlertsView(view, seq);
   else if (S.route.name === 'case') renderCaseView(view, seq, S.route.params.id);
+  else if (S.route.name === 'scores') renderScoresView(view, seq, rerender);
+  else if (S.route.name === 'statistics') renderStatisticsView(view, seq);
 }
 // Re-render in place (language switch, catalogue loaded): keeps the scroll position.
 function rerender() {
