@@ -6,6 +6,9 @@
 //                                             facts are counted (polled every 50 ms)
 //   BENCH scoring_month_recompute_grpc_s <s> s  the month's open scores, one GetScoreSheet
 //   BENCH stats_query_grpc_p99_ms <ms> ms     a 12-month trend by department, GetStatistics
+//   BENCH stats_query_p99_ms <ms> ms          the same through the gateway's REST API
+//                                             (GET /v1/statistics as an inspector; with --gateway)
+//   BENCH stats_gateway_vs_grpc_p99_ratio <x> x  the two p99s: what the gateway adds
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/scoring/v1/scoring.grpc.pb.h"
 #include "sunlight/server/config.h"
+#include "sunlight/testing/http_client.h"
 
 namespace sunlight {
 namespace {
@@ -61,7 +65,9 @@ int Run(int argc, char** argv) {
        {"binary", "build/services/scoring/scoring", "the scoring binary"},
        {"data_dir", "", "the binary's store directory (required, removed by the caller)"},
        {"calendar", "data/calendars/cn-mainland.json", "working calendar"},
-       {"queries", "200", "trend queries measured"}});
+       {"queries", "200", "trend queries measured"},
+       {"gateway", "build/services/gateway/gateway",
+        "the gateway binary, for the query through REST (empty: not measured)"}});
   const int64_t cases = server::IntOrExit(config, "cases");
   const int64_t departments = server::IntOrExit(config, "departments");
   auto calendar = calendar::WorkingCalendar::LoadFile(config.Get("calendar"));
@@ -186,8 +192,100 @@ int Run(int argc, char** argv) {
     }
     latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
   }
-  std::cout << absl::StrFormat("BENCH stats_query_grpc_p99_ms %.3f ms\n",
-                               bench::Percentile(latencies, 0.99));
+  const double grpc_p99 = bench::Percentile(latencies, 0.99);
+  std::cout << absl::StrFormat("BENCH stats_query_grpc_p99_ms %.3f ms\n", grpc_p99);
+  if (!config.Get("gateway").empty()) {
+    // The gateway in front of the scoring binary (plain HTTP, --insecure_development, as the
+    // gRPC leg above): one inspector logs in, then the same trend through REST.
+    const std::string dir = config.Get("data_dir") + "-gateway";
+    const std::string users = dir + ".users";
+    {
+      FILE* f = fopen(users.c_str(), "w");
+      if (f == nullptr) {
+        stop();
+        return 1;
+      }
+      fputs(
+          R"({"user":{"user_id":"bench-insp","role":"inspector"},"password":"watchful-bench-pass"})"
+          "\n",
+          f);
+      fclose(f);
+    }
+    const std::string http_port_file = dir + ".http-port";
+    unlink(http_port_file.c_str());
+    std::vector<std::string> gw = {config.Get("gateway"),
+                                   "--listen=127.0.0.1:0",
+                                   "--metrics_listen=",
+                                   "--insecure_development=true",
+                                   "--http_listen=127.0.0.1:0",
+                                   "--http_port_file=" + http_port_file,
+                                   "--port_file=" + dir + ".port",
+                                   "--data_dir=" + dir,
+                                   "--users_file=" + users,
+                                   "--console_dir=",
+                                   "--scoring=127.0.0.1:" + port,
+                                   "--public_rate=1000",
+                                   "--public_burst=1000"};
+    pid_t gateway = fork();
+    if (gateway == 0) {
+      std::vector<char*> argv_c;
+      for (auto& a : gw) argv_c.push_back(a.data());
+      argv_c.push_back(nullptr);
+      execv(argv_c[0], argv_c.data());
+      _exit(127);
+    }
+    int http_port = 0;
+    for (int i = 0; i < 600 && http_port == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      FILE* f = fopen(http_port_file.c_str(), "r");
+      if (f == nullptr) continue;
+      if (fscanf(f, "%d", &http_port) != 1) http_port = 0;
+      fclose(f);
+    }
+    auto stop_gateway = [&] {
+      kill(gateway, SIGTERM);
+      waitpid(gateway, nullptr, 0);
+    };
+    testing::HttpClient client(http_port);
+    auto login = client.Send("POST", "/v1/login",
+                             R"({"user_id":"bench-insp","password":"watchful-bench-pass"})");
+    std::string token;
+    if (login.ok() && login->status == 200) {
+      size_t at = login->body.find("\"token\":\"");
+      if (at != std::string::npos) {
+        at += 9;
+        token = login->body.substr(at, login->body.find('"', at) - at);
+      }
+    }
+    if (http_port == 0 || token.empty()) {
+      std::cerr << "scoring_binary_bench: the gateway did not start or log in\n";
+      stop_gateway();
+      stop();
+      return 1;
+    }
+    const std::string target =
+        "/v1/statistics?dimension=DIMENSION_DEPARTMENT&period=PERIOD_MONTH&from_day=2025-04-01"
+        "&to_day=2026-03-31";
+    std::vector<double> rest;
+    for (int64_t q = -5; q < server::IntOrExit(config, "queries"); ++q) {
+      absl::Time t = absl::Now();
+      auto reply = client.Send("GET", target, "", token);
+      if (!reply.ok() || reply->status != 200) {
+        std::cerr << "scoring_binary_bench: GET /v1/statistics failed\n";
+        stop_gateway();
+        stop();
+        return 1;
+      }
+      if (q >= 0) rest.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+    }
+    const double rest_p99 = bench::Percentile(rest, 0.99);
+    std::cout << absl::StrFormat("BENCH stats_query_p99_ms %.3f ms\n", rest_p99);
+    if (grpc_p99 > 0) {
+      std::cout << absl::StrFormat("BENCH stats_gateway_vs_grpc_p99_ratio %.3f x\n",
+                                   rest_p99 / grpc_p99);
+    }
+    stop_gateway();
+  }
   stop();
   return 0;
 }
