@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
                                       .stream_readers = {"scoring", "gateway"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
+  main.AddFlag({"scoring", "",
+                "scoring service address (its event stream: appeals to decide in time); empty: "
+                "not followed"});
   main.AddFlag({"alert_file", "./data/alerts.jsonl", "file sink for alerts (a JSON line each)"});
   main.AddFlag({"tick", "100ms", "how often due transitions are fired"});
   main.AddFlag({"prepare_ahead", "10s",
@@ -34,7 +37,9 @@ int main(int argc, char** argv) {
   main.AddService(&service);
   main.ServeEventLog(&s->event_log());
   for (const auto& [stream, flag] :
-       {std::pair{sv::kIntakeStream, "intake"}, std::pair{sv::kWorkflowStream, "workflow"}}) {
+       {std::pair{sv::kIntakeStream, "intake"}, std::pair{sv::kWorkflowStream, "workflow"},
+        std::pair{sv::kScoringStream, "scoring"}}) {
+    if (main.flag(flag).empty()) continue;
     main.Follow(
         stream, main.flag(flag), [s, stream = std::string(stream)] { return s->Cursor(stream); },
         [s, stream = std::string(stream)](const auto& batch) {

@@ -17,6 +17,7 @@ v1::RuleSet DefaultRules() {
   rules.mutable_red()->set_offset_working_days(0);
   rules.set_long_gap_hours(48);
   rules.set_repeated_procedures(2);
+  rules.set_appeal_decision_working_days(5);
   return rules;
 }
 

@@ -5,6 +5,7 @@
 #include "sunlight/base/request_validation.h"
 #include "sunlight/eventlog/cursor.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::supervision {
@@ -14,7 +15,7 @@ namespace wv1 = ::sunlight::workflow::v1;
 
 absl::Status Supervision::ApplyEvents(const std::string& stream,
                                       const std::vector<CaseEvent>& events) {
-  if (stream != kIntakeStream && stream != kWorkflowStream) {
+  if (stream != kIntakeStream && stream != kWorkflowStream && stream != kScoringStream) {
     return InvalidField("stream", absl::StrCat("unknown stream ", stream));
   }
   if (events.empty()) return absl::OkStatus();
@@ -27,8 +28,9 @@ absl::Status Supervision::ApplyEvents(const std::string& stream,
       last = std::max(last, event.sequence());
       continue;
     }
-    SUNLIGHT_RETURN_IF_ERROR(stream == kIntakeStream ? ApplyIntake(m, event)
-                                                     : ApplyWorkflow(m, event));
+    SUNLIGHT_RETURN_IF_ERROR(stream == kIntakeStream     ? ApplyIntake(m, event)
+                             : stream == kWorkflowStream ? ApplyWorkflow(m, event)
+                                                         : ApplyScoring(m, event));
     last = std::max(last, event.sequence());
   }
   if (last > cursor) eventlog::PutCursor(m.batch, stream, last);
@@ -261,6 +263,37 @@ absl::Status Supervision::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
     return absl::OkStatus();
   }
   return ReplanCase(m, case_id);
+}
+
+// An appeal against a score deduction: the supervision office's decision is due within the
+// rule set's working days of its filing; the decision finishes the clock.
+absl::Status Supervision::ApplyScoring(Mutation& m, const CaseEvent& event) {
+  if (event.type() != "scoring.appeal.filed" && event.type() != "scoring.appeal.decided") {
+    return absl::OkStatus();
+  }
+  scoring::v1::AppealChanged changed;
+  if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
+  const scoring::v1::Appeal& appeal = changed.appeal();
+  if (appeal.appeal_id().empty()) return absl::OkStatus();
+  std::string id = absl::StrCat("appeal/", appeal.appeal_id());
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
+  if (clock == nullptr) {
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseFacts * facts, m.Facts(event.case_id()));
+    uint32_t days = rules().appeal_decision_working_days();
+    clock = m.NewClock(id);
+    clock->set_kind(v1::CLOCK_KIND_APPEAL);
+    clock->set_case_id(event.case_id());
+    clock->set_case_number(facts->case_number());
+    clock->set_department_id(appeal.department_id());
+    *clock->mutable_started_at() = appeal.filed_at();
+    clock->mutable_limit()->set_amount(days == 0 ? 5 : days);
+    clock->mutable_limit()->set_unit(common::v1::LIMIT_UNIT_WORKING_DAYS);
+    clock->set_warning_margin_working_days(1);
+  }
+  if (appeal.has_decided_at() && !Finished(*clock)) {
+    *clock->mutable_finished_at() = appeal.decided_at();
+  }
+  return Plan(m, *clock);
 }
 
 }  // namespace sunlight::supervision

@@ -155,7 +155,9 @@ absl::Status Supervision::ReplanCase(Mutation& m, const std::string& case_id) {
         *clock->mutable_finished_at() = facts->finished_at();
       }
     }
+    // A notice or an appeal runs on after the case is withdrawn.
     if (facts->has_withdrawn_at() && clock->kind() != v1::CLOCK_KIND_NOTICE &&
+        clock->kind() != v1::CLOCK_KIND_APPEAL &&
         (!Finished(*clock) || FromProto(clock->finished_at()) > FromProto(facts->withdrawn_at()))) {
       *clock->mutable_finished_at() = facts->withdrawn_at();
     }

@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 
 #include "sunlight/eventlog/event_log.h"
+#include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/testing/suite_fixture.h"
 #include "sunlight/workflow/workflow.h"
 
@@ -544,6 +545,55 @@ TEST_CASE_METHOD(SupervisionFixture,
     }
     CHECK(got.size() == in_order.size());
   }
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "an appeal against a score deduction has a decision clock that turns red") {
+  std::string case_id = AcceptCase("appealed");
+  auto appeal_event = [&](uint64_t sequence, const char* type, absl::Time filed,
+                          std::optional<absl::Time> decided) {
+    scoring::v1::AppealChanged changed;
+    auto* appeal = changed.mutable_appeal();
+    appeal->set_appeal_id("a1");
+    appeal->set_case_id(case_id);
+    appeal->set_department_id("market");
+    *appeal->mutable_filed_at() = ToProto(filed);
+    if (decided) *appeal->mutable_decided_at() = ToProto(*decided);
+    events::v1::CaseEvent e;
+    e.set_sequence(sequence);
+    e.set_case_id(case_id);
+    e.set_type(type);
+    *e.mutable_occurred_at() = ToProto(decided ? *decided : filed);
+    e.mutable_payload()->PackFrom(changed);
+    return e;
+  };
+  // Filed Mon 2026-03-02 10:00; 5 working days: Mar 3, 4, 5, 6, 9.
+  REQUIRE(sv->ApplyEvents(kScoringStream,
+                          {appeal_event(1, "scoring.appeal.filed", At(2026, 3, 2, 10), {})})
+              .ok());
+  auto clock_of = [&] {
+    v1::GetCaseClocksRequest request;
+    request.set_case_id(case_id);
+    auto response = sv->GetCaseClocks(request);
+    REQUIRE(response.ok());
+    for (const auto& c : response->clocks()) {
+      if (c.clock().kind() == v1::CLOCK_KIND_APPEAL) return c.clock();
+    }
+    FAIL("no appeal clock");
+    return v1::Clock();
+  };
+  CHECK(clock_of().clock_id() == "appeal/a1");
+  CHECK(clock_of().department_id() == "market");
+  CHECK(FromProto(clock_of().due()) == At(2026, 3, 10, 0));
+  Fire(At(2026, 3, 10, 0));
+  CHECK(clock_of().light() == v1::LIGHT_RED);
+  // Decided late: the clock stops, red.
+  REQUIRE(sv->ApplyEvents(kScoringStream, {appeal_event(2, "scoring.appeal.decided",
+                                                        At(2026, 3, 2, 10), At(2026, 3, 11, 9))})
+              .ok());
+  CHECK(clock_of().has_finished_at());
+  CHECK(clock_of().light() == v1::LIGHT_RED);
+  CHECK(*sv->Cursor(kScoringStream) == 2);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ export function updateBadge() {
 export function alertText(a) {
   if (a.kind === 'ALERT_KIND_ANOMALY') return t('alerts.anomaly.text', { what: tv('anomaly.', a.anomaly) });
   const prefix = (a.clock_id || '').split('/')[0];
-  const kind = { case: 'CLOCK_KIND_CASE', step: 'CLOCK_KIND_STEP', procedure: 'CLOCK_KIND_PROCEDURE', notice: 'CLOCK_KIND_NOTICE' }[prefix];
+  const kind = { case: 'CLOCK_KIND_CASE', step: 'CLOCK_KIND_STEP', procedure: 'CLOCK_KIND_PROCEDURE', notice: 'CLOCK_KIND_NOTICE', appeal: 'CLOCK_KIND_APPEAL' }[prefix];
   const what = kind ? t('kind.' + kind) : t('alerts.clock');
   const key = { LIGHT_RED: 'alerts.text.red', LIGHT_YELLOW: 'alerts.text.yellow', LIGHT_GREEN: 'alerts.text.green' }[a.light];
   return key ? t(key, { what }) : a.message || '';

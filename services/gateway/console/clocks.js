@@ -15,11 +15,12 @@ function clockTitle(c, process) {
     if (step) return kind + ' · ' + localName(step.name || step.code);
   }
   if (c.kind === 'CLOCK_KIND_NOTICE') return kind + ' · ' + id.replace(/^notice\//, '');
+  if (c.kind === 'CLOCK_KIND_APPEAL') return kind + ' · ' + id.replace(/^appeal\//, '');
   if (c.kind === 'CLOCK_KIND_PROCEDURE') return kind + ' · ' + id.replace(/^procedure\//, '');
   return kind;
 }
 
-const KIND_ORDER = { CLOCK_KIND_CASE: 0, CLOCK_KIND_NOTICE: 1, CLOCK_KIND_PROCEDURE: 2, CLOCK_KIND_STEP: 3 };
+const KIND_ORDER = { CLOCK_KIND_CASE: 0, CLOCK_KIND_NOTICE: 1, CLOCK_KIND_APPEAL: 2, CLOCK_KIND_PROCEDURE: 3, CLOCK_KIND_STEP: 4 };
 
 export function renderClocks(section, explained, process, error) {
   if (!section) return;

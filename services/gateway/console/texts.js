@@ -164,6 +164,7 @@ const TEXT_PAIRS = {
   'kind.CLOCK_KIND_STEP': ['环节时限', 'Step limit'],
   'kind.CLOCK_KIND_PROCEDURE': ['特别程序', 'Special procedure'],
   'kind.CLOCK_KIND_NOTICE': ['督办回复时限', 'Notice response'],
+  'kind.CLOCK_KIND_APPEAL': ['申诉处理时限', 'Appeal decision'],
   'clock.started': ['开始计时', 'Started'],
   'clock.limit': ['时限', 'Limit'],
   'clock.statutory': ['法定时限', 'Statutory limit'],

@@ -41,6 +41,7 @@ struct Anomaly;
 
 inline constexpr char kIntakeStream[] = "intake";
 inline constexpr char kWorkflowStream[] = "workflow";
+inline constexpr char kScoringStream[] = "scoring";
 
 // Column families of the supervision store, besides the event log's.
 std::vector<std::string> SupervisionColumnFamilies();
@@ -82,8 +83,9 @@ class Supervision {
   // Its metrics; main registers them where they are exposed (/metrics).
   SupervisionMetrics& metrics() { return metrics_; }
 
-  // Applies consecutive events of `stream` ("intake" or "workflow") and commits what they
-  // produce with that stream's cursor in one write.
+  // Applies consecutive events of `stream` ("intake", "workflow" or "scoring": appeals
+  // against score deductions, each with a decision clock) and commits what they produce with
+  // that stream's cursor in one write.
   absl::Status ApplyEvents(const std::string& stream,
                            const std::vector<events::v1::CaseEvent>& events);
   absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
@@ -143,6 +145,7 @@ class Supervision {
   // Creates the case clock once acceptance is known (from either stream).
   absl::Status EnsureCaseClock(Mutation& m, const v1::CaseFacts& facts);
   absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyScoring(Mutation& m, const events::v1::CaseEvent& event);
   // (Re)computes a clock's instants from its facts; sets its light as of its finish (if
   // finished); lowers the light of an open clock whose thresholds moved later.
   absl::Status Plan(Mutation& m, v1::Clock& clock);
