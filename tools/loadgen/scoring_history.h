@@ -69,8 +69,10 @@ inline std::vector<HistoryCase> ScoringHistory(int64_t cases, int64_t department
                   .due = accepted + absl::Hours(24 * 7),
                   .yellow_at = std::nullopt,
                   .red_at = std::nullopt};
-    if (i % 10 == 0) c.yellow_at = accepted + absl::Hours(100);
-    if (i % 30 == 0) c.red_at = accepted + absl::Hours(100);
+    // One in ten and one in thirty, shifting with each run of thirty cases so that every
+    // department gets some (a red case is yellow too: 10 divides 30).
+    if (i % 10 == (i / 30) % 10) c.yellow_at = accepted + absl::Hours(100);
+    if (i % 30 == (i / 30) % 30) c.red_at = accepted + absl::Hours(100);
     history.push_back(std::move(c));
   }
   return history;
