@@ -204,13 +204,6 @@ std::string Drain(HttpResponse& response) {
   return body;
 }
 
-std::string Header(const HttpResponse& response, const std::string& name) {
-  for (const auto& [k, v] : response.headers) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
 TEST_CASE_METHOD(ScoringGatewayFixture, "scoring: exports stream CSV and Excel and are audited",
                  "[scoring]") {
   const std::string late = RedCaseInFebruary();
@@ -221,8 +214,8 @@ TEST_CASE_METHOD(ScoringGatewayFixture, "scoring: exports stream CSV and Excel a
                           insp);
   REQUIRE(csv.status == 200);
   CHECK(csv.content_type == "text/csv; charset=utf-8");
-  CHECK(Header(csv, "Content-Disposition") == "attachment; filename=\"statistics.csv\"");
-  CHECK(Header(csv, "X-Export-Rows") == "1");
+  CHECK(HeaderOf(csv, "Content-Disposition") == "attachment; filename=\"statistics.csv\"");
+  CHECK(HeaderOf(csv, "X-Export-Rows") == "1");
   std::string body = Drain(csv);
   CHECK(absl::StartsWith(body, "\xEF\xBB\xBF分组 group,期间 period,"));
   CHECK(absl::StrContains(body, "\r\nmarket,2026-02,1,1,0,0,0,0,0,,0,,0,0,0,1,1,"));

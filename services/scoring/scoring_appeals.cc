@@ -20,8 +20,7 @@ events::v1::CaseEvent AppealEvent(const std::string& type, const common::v1::Act
 
 absl::StatusOr<v1::Appeal> Scoring::FileAppeal(const v1::FileAppealRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(ValidateActor(request.actor()));
-  int64_t month = ParseMonth(request.month());
-  if (month == 0) return InvalidField("month", "a month YYYY-MM");
+  SUNLIGHT_ASSIGN_OR_RETURN(int64_t month, RequireMonth(request.month()));
   if (!v1::SubjectKind_IsValid(request.kind()) || request.kind() == v1::SUBJECT_KIND_UNSPECIFIED)
     return InvalidField("kind", "required: department, window or person");
   SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(request.subject_id(), "subject_id", 128));
@@ -133,8 +132,7 @@ absl::StatusOr<v1::Appeal> Scoring::DecideAppeal(const v1::DecideAppealRequest& 
 
 absl::StatusOr<v1::ListAppealsResponse> Scoring::ListAppeals(
     const v1::ListAppealsRequest& request) const {
-  if (!request.month().empty() && ParseMonth(request.month()) == 0)
-    return InvalidField("month", "a month YYYY-MM");
+  if (!request.month().empty()) SUNLIGHT_RETURN_IF_ERROR(RequireMonth(request.month()).status());
   v1::ListAppealsResponse response;
   absl::Status failed;
   SUNLIGHT_RETURN_IF_ERROR(

@@ -8,6 +8,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/base/request_validation.h"
 #include "sunlight/calendar/deadline.h"
 
 namespace sunlight::scoring {
@@ -225,6 +226,12 @@ int64_t ParseMonth(const std::string& label) {
     return 0;
   }
   return year * 100 + month;
+}
+
+absl::StatusOr<int64_t> RequireMonth(const std::string& label, const std::string& field) {
+  int64_t month = ParseMonth(label);
+  if (month == 0) return InvalidField(field, "a month YYYY-MM");
+  return month;
 }
 
 int64_t PreviousMonth(int64_t month) {

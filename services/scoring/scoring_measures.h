@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/scoring/v1/scoring.pb.h"
@@ -49,6 +50,8 @@ absl::CivilDay PeriodStart(v1::Period period, absl::CivilDay day);
 // "YYYY-MM" of a month number and back (0 when malformed).
 std::string MonthLabel(int64_t month_number);
 int64_t ParseMonth(const std::string& label);
+// ParseMonth, or INVALID_ARGUMENT "<field>: a month YYYY-MM".
+absl::StatusOr<int64_t> RequireMonth(const std::string& label, const std::string& field = "month");
 // The month before, and the same month a year before.
 int64_t PreviousMonth(int64_t month_number);
 

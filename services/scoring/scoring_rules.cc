@@ -70,9 +70,7 @@ const std::set<std::string>& KnownEvents() {
 absl::Status ValidateRuleSet(const v1::RuleSet& r) {
   SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(r.jurisdiction(), "rule_set.jurisdiction", 64));
   SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(r.version(), "rule_set.version", 64));
-  if (ParseMonth(r.effective_from()) == 0) {
-    return InvalidField("rule_set.effective_from", "a month YYYY-MM");
-  }
+  SUNLIGHT_RETURN_IF_ERROR(RequireMonth(r.effective_from(), "rule_set.effective_from").status());
   if (r.base_centipoints() < 0 || r.base_centipoints() > 100000) {
     return InvalidField("rule_set.base_centipoints", "0 to 100000 (1000 points)");
   }

@@ -8,12 +8,6 @@ namespace sunlight::scoring {
 
 namespace {
 
-absl::StatusOr<int64_t> RequireMonth(const std::string& text) {
-  int64_t month = ParseMonth(text);
-  if (month == 0) return InvalidField("month", "a month YYYY-MM");
-  return month;
-}
-
 void SetDigest(v1::ScoreSheet& sheet) {
   v1::ScoreSheet only_scores;
   *only_scores.mutable_scores() = sheet.scores();

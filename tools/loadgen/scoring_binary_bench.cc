@@ -10,7 +10,6 @@
 //                                             (GET /v1/statistics as an inspector; with --gateway)
 //   BENCH stats_gateway_vs_grpc_p99_ratio <x> x  the two p99s: what the gateway adds
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -27,6 +26,7 @@
 #include "sunlight/scoring/v1/scoring.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/testing/http_client.h"
+#include "sunlight/testing/test_support.h"
 
 namespace sunlight {
 namespace {
@@ -92,7 +92,7 @@ int Run(int argc, char** argv) {
     servers[i] = builder.BuildAndStart();
   }
   const std::string port_file = config.Get("data_dir") + ".port";
-  unlink(port_file.c_str());
+  unlink(port_file.c_str());  // a stale one would name a dead port
   std::vector<std::string> args = {config.Get("binary"),
                                    "--listen=127.0.0.1:0",
                                    "--metrics_listen=",
@@ -105,34 +105,18 @@ int Run(int argc, char** argv) {
                                    absl::StrCat("--workflow=127.0.0.1:", ports[1]),
                                    absl::StrCat("--supervision=127.0.0.1:", ports[2])};
   absl::Time started = absl::Now();
-  pid_t child = fork();
-  if (child == 0) {
-    std::vector<char*> argv_c;
-    for (auto& a : args) argv_c.push_back(a.data());
-    argv_c.push_back(nullptr);
-    execv(argv_c[0], argv_c.data());
-    _exit(127);
-  }
+  testing::ChildProcess child(args);
   auto stop = [&] {
-    kill(child, SIGTERM);
-    waitpid(child, nullptr, 0);
+    child.Kill(SIGTERM);
     for (auto& s : servers) s->Shutdown(std::chrono::system_clock::now());
   };
-  std::string port;
-  for (int i = 0; i < 600 && port.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    FILE* f = fopen(port_file.c_str(), "r");
-    if (f == nullptr) continue;
-    char buffer[32] = {0};
-    if (fgets(buffer, sizeof buffer, f) != nullptr) port = buffer;
-    fclose(f);
-  }
-  if (port.empty()) {
+  const int scoring_port = child.WaitForPortFile(port_file);
+  if (scoring_port == 0) {
     std::cerr << "scoring_binary_bench: the binary wrote no port\n";
     stop();
     return 1;
   }
-  while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
+  const std::string port = absl::StrCat(scoring_port);
   auto stub = sc1::Scoring::NewStub(
       grpc::CreateChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials()));
   // Caught up: every case completed and every light counted, over March and April.
@@ -226,26 +210,9 @@ int Run(int argc, char** argv) {
                                    "--scoring=127.0.0.1:" + port,
                                    "--public_rate=1000",
                                    "--public_burst=1000"};
-    pid_t gateway = fork();
-    if (gateway == 0) {
-      std::vector<char*> argv_c;
-      for (auto& a : gw) argv_c.push_back(a.data());
-      argv_c.push_back(nullptr);
-      execv(argv_c[0], argv_c.data());
-      _exit(127);
-    }
-    int http_port = 0;
-    for (int i = 0; i < 600 && http_port == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      FILE* f = fopen(http_port_file.c_str(), "r");
-      if (f == nullptr) continue;
-      if (fscanf(f, "%d", &http_port) != 1) http_port = 0;
-      fclose(f);
-    }
-    auto stop_gateway = [&] {
-      kill(gateway, SIGTERM);
-      waitpid(gateway, nullptr, 0);
-    };
+    testing::ChildProcess gateway(gw);
+    const int http_port = gateway.WaitForPortFile(http_port_file);
+    auto stop_gateway = [&] { gateway.Kill(SIGTERM); };
     testing::HttpClient client(http_port);
     auto login = client.Send("POST", "/v1/login",
                              R"({"user_id":"bench-insp","password":"watchful-bench-pass"})");
