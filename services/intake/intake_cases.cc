@@ -112,7 +112,7 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   *record.mutable_submitted_at() = ToProto(now);
   *record.mutable_submitted_by() = request.actor();
   record.set_subject(request.subject());
-  SUNLIGHT_ASSIGN_OR_RETURN(std::string query_code, NewQueryCode());
+  SUNLIGHT_ASSIGN_OR_RETURN(std::string query_code, auth::NewQueryCode());
   record.set_query_code(std::move(query_code));
 
   storage::WriteBatch batch;

@@ -1,7 +1,6 @@
 // Applicants' personal data at rest (intake.h): ID numbers and phones sealed with the data
 // key wherever intake stores them (cases and event payloads), query codes made from
 // OpenSSL's random bytes and kept as keyed hashes, so that a copied store reveals neither.
-#include <openssl/rand.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -56,16 +55,6 @@ absl::Status Intake::OpenPersonalData(pb::Message* message) const {
     applicant->clear_sealed_personal_data();
   });
   return status;
-}
-
-absl::StatusOr<std::string> NewQueryCode() {
-  unsigned char random[kQueryCodeLength];
-  if (RAND_bytes(random, sizeof random) != 1) {
-    return absl::UnavailableError("no randomness for a query code; retry");
-  }
-  std::string code;
-  for (unsigned char b : random) code += kQueryCodeAlphabet[b % kQueryCodeAlphabet.size()];
-  return code;
 }
 
 std::string Intake::StoredQueryCode(const std::string& code) const {

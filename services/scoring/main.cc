@@ -16,8 +16,13 @@ int main(int argc, char** argv) {
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its event stream)"});
+  main.AddFlag({"data_key_file", "",
+                "file (mode 0600) of the key that seals complainants' contacts and hashes "
+                "complaint query codes; empty: complaints with a contact are refused"});
   if (!main.Init(argc, argv)) return main.exit_code();
-  auto scoring = sc::Scoring::Open(main.store(), main.calendar(), main.clock());
+  auto data_key = sunlight::server::DataKeyFromFlag(main, "data_key_file");
+  if (!data_key.ok()) return main.Fail(data_key.status());
+  auto scoring = sc::Scoring::Open(main.store(), main.calendar(), main.clock(), *data_key);
   if (!scoring.ok()) return main.Fail(scoring.status());
   sc::Scoring* s = scoring->get();
   s->metrics().Register(main.host().registry());
@@ -35,6 +40,12 @@ int main(int argc, char** argv) {
   main.Every(absl::Seconds(10), [s] {
     if (auto drafted = s->DraftStaleMonths(); !drafted.ok()) {
       sunlight::LogError("scoring", drafted.status().ToString());
+    }
+  });
+  // Ended working days are judged (absence, leaving early).
+  main.Every(absl::Seconds(60), [s] {
+    if (auto closed = s->CloseAttendanceDays(); !closed.ok()) {
+      sunlight::LogError("scoring", closed.status().ToString());
     }
   });
   return main.Run(absl::StrCat("following intake at ", main.flag("intake"), ", workflow at ",

@@ -7,29 +7,45 @@
 namespace sunlight::scoring {
 
 std::vector<std::string> ScoringColumnFamilies() {
-  return {store::kCases,  store::kCaseMonths, store::kMeasures,   store::kRuleSets,
-          store::kSheets, store::kAppeals,    store::kExemptions, store::kStaleMonths};
+  return {store::kCases,          store::kCaseMonths,
+          store::kMeasures,       store::kRuleSets,
+          store::kSheets,         store::kAppeals,
+          store::kExemptions,     store::kStaleMonths,
+          store::kEvaluations,    store::kEvaluationMonths,
+          store::kComplaints,     store::kComplaintMonths,
+          store::kComplaintRequests, store::kOccurrences,
+          store::kAssignments,    store::kPunches,
+          store::kPersonPunches,  store::kAttendanceDays,
+          store::kCorrections,    store::kScoringMeta};
 }
 
 absl::StatusOr<std::unique_ptr<Scoring>> Scoring::Open(
     storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
-    const Clock* clock) {
+    const Clock* clock, std::shared_ptr<const auth::DataKey> data_key) {
   if (calendar == nullptr) return absl::InvalidArgumentError("calendar: required");
   SUNLIGHT_ASSIGN_OR_RETURN(auto log, eventlog::EventLog::Open(store, "scoring"));
-  SUNLIGHT_ASSIGN_OR_RETURN(auto last_appeal, store->Last(store::kAppeals));
-  return std::unique_ptr<Scoring>(
-      new Scoring(store, std::move(log), std::move(calendar), clock,
-                  last_appeal.has_value() ? store::DecodeNumberKey(last_appeal->first) : 0));
+  uint64_t last[3] = {0, 0, 0};
+  const char* numbered[3] = {store::kAppeals, store::kComplaints, store::kCorrections};
+  for (int i = 0; i < 3; ++i) {
+    SUNLIGHT_ASSIGN_OR_RETURN(auto entry, store->Last(numbered[i]));
+    if (entry.has_value()) last[i] = store::DecodeNumberKey(entry->first);
+  }
+  return std::unique_ptr<Scoring>(new Scoring(store, std::move(log), std::move(calendar), clock,
+                                              last[0], last[1], last[2], std::move(data_key)));
 }
 
 Scoring::Scoring(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
                  std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
-                 uint64_t last_appeal)
+                 uint64_t last_appeal, uint64_t last_complaint, uint64_t last_correction,
+                 std::shared_ptr<const auth::DataKey> data_key)
     : store_(store),
       log_(std::move(log)),
       calendar_(std::move(calendar)),
       clock_(clock),
-      last_appeal_(last_appeal) {}
+      last_appeal_(last_appeal),
+      last_complaint_(last_complaint),
+      last_correction_(last_correction),
+      data_key_(std::move(data_key)) {}
 
 absl::StatusOr<uint64_t> Scoring::Cursor(const std::string& stream) const {
   return eventlog::ReadCursor(*store_, stream);
@@ -104,6 +120,52 @@ absl::Status Scoring::StageRecords(Mutation& m) {
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// The groups an occurrence counts in: the center and whichever of its subjects it names.
+std::vector<std::pair<v1::Dimension, std::string>> GroupsOf(const v1::Occurrence& o) {
+  std::vector<std::pair<v1::Dimension, std::string>> groups = {{v1::DIMENSION_CENTER, ""}};
+  if (!o.department_id().empty()) groups.emplace_back(v1::DIMENSION_DEPARTMENT, o.department_id());
+  if (!o.window_id().empty()) groups.emplace_back(v1::DIMENSION_WINDOW, o.window_id());
+  if (!o.person_id().empty()) groups.emplace_back(v1::DIMENSION_PERSON, o.person_id());
+  return groups;
+}
+
+}  // namespace
+
+absl::Status Scoring::StageOccurrence(Mutation& m, const v1::Occurrence& before,
+                                      const v1::Occurrence& after) {
+  if (before.SerializeAsString() == after.SerializeAsString()) return absl::OkStatus();
+  for (const auto& [o, sign] : {std::pair{&before, -1}, std::pair{&after, 1}}) {
+    if (o->source().empty() || o->day() == 0) continue;
+    int64_t month = MonthNumber(o->day());
+    if (sign < 0) {
+      m.batch.Delete(store::kOccurrences, store::OccurrenceKey(month, o->source()));
+    }
+    SUNLIGHT_ASSIGN_OR_RETURN(bool published, IsPublished(month));
+    if (published) m.batch.Put(store::kStaleMonths, store::MonthKey(month), "");
+    for (const auto& [dimension, value] : GroupsOf(*o)) {
+      for (const auto& [grain, period] :
+           {std::pair{store::kDay, o->day()}, std::pair{store::kMonth, month}}) {
+        SUNLIGHT_ASSIGN_OR_RETURN(v1::Measures * aggregate,
+                                  m.Aggregate(store::MeasureKey(grain, dimension, value, period)));
+        AddMeasures(*aggregate, o->measures(), sign);
+      }
+    }
+  }
+  // After the deletion of `before`, so that an occurrence that stays in its month is kept.
+  if (!after.source().empty() && after.day() != 0) {
+    m.batch.Put(store::kOccurrences, store::OccurrenceKey(MonthNumber(after.day()), after.source()),
+                after.SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scoring::CommitMutation(Mutation& m) {
+  SUNLIGHT_RETURN_IF_ERROR(StageRecords(m));
+  return log_->Commit(std::move(m.batch), std::move(m.events)).status();
 }
 
 absl::StatusOr<bool> Scoring::IsPublished(int64_t month) const {

@@ -19,6 +19,30 @@ namespace sunlight::scoring {
 
 namespace pb = ::google::protobuf;
 
+v1::AttendanceRules DefaultAttendanceRules() {
+  v1::AttendanceRules a;
+  a.set_late_grace_minutes(5);
+  a.set_away_gap_minutes(30);
+  a.set_upload_window_days(7);
+  a.set_base_centipoints(10000);
+  a.set_late_centipoints(200);
+  a.set_left_early_centipoints(200);
+  a.set_absent_centipoints(1000);
+  a.set_away_centipoints(200);
+  return a;
+}
+
+VoiceLimits LimitsOf(const v1::RuleSet& rules) {
+  auto or_default = [](uint32_t v, uint32_t d) { return v == 0 ? d : v; };
+  VoiceLimits l;
+  l.evaluation_window_days = or_default(rules.evaluation_window_days(), 30);
+  l.rectification_working_days = or_default(rules.rectification_limit_working_days(), 10);
+  l.complaint_acceptance_working_days = or_default(rules.complaint_acceptance_working_days(), 5);
+  l.complaint_handling_working_days = or_default(rules.complaint_handling_working_days(), 15);
+  l.attendance = rules.has_attendance() ? rules.attendance() : DefaultAttendanceRules();
+  return l;
+}
+
 v1::RuleSet DefaultRuleSet() {
   v1::RuleSet r;
   r.set_jurisdiction("center");
@@ -39,6 +63,10 @@ v1::RuleSet DefaultRuleSet() {
   deduct("2.2 红灯 red light", "red", 1000);
   deduct("2.3 异常 anomaly", "anomaly", 200);
   deduct("2.4 督办升级 escalated notice", "notice_escalated", 500);
+  deduct("2.5 有效投诉 valid complaint", "valid_complaint", 500);
+  deduct("2.6 差评 bad evaluation", "bad_evaluation", 200);
+  deduct("2.7 整改超期 late rectification", "rectification_late", 300);
+  deduct("2.8 考勤 attendance fault", "attendance_fault", 50);
   auto* bonus = r.add_bonuses();
   bonus->set_clause("3 提前办结 working days saved");
   bonus->set_measure("working_days_saved");
@@ -47,6 +75,11 @@ v1::RuleSet DefaultRuleSet() {
   r.set_min_centipoints(0);
   r.set_max_centipoints(12000);
   r.set_appeal_limit_working_days(5);
+  r.set_evaluation_window_days(30);
+  r.set_rectification_limit_working_days(10);
+  r.set_complaint_acceptance_working_days(5);
+  r.set_complaint_handling_working_days(15);
+  *r.mutable_attendance() = DefaultAttendanceRules();
   r.set_content_hash(RuleSetHash(r));
   return r;
 }
@@ -61,6 +94,7 @@ const std::set<std::string>& KnownEvents() {
                                                         "supplement_request",
                                                         "valid_complaint",
                                                         "bad_evaluation",
+                                                        "rectification_late",
                                                         "attendance_fault"};
   return *events;
 }
@@ -80,12 +114,49 @@ absl::Status ValidateRuleSet(const v1::RuleSet& r) {
   if (r.appeal_limit_working_days() < 1 || r.appeal_limit_working_days() > 60) {
     return InvalidField("rule_set.appeal_limit_working_days", "1 to 60");
   }
+  if (r.evaluation_window_days() > 365) {
+    return InvalidField("rule_set.evaluation_window_days", "0 (default 30) to 365");
+  }
+  if (r.rectification_limit_working_days() != 0 &&
+      (r.rectification_limit_working_days() < 5 || r.rectification_limit_working_days() > 15)) {
+    return InvalidField("rule_set.rectification_limit_working_days", "0 (default 10) or 5 to 15");
+  }
+  if (r.complaint_acceptance_working_days() > 60) {
+    return InvalidField("rule_set.complaint_acceptance_working_days", "0 (default 5) to 60");
+  }
+  if (r.complaint_handling_working_days() > 120) {
+    return InvalidField("rule_set.complaint_handling_working_days", "0 (default 15) to 120");
+  }
+  if (r.has_attendance()) {
+    const auto& a = r.attendance();
+    if (a.late_grace_minutes() > 240) {
+      return InvalidField("rule_set.attendance.late_grace_minutes", "0 to 240");
+    }
+    if (a.away_gap_minutes() < 1 || a.away_gap_minutes() > 480) {
+      return InvalidField("rule_set.attendance.away_gap_minutes", "1 to 480");
+    }
+    if (a.upload_window_days() < 1 || a.upload_window_days() > 62) {
+      return InvalidField("rule_set.attendance.upload_window_days", "1 to 62");
+    }
+    for (auto [v, field] : {std::pair{a.base_centipoints(), "base_centipoints"},
+                            std::pair{a.late_centipoints(), "late_centipoints"},
+                            std::pair{a.left_early_centipoints(), "left_early_centipoints"},
+                            std::pair{a.absent_centipoints(), "absent_centipoints"},
+                            std::pair{a.away_centipoints(), "away_centipoints"}}) {
+      if (v < 0 || v > 100000) {
+        return InvalidField(absl::StrCat("rule_set.attendance.", field), "0 to 100000");
+      }
+    }
+  }
   for (int i = 0; i < r.indicators_size(); ++i) {
     const auto& x = r.indicators(i);
     std::string at = absl::StrCat("rule_set.indicators[", i, "]");
     SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(x.clause(), absl::StrCat(at, ".clause"), 200));
-    if (x.measure() != "on_time_rate" && x.measure() != "same_day_rate") {
-      return InvalidField(absl::StrCat(at, ".measure"), "on_time_rate or same_day_rate");
+    if (x.measure() != "on_time_rate" && x.measure() != "same_day_rate" &&
+        x.measure() != "satisfaction_rate" && x.measure() != "rectification_on_time_rate") {
+      return InvalidField(absl::StrCat(at, ".measure"),
+                          "on_time_rate, same_day_rate, satisfaction_rate or "
+                          "rectification_on_time_rate");
     }
     if (x.weight_centipoints() < 0 || x.weight_centipoints() > 100000) {
       return InvalidField(absl::StrCat(at, ".weight_centipoints"), "0 to 100000");
@@ -155,10 +226,25 @@ v1::CaseRef Ref(const v1::CaseRecord& r, std::string what, const pb::Timestamp& 
   return ref;
 }
 
+// (good, all) of an indicator's rate.
+std::pair<int64_t, int64_t> RateParts(const std::string& measure, const v1::Measures& m) {
+  auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+  if (measure == "on_time_rate") return {n(m.completed_on_time()), n(m.completed())};
+  if (measure == "same_day_rate") return {n(m.completed_same_day()), n(m.completed())};
+  if (measure == "satisfaction_rate") {
+    return {n(m.very_satisfied() + m.satisfied() + m.basically_satisfied()), n(m.evaluations())};
+  }
+  if (measure == "rectification_on_time_rate") {
+    return {n(m.rectifications_on_time()), n(m.rectifications_on_time() + m.rectifications_late())};
+  }
+  return {0, 0};
+}
+
 }  // namespace
 
 v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
                             const std::vector<v1::CaseRecord>& records,
+                            const std::vector<v1::Occurrence>& occurred,
                             const calendar::WorkingCalendar& calendar,
                             const std::set<Exemption>& exempt) {
   const absl::TimeZone zone = calendar.time_zone();
@@ -218,6 +304,39 @@ v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
       }
     }
   }
+  // Evaluations, complaints and attendance days: their measures, and a deduction per event.
+  for (const v1::Occurrence& o : occurred) {
+    if (MonthNumber(o.day()) != month) continue;
+    const std::string& ref_id = o.case_id().empty() ? o.source() : o.case_id();
+    const std::pair<int, const std::string*> owners[] = {
+        {v1::SUBJECT_KIND_DEPARTMENT, &o.department_id()},
+        {v1::SUBJECT_KIND_WINDOW, &o.window_id()},
+        {v1::SUBJECT_KIND_PERSON, &o.person_id()}};
+    for (const auto& [kind, id] : owners) {
+      if (id->empty()) continue;
+      Subject& s = subjects[{kind, *id}];
+      if (s.department_id.empty()) s.department_id = o.department_id();
+      AddMeasures(s.measures, o.measures());
+      for (const auto& d : rules.deductions()) {
+        for (const std::string& event : o.events()) {
+          if (event != d.event()) continue;
+          v1::ScoreLine& line = s.lines[d.clause()];
+          line.set_clause(d.clause());
+          v1::CaseRef* listed = line.add_cases();
+          listed->set_case_id(ref_id);
+          listed->set_case_number(o.case_number());
+          listed->set_what(o.what());
+          *listed->mutable_at() = o.at();
+          if (exempt.count({kind, *id, d.clause(), ref_id}) > 0) {
+            listed->set_appealed_away(true);
+            continue;
+          }
+          line.set_count(line.count() + 1);
+          line.set_centipoints(line.centipoints() - d.centipoints());
+        }
+      }
+    }
+  }
   v1::ScoreSheet sheet;
   std::map<int, std::vector<v1::SubjectScore>> by_kind;
   for (auto& [key, s] : subjects) {
@@ -227,11 +346,8 @@ v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
     score.set_department_id(s.department_id);
     int64_t total = rules.base_centipoints();
     for (const auto& x : rules.indicators()) {
-      int64_t c = static_cast<int64_t>(s.measures.completed());
+      auto [good, c] = RateParts(x.measure(), s.measures);
       if (c == 0) continue;
-      int64_t good =
-          static_cast<int64_t>(x.measure() == "on_time_rate" ? s.measures.completed_on_time()
-                                                             : s.measures.completed_same_day());
       v1::ScoreLine line;
       line.set_clause(x.clause());
       line.set_count((good * 10000 + c / 2) / c);

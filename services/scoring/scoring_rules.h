@@ -5,8 +5,9 @@
 //  - an indicator loses weight x (1 - rate) of the subject's completed cases that month;
 //  - a deduction costs its points once per occurrence that month: a case whose clock first
 //    turned yellow / red that month, an anomaly raised, a notice escalated, a supplement
-//    requested (complaints, evaluations and attendance come with the services that report
-//    them; a rule naming them deducts nothing until then);
+//    requested; and, from the occurrences of evaluations, complaints and attendance days
+//    (each names the subjects it counts for), a bad evaluation, a late rectification, a valid
+//    complaint, an attendance fault;
 //  - a bonus gives its points per whole working day saved against the limits, up to its cap.
 // Departments are scored by the cases they own, windows and persons by the cases they
 // accepted. An upheld appeal exempts one (subject, clause, case): the case stays listed with
@@ -31,6 +32,18 @@ namespace v1 = ::sunlight::scoring::v1;
 // yellow -5 and red -10 per case, anomaly -2, escalated notice -5, +1 per working day saved up
 // to +5, clamped to [0, 120], appeals within 5 working days.
 v1::RuleSet DefaultRuleSet();
+v1::AttendanceRules DefaultAttendanceRules();
+
+// The limits of evaluations, complaints and attendance of a rule set, with the defaults for
+// what a rule set stored before them leaves at 0.
+struct VoiceLimits {
+  uint32_t evaluation_window_days = 0;
+  uint32_t rectification_working_days = 0;
+  uint32_t complaint_acceptance_working_days = 0;
+  uint32_t complaint_handling_working_days = 0;
+  v1::AttendanceRules attendance;
+};
+VoiceLimits LimitsOf(const v1::RuleSet& rules);
 
 // INVALID_ARGUMENT naming the field ("rule_set.deductions[2].event", ...).
 absl::Status ValidateRuleSet(const v1::RuleSet& rules);
@@ -47,6 +60,7 @@ using Exemption = std::tuple<int, std::string, std::string, std::string>;
 // each subject's for the month. Sets scores and scores_digest only.
 v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
                             const std::vector<v1::CaseRecord>& records,
+                            const std::vector<v1::Occurrence>& occurred,
                             const calendar::WorkingCalendar& calendar,
                             const std::set<Exemption>& exempt);
 

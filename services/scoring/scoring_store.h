@@ -24,6 +24,22 @@ inline constexpr char kAppeals[] = "appeals";         // NumberKey -> Appeal
 inline constexpr char kExemptions[] = "exemptions";   // ExemptionKey -> appeal id
 // Published months that late events changed since: MonthKey -> "", until a draft is made.
 inline constexpr char kStaleMonths[] = "stale_months";
+// The public's voice.
+inline constexpr char kEvaluations[] = "evaluations";               // case id -> Evaluation
+inline constexpr char kEvaluationMonths[] = "evaluation_months";    // CaseMonthKey -> ""
+inline constexpr char kComplaints[] = "complaints";                 // NumberKey -> Complaint
+inline constexpr char kComplaintMonths[] = "complaint_months";      // ComplaintMonthKey -> ""
+inline constexpr char kComplaintRequests[] = "complaint_requests";  // RequestKey -> id
+// What evaluations, complaints and attendance days count: OccurrenceKey -> Occurrence.
+inline constexpr char kOccurrences[] = "occurrences";
+// Attendance.
+inline constexpr char kAssignments[] = "staff_assignments";  // AssignmentKey -> StaffAssignment
+inline constexpr char kPunches[] = "punches";                // PunchKey -> StoredPunch
+inline constexpr char kPersonPunches[] = "person_punches";   // PersonPunchKey -> ""
+inline constexpr char kAttendanceDays[] = "attendance_days";  // PersonDayKey -> AttendanceDay
+inline constexpr char kCorrections[] = "corrections";  // NumberKey -> AttendanceCorrection
+// Singletons: "attendance_closed_through" -> yyyymmdd (EncodeU64).
+inline constexpr char kScoringMeta[] = "scoring_meta";
 
 inline std::string MonthKey(int64_t month) {
   return storage::EncodeU64(static_cast<uint64_t>(month));
@@ -88,15 +104,25 @@ inline std::string SheetPrefix(int64_t month) { return Sheet::Prefix(month); }
 // appeals: big-endian numbers ("a<number>").
 inline std::string NumberKey(uint64_t number) { return storage::EncodeU64(number); }
 inline uint64_t DecodeNumberKey(std::string_view key) { return storage::DecodeU64(key); }
-// The key of appeal "a<number>"; "" when the id is not of that form.
-inline std::string AppealKey(const std::string& appeal_id) {
+// The key of "<letter><number>" ids (appeals "a", complaints "c", corrections "k"); "" when
+// the id is not of that form.
+inline std::string LetterNumberKey(char letter, const std::string& id) {
   uint64_t number = 0;
-  if (appeal_id.size() < 2 || appeal_id.size() > 20 || appeal_id[0] != 'a') return "";
-  for (char c : appeal_id.substr(1)) {
+  if (id.size() < 2 || id.size() > 20 || id[0] != letter) return "";
+  for (char c : id.substr(1)) {
     if (c < '0' || c > '9') return "";
     number = number * 10 + static_cast<uint64_t>(c - '0');
   }
   return NumberKey(number);
+}
+inline std::string AppealKey(const std::string& appeal_id) {
+  return LetterNumberKey('a', appeal_id);
+}
+inline std::string ComplaintKey(const std::string& complaint_id) {
+  return LetterNumberKey('c', complaint_id);
+}
+inline std::string CorrectionKey(const std::string& correction_id) {
+  return LetterNumberKey('k', correction_id);
 }
 
 // exemptions: (yyyymm, kind, subject, clause, case id).
@@ -109,6 +135,77 @@ inline std::string ExemptionPrefix(int64_t month) { return ExemptionK::Prefix(mo
 inline std::optional<ExemptionK::Tuple> DecodeExemptionKey(std::string_view key) {
   return ExemptionK::Decode(key);
 }
+
+// complaint_months: (yyyymm of filing, number).
+using ComplaintMonth = storage::TupleKey<int64_t, uint64_t>;
+inline std::string ComplaintMonthKey(int64_t month, uint64_t number) {
+  return ComplaintMonth::Encode(month, number);
+}
+inline std::string ComplaintMonthPrefix(int64_t month) { return ComplaintMonth::Prefix(month); }
+inline std::optional<uint64_t> DecodeComplaintMonthKey(std::string_view key) {
+  auto parts = ComplaintMonth::Decode(key);
+  if (!parts.has_value()) return std::nullopt;
+  return std::get<1>(*parts);
+}
+
+// complaint_requests: (filer id, request id).
+using Request = storage::TupleKey<std::string, std::string>;
+inline std::string RequestKey(const std::string& filer, const std::string& request_id) {
+  return Request::Encode(filer, request_id);
+}
+
+// occurrences: (yyyymm, source).
+using OccurrenceK = storage::TupleKey<int64_t, std::string>;
+inline std::string OccurrenceKey(int64_t month, const std::string& source) {
+  return OccurrenceK::Encode(month, source);
+}
+inline std::string OccurrencePrefix(int64_t month) { return OccurrenceK::Prefix(month); }
+
+// staff_assignments: (person, effective yyyymmdd).
+using Assignment = storage::TupleKey<std::string, int64_t>;
+inline std::string AssignmentKey(const std::string& person, int64_t day) {
+  return Assignment::Encode(person, day);
+}
+inline std::string AssignmentPrefix(const std::string& person) {
+  return Assignment::Prefix(person);
+}
+inline std::optional<Assignment::Tuple> DecodeAssignmentKey(std::string_view key) {
+  return Assignment::Decode(key);
+}
+
+// punches: (device, device sequence).
+using PunchK = storage::TupleKey<std::string, uint64_t>;
+inline std::string PunchKey(const std::string& device, uint64_t sequence) {
+  return PunchK::Encode(device, sequence);
+}
+inline std::optional<PunchK::Tuple> DecodePunchKey(std::string_view key) {
+  return PunchK::Decode(key);
+}
+
+// person_punches: (person, yyyymmdd, corrected micros, device, sequence).
+using PersonPunch = storage::TupleKey<std::string, int64_t, int64_t, std::string, uint64_t>;
+inline std::string PersonPunchKey(const std::string& person, int64_t day, int64_t micros,
+                                  const std::string& device, uint64_t sequence) {
+  return PersonPunch::Encode(person, day, micros, device, sequence);
+}
+inline std::string PersonPunchPrefix(const std::string& person, int64_t day) {
+  return PersonPunch::Prefix(person, day);
+}
+inline std::optional<PersonPunch::Tuple> DecodePersonPunchKey(std::string_view key) {
+  return PersonPunch::Decode(key);
+}
+
+// attendance_days: (person, yyyymmdd).
+using PersonDay = storage::TupleKey<std::string, int64_t>;
+inline std::string PersonDayKey(const std::string& person, int64_t day) {
+  return PersonDay::Encode(person, day);
+}
+inline std::string PersonDayPrefix(const std::string& person) { return PersonDay::Prefix(person); }
+inline std::optional<PersonDay::Tuple> DecodePersonDayKey(std::string_view key) {
+  return PersonDay::Decode(key);
+}
+
+inline constexpr char kAttendanceClosedThrough[] = "attendance_closed_through";
 
 }  // namespace sunlight::scoring::store
 

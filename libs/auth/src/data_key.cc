@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "sunlight/base/case_codes.h"
 #include "sunlight/base/secret_file.h"
 
 namespace sunlight::auth {
@@ -96,6 +97,16 @@ std::string DataKey::Hash(std::string_view purpose, std::string_view data) const
   std::string keyed = Hmac(hash_key_, purpose);
   std::string digest = Hmac(keyed, data);
   return absl::BytesToHexString(absl::string_view(digest.data(), digest.size()));
+}
+
+absl::StatusOr<std::string> NewQueryCode() {
+  unsigned char random[kQueryCodeLength];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    return absl::UnavailableError("no randomness for a query code; retry");
+  }
+  std::string code;
+  for (unsigned char b : random) code += kQueryCodeAlphabet[b % kQueryCodeAlphabet.size()];
+  return code;
 }
 
 }  // namespace sunlight::auth

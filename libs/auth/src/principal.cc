@@ -29,7 +29,8 @@ std::string RandomId() {
 
 bool IsStaffRole(std::string_view role) {
   for (std::string_view reserved : {kAdministrator, kSecurityAdministrator, kAuditAdministrator,
-                                    kInspector, kApplicant, kService}) {
+                                    kInspector, kApplicant, kService, kRatingDevice,
+                                    kAttendanceDevice}) {
     if (role == reserved) return false;
   }
   return !role.empty();
@@ -44,6 +45,8 @@ uint32_t AudienceOf(const v1::Principal& principal) {
   if (role == kAuditAdministrator) return kAuditAdministrators;
   if (role == kApplicant) return kApplicants;
   if (role == kService) return kServices;
+  if (role == kRatingDevice) return kRatingDevices;
+  if (role == kAttendanceDevice) return kAttendanceDevices;
   return principal.department_id().empty() ? 0u : static_cast<uint32_t>(kStaff);
 }
 

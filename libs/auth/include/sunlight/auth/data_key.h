@@ -37,6 +37,10 @@ class DataKey {
   std::string hash_key_;  // 32 bytes
 };
 
+// A fresh query code (case_codes.h: 10 characters, 50 bits) from OpenSSL's generator, for a
+// case (intake) or a complaint (scoring).
+absl::StatusOr<std::string> NewQueryCode();
+
 }  // namespace sunlight::auth
 
 #endif  // SUNLIGHT_AUTH_DATA_KEY_H_

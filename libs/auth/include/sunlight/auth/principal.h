@@ -42,6 +42,10 @@ inline constexpr char kAuditAdministrator[] = "audit_administrator";
 inline constexpr char kInspector[] = "inspector";
 inline constexpr char kApplicant[] = "applicant";
 inline constexpr char kService[] = "service";
+// Devices in the hall, with accounts of their own (the account id is the device id): a
+// window's rating device (评价器) and an attendance device (fingerprint clock, 考勤机).
+inline constexpr char kRatingDevice[] = "rating_device";
+inline constexpr char kAttendanceDevice[] = "attendance_device";
 
 // Department staff roles that the suite itself gives rights to (an item's steps name others).
 inline constexpr char kWindowClerk[] = "window_clerk";  // accepts cases at a window (受理)
@@ -66,11 +70,14 @@ enum Audience : uint32_t {
   kServices = 1u << 4,
   kSecurityAdministrators = 1u << 5,
   kAuditAdministrators = 1u << 6,
+  kRatingDevices = 1u << 7,
+  kAttendanceDevices = 1u << 8,
   // The people who work the center's cases (not the security and audit administrators, not
   // applicants, not services).
   kSignedIn = kStaff | kInspectors | kAdministrators,
-  // Everyone with an account.
-  kAnyAccount = kSignedIn | kSecurityAdministrators | kAuditAdministrators,
+  kDevices = kRatingDevices | kAttendanceDevices,
+  // Everyone with an account (people and devices).
+  kAnyAccount = kSignedIn | kSecurityAdministrators | kAuditAdministrators | kDevices,
   kAnyone = kAnyAccount | kApplicants | kServices,
 };
 

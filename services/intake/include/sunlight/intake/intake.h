@@ -30,10 +30,6 @@ namespace sunlight::intake {
 
 namespace v1 = ::sunlight::intake::v1;
 
-// A new case's query code: kQueryCodeLength characters of kQueryCodeAlphabet (case_codes.h)
-// from OpenSSL's RAND_bytes, 50 bits.
-absl::StatusOr<std::string> NewQueryCode();
-
 // Column families of the intake store, besides the event log's.
 std::vector<std::string> IntakeColumnFamilies();
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sunlight/auth/data_key.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/calendar/working_calendar.h"
 #include "sunlight/eventlog/event_log.h"
@@ -47,7 +48,7 @@ class Scoring {
  public:
   static absl::StatusOr<std::unique_ptr<Scoring>> Open(
       storage::Store* store, std::shared_ptr<const calendar::WorkingCalendar> calendar,
-      const Clock* clock);
+      const Clock* clock, std::shared_ptr<const auth::DataKey> data_key = nullptr);
 
   eventlog::EventLog& event_log() { return *log_; }
   ScoringMetrics& metrics() { return metrics_; }
@@ -90,18 +91,73 @@ class Scoring {
   absl::StatusOr<v1::Appeal> DecideAppeal(const v1::DecideAppealRequest& request);
   absl::StatusOr<v1::ListAppealsResponse> ListAppeals(const v1::ListAppealsRequest& request) const;
 
+  // Evaluations (好差评, scoring_evaluations.cc): one per case, after its completion or
+  // refusal and within the rule set's window. A bad rating with a real name opens a
+  // rectification with its limit; the department may ask the supervision office to review a
+  // rating it holds mistaken or malicious, and an upheld review excludes it.
+  absl::StatusOr<v1::Evaluation> RateCase(const v1::RateCaseRequest& request);
+  absl::StatusOr<v1::Evaluation> GetEvaluation(const v1::GetEvaluationRequest& request) const;
+  absl::StatusOr<v1::ListEvaluationsResponse> ListEvaluations(
+      const v1::ListEvaluationsRequest& request) const;
+  absl::StatusOr<v1::Evaluation> AnswerRectification(const v1::AnswerRectificationRequest& request);
+  absl::StatusOr<v1::Evaluation> RequestEvaluationReview(
+      const v1::RequestEvaluationReviewRequest& request);
+  absl::StatusOr<v1::Evaluation> DecideEvaluationReview(
+      const v1::DecideEvaluationReviewRequest& request);
+
+  // Complaints (投诉, scoring_complaints.cc): filed online or from a phone call, accepted or
+  // not within the rule set's working days, concluded valid or not within the handling limit.
+  absl::StatusOr<v1::FileComplaintResponse> FileComplaint(const v1::FileComplaintRequest& request);
+  absl::StatusOr<v1::Complaint> GetComplaint(const v1::GetComplaintRequest& request) const;
+  absl::StatusOr<v1::Complaint> QueryComplaint(const v1::QueryComplaintRequest& request) const;
+  absl::StatusOr<v1::ListComplaintsResponse> ListComplaints(
+      const v1::ListComplaintsRequest& request) const;
+  absl::StatusOr<v1::Complaint> DecideComplaintAcceptance(
+      const v1::DecideComplaintAcceptanceRequest& request);
+  absl::StatusOr<v1::Complaint> RespondToComplaint(const v1::RespondToComplaintRequest& request);
+  absl::StatusOr<v1::Complaint> ConcludeComplaint(const v1::ConcludeComplaintRequest& request);
+
+  // Attendance (考勤, scoring_attendance.cc): posts and hours, device punches (idempotent per
+  // device and sequence, corrected by the device's clock skew), derived days, corrections
+  // (补卡) approved by the department's leader, and monthly sheets.
+  absl::StatusOr<v1::StaffAssignment> SetStaffAssignment(
+      const v1::SetStaffAssignmentRequest& request);
+  absl::StatusOr<v1::ListStaffAssignmentsResponse> ListStaffAssignments(
+      const v1::ListStaffAssignmentsRequest& request) const;
+  absl::StatusOr<v1::UploadPunchesResponse> UploadPunches(const v1::UploadPunchesRequest& request);
+  absl::StatusOr<v1::AttendanceCorrection> RequestAttendanceCorrection(
+      const v1::RequestAttendanceCorrectionRequest& request);
+  absl::StatusOr<v1::AttendanceCorrection> DecideAttendanceCorrection(
+      const v1::DecideAttendanceCorrectionRequest& request);
+  absl::StatusOr<v1::ListAttendanceCorrectionsResponse> ListAttendanceCorrections(
+      const v1::ListAttendanceCorrectionsRequest& request) const;
+  absl::StatusOr<v1::AttendanceSheet> GetAttendanceSheet(
+      const v1::GetAttendanceSheetRequest& request) const;
+  absl::StatusOr<v1::ListAttendanceSheetsResponse> ListAttendanceSheets(
+      const v1::ListAttendanceSheetsRequest& request) const;
+  // Closes every scheduled day of every assigned person that has ended (absence and leaving
+  // early are judged then); main calls it periodically. Returns how many days it closed.
+  absl::StatusOr<size_t> CloseAttendanceDays();
+
  private:
   class Mutation;
 
   Scoring(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
           std::shared_ptr<const calendar::WorkingCalendar> calendar, const Clock* clock,
-          uint64_t last_appeal);
+          uint64_t last_appeal, uint64_t last_complaint, uint64_t last_correction,
+          std::shared_ptr<const auth::DataKey> data_key);
 
   absl::Status ApplyIntake(Mutation& m, const events::v1::CaseEvent& event);
   absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
   absl::Status ApplySupervision(Mutation& m, const events::v1::CaseEvent& event);
   // Writes the changed records, swapping their contributions in the aggregates.
   absl::Status StageRecords(Mutation& m);
+  // Swaps one occurrence for another in the aggregates and the occurrences of their months
+  // (either may be empty: no source), marking published months stale.
+  absl::Status StageOccurrence(Mutation& m, const v1::Occurrence& before,
+                               const v1::Occurrence& after);
+  // Commits a mutation's batch and events (caller holds write_mu_).
+  absl::Status CommitMutation(Mutation& m);
 
   // Whether any version of `month` was stored (it has been published).
   absl::StatusOr<bool> IsPublished(int64_t month) const;
@@ -127,7 +183,11 @@ class Scoring {
   // One writer at a time (ingestion, publication, appeals); a computation holds it too, so
   // the records it reads and the stream positions it reports agree.
   mutable std::mutex write_mu_;
-  uint64_t last_appeal_;  // guarded by write_mu_
+  uint64_t last_appeal_;      // guarded by write_mu_
+  uint64_t last_complaint_;   // guarded by write_mu_
+  uint64_t last_correction_;  // guarded by write_mu_
+  // Seals complainants' contacts and hashes complaint query codes.
+  std::shared_ptr<const auth::DataKey> data_key_;
 };
 
 }  // namespace sunlight::scoring

@@ -35,6 +35,32 @@ class ScoringGrpcService final : public v1::Scoring::Service {
   SUNLIGHT_SCORING_METHOD(FileAppeal, FileAppealRequest, Appeal)
   SUNLIGHT_SCORING_METHOD(DecideAppeal, DecideAppealRequest, Appeal)
   SUNLIGHT_SCORING_METHOD(ListAppeals, ListAppealsRequest, ListAppealsResponse)
+  SUNLIGHT_SCORING_METHOD(RateCase, RateCaseRequest, Evaluation)
+  SUNLIGHT_SCORING_METHOD(GetEvaluation, GetEvaluationRequest, Evaluation)
+  SUNLIGHT_SCORING_METHOD(ListEvaluations, ListEvaluationsRequest, ListEvaluationsResponse)
+  SUNLIGHT_SCORING_METHOD(AnswerRectification, AnswerRectificationRequest, Evaluation)
+  SUNLIGHT_SCORING_METHOD(RequestEvaluationReview, RequestEvaluationReviewRequest, Evaluation)
+  SUNLIGHT_SCORING_METHOD(DecideEvaluationReview, DecideEvaluationReviewRequest, Evaluation)
+  SUNLIGHT_SCORING_METHOD(FileComplaint, FileComplaintRequest, FileComplaintResponse)
+  SUNLIGHT_SCORING_METHOD(GetComplaint, GetComplaintRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(QueryComplaint, QueryComplaintRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(ListComplaints, ListComplaintsRequest, ListComplaintsResponse)
+  SUNLIGHT_SCORING_METHOD(DecideComplaintAcceptance, DecideComplaintAcceptanceRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(RespondToComplaint, RespondToComplaintRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(ConcludeComplaint, ConcludeComplaintRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(SetStaffAssignment, SetStaffAssignmentRequest, StaffAssignment)
+  SUNLIGHT_SCORING_METHOD(ListStaffAssignments, ListStaffAssignmentsRequest,
+                          ListStaffAssignmentsResponse)
+  SUNLIGHT_SCORING_METHOD(UploadPunches, UploadPunchesRequest, UploadPunchesResponse)
+  SUNLIGHT_SCORING_METHOD(RequestAttendanceCorrection, RequestAttendanceCorrectionRequest,
+                          AttendanceCorrection)
+  SUNLIGHT_SCORING_METHOD(DecideAttendanceCorrection, DecideAttendanceCorrectionRequest,
+                          AttendanceCorrection)
+  SUNLIGHT_SCORING_METHOD(ListAttendanceCorrections, ListAttendanceCorrectionsRequest,
+                          ListAttendanceCorrectionsResponse)
+  SUNLIGHT_SCORING_METHOD(GetAttendanceSheet, GetAttendanceSheetRequest, AttendanceSheet)
+  SUNLIGHT_SCORING_METHOD(ListAttendanceSheets, ListAttendanceSheetsRequest,
+                          ListAttendanceSheetsResponse)
 #undef SUNLIGHT_SCORING_METHOD
 
  private:
