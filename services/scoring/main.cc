@@ -42,10 +42,14 @@ int main(int argc, char** argv) {
       sunlight::LogError("scoring", drafted.status().ToString());
     }
   });
-  // Ended working days are judged (absence, leaving early).
+  // Ended working days are judged (absence, leaving early); rectifications past due count
+  // as late.
   main.Every(absl::Seconds(60), [s] {
     if (auto closed = s->CloseAttendanceDays(); !closed.ok()) {
       sunlight::LogError("scoring", closed.status().ToString());
+    }
+    if (auto late = s->MarkLateRectifications(); !late.ok()) {
+      sunlight::LogError("scoring", late.status().ToString());
     }
   });
   return main.Run(absl::StrCat("following intake at ", main.flag("intake"), ", workflow at ",

@@ -7,16 +7,27 @@
 namespace sunlight::scoring {
 
 std::vector<std::string> ScoringColumnFamilies() {
-  return {store::kCases,          store::kCaseMonths,
-          store::kMeasures,       store::kRuleSets,
-          store::kSheets,         store::kAppeals,
-          store::kExemptions,     store::kStaleMonths,
-          store::kEvaluations,    store::kEvaluationMonths,
-          store::kComplaints,     store::kComplaintMonths,
-          store::kComplaintRequests, store::kOccurrences,
-          store::kAssignments,    store::kPunches,
-          store::kPersonPunches,  store::kAttendanceDays,
-          store::kCorrections,    store::kScoringMeta};
+  return {store::kCases,
+          store::kCaseMonths,
+          store::kMeasures,
+          store::kRuleSets,
+          store::kSheets,
+          store::kAppeals,
+          store::kExemptions,
+          store::kStaleMonths,
+          store::kEvaluations,
+          store::kEvaluationMonths,
+          store::kComplaints,
+          store::kComplaintMonths,
+          store::kComplaintRequests,
+          store::kOccurrences,
+          store::kAssignments,
+          store::kPunches,
+          store::kPersonPunches,
+          store::kAttendanceDays,
+          store::kCorrections,
+          store::kScoringMeta,
+          store::kOpenRectifications};
 }
 
 absl::StatusOr<std::unique_ptr<Scoring>> Scoring::Open(

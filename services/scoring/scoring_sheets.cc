@@ -117,17 +117,17 @@ absl::StatusOr<v1::ScoreSheet> Scoring::Compute(int64_t month) const {
   std::vector<v1::Occurrence> occurred;
   prefix = store::OccurrencePrefix(month);
   absl::Status failed;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kOccurrences, prefix, storage::PrefixSuccessor(prefix),
-      [&](std::string_view key, std::string_view bytes) {
-        auto o = storage::ParseProto<v1::Occurrence>(bytes, store::kOccurrences, key);
-        if (!o.ok()) {
-          failed = o.status();
-          return false;
-        }
-        occurred.push_back(*std::move(o));
-        return true;
-      }));
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kOccurrences, prefix, storage::PrefixSuccessor(prefix),
+                   [&](std::string_view key, std::string_view bytes) {
+                     auto o = storage::ParseProto<v1::Occurrence>(bytes, store::kOccurrences, key);
+                     if (!o.ok()) {
+                       failed = o.status();
+                       return false;
+                     }
+                     occurred.push_back(*std::move(o));
+                     return true;
+                   }));
   SUNLIGHT_RETURN_IF_ERROR(failed);
   v1::ScoreSheet sheet = ComputeSheet(month, rules, records, occurred, *calendar_, exempt);
   sheet.set_month(MonthLabel(month));

@@ -25,19 +25,21 @@ inline constexpr char kExemptions[] = "exemptions";   // ExemptionKey -> appeal 
 // Published months that late events changed since: MonthKey -> "", until a draft is made.
 inline constexpr char kStaleMonths[] = "stale_months";
 // The public's voice.
-inline constexpr char kEvaluations[] = "evaluations";               // case id -> Evaluation
-inline constexpr char kEvaluationMonths[] = "evaluation_months";    // CaseMonthKey -> ""
+inline constexpr char kEvaluations[] = "evaluations";             // case id -> Evaluation
+inline constexpr char kEvaluationMonths[] = "evaluation_months";  // CaseMonthKey -> ""
+// Rectifications neither answered nor yet counted late: case id -> "".
+inline constexpr char kOpenRectifications[] = "open_rectifications";
 inline constexpr char kComplaints[] = "complaints";                 // NumberKey -> Complaint
 inline constexpr char kComplaintMonths[] = "complaint_months";      // ComplaintMonthKey -> ""
 inline constexpr char kComplaintRequests[] = "complaint_requests";  // RequestKey -> id
 // What evaluations, complaints and attendance days count: OccurrenceKey -> Occurrence.
 inline constexpr char kOccurrences[] = "occurrences";
 // Attendance.
-inline constexpr char kAssignments[] = "staff_assignments";  // AssignmentKey -> StaffAssignment
-inline constexpr char kPunches[] = "punches";                // PunchKey -> StoredPunch
-inline constexpr char kPersonPunches[] = "person_punches";   // PersonPunchKey -> ""
+inline constexpr char kAssignments[] = "staff_assignments";   // AssignmentKey -> StaffAssignment
+inline constexpr char kPunches[] = "punches";                 // PunchKey -> StoredPunch
+inline constexpr char kPersonPunches[] = "person_punches";    // PersonPunchKey -> ""
 inline constexpr char kAttendanceDays[] = "attendance_days";  // PersonDayKey -> AttendanceDay
-inline constexpr char kCorrections[] = "corrections";  // NumberKey -> AttendanceCorrection
+inline constexpr char kCorrections[] = "corrections";         // NumberKey -> AttendanceCorrection
 // Singletons: "attendance_closed_through" -> yyyymmdd (EncodeU64).
 inline constexpr char kScoringMeta[] = "scoring_meta";
 

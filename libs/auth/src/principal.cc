@@ -28,9 +28,9 @@ std::string RandomId() {
 }  // namespace
 
 bool IsStaffRole(std::string_view role) {
-  for (std::string_view reserved : {kAdministrator, kSecurityAdministrator, kAuditAdministrator,
-                                    kInspector, kApplicant, kService, kRatingDevice,
-                                    kAttendanceDevice}) {
+  for (std::string_view reserved :
+       {kAdministrator, kSecurityAdministrator, kAuditAdministrator, kInspector, kApplicant,
+        kService, kRatingDevice, kAttendanceDevice}) {
     if (role == reserved) return false;
   }
   return !role.empty();

@@ -104,6 +104,9 @@ class Scoring {
       const v1::RequestEvaluationReviewRequest& request);
   absl::StatusOr<v1::Evaluation> DecideEvaluationReview(
       const v1::DecideEvaluationReviewRequest& request);
+  // Counts every open rectification past its due instant as late (on its due day); main
+  // calls it periodically. Returns how many it counted.
+  absl::StatusOr<size_t> MarkLateRectifications();
 
   // Complaints (投诉, scoring_complaints.cc): filed online or from a phone call, accepted or
   // not within the rule set's working days, concluded valid or not within the handling limit.
@@ -158,6 +161,10 @@ class Scoring {
                                const v1::Occurrence& after);
   // Commits a mutation's batch and events (caller holds write_mu_).
   absl::Status CommitMutation(Mutation& m);
+  // Stores an evaluation with what it now counts (caller holds write_mu_).
+  absl::Status StageEvaluation(Mutation& m, v1::Evaluation& evaluation);
+  // The instant `amount` working days after `from` (the deadline convention).
+  absl::StatusOr<absl::Time> WorkingDaysAfter(absl::Time from, uint32_t amount) const;
 
   // Whether any version of `month` was stored (it has been published).
   absl::StatusOr<bool> IsPublished(int64_t month) const;

@@ -16,6 +16,13 @@ namespace sunlight::scoring {
   COUNTER(sheets_published, "sunlight_scoring_sheets_published_total",                  \
           "Score sheet versions published")                                             \
   COUNTER(appeals_filed, "sunlight_scoring_appeals_filed_total", "Appeals filed")       \
+  COUNTER(evaluations_rated, "sunlight_scoring_evaluations_total",                      \
+          "Evaluations (好差评) of cases, online and at the windows' devices")          \
+  COUNTER(complaints_filed, "sunlight_scoring_complaints_total", "Complaints filed")    \
+  COUNTER(punches_accepted, "sunlight_scoring_punches_accepted_total",                  \
+          "Attendance punches stored (from devices, not counting retried ones)")        \
+  COUNTER(punches_duplicate, "sunlight_scoring_punches_duplicate_total",                \
+          "Attendance punches uploaded again with the same content (retried batches)")  \
   GAUGE(last_compute_seconds, "sunlight_scoring_last_compute_seconds",                  \
         "Wall time of the latest monthly score computation")
 SUNLIGHT_METRICS_STRUCT(ScoringMetrics, SUNLIGHT_SCORING_METRICS);
