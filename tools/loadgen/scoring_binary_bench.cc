@@ -19,10 +19,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench_stats.h"
+#include "prepared_stream.h"
 #include "grpcpp/grpcpp.h"
 #include "scoring_history_events.h"
 #include "sunlight/calendar/working_calendar.h"
-#include "sunlight/events/v1/events.grpc.pb.h"
 #include "sunlight/scoring/v1/scoring.grpc.pb.h"
 #include "sunlight/server/config.h"
 #include "sunlight/testing/http_client.h"
@@ -32,30 +32,6 @@ namespace sunlight {
 namespace {
 
 namespace sc1 = ::sunlight::scoring::v1;
-
-// One stream of prepared events: history, then an idle tail until the subscriber leaves.
-class PreparedStream final : public events::v1::EventStream::Service {
- public:
-  explicit PreparedStream(const std::vector<events::v1::CaseEvent>* events) : events_(events) {}
-
-  grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
-                         grpc::ServerWriter<events::v1::CaseEvent>* writer) override {
-    for (size_t i = request->from_sequence() > 0 ? request->from_sequence() - 1 : 0;
-         i < events_->size(); ++i) {
-      if (!writer->Write((*events_)[i])) return grpc::Status::OK;
-    }
-    while (!context->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return grpc::Status::OK;
-  }
-  grpc::Status GetStreamInfo(grpc::ServerContext*, const events::v1::GetStreamInfoRequest*,
-                             events::v1::StreamInfo* info) override {
-    info->set_last_sequence(events_->size());
-    return grpc::Status::OK;
-  }
-
- private:
-  const std::vector<events::v1::CaseEvent>* events_;
-};
 
 int Run(int argc, char** argv) {
   auto config = server::ParseToolFlagsOrExit(
@@ -80,7 +56,7 @@ int Run(int argc, char** argv) {
   const size_t total = streams.intake.size() + streams.workflow.size() + streams.supervision.size();
   const uint64_t want_completed = history.size();  // every case of the history completes
 
-  PreparedStream intake(&streams.intake), workflow(&streams.workflow),
+  bench::PreparedStream intake(&streams.intake), workflow(&streams.workflow),
       supervision(&streams.supervision);
   int ports[3] = {0, 0, 0};
   std::unique_ptr<grpc::Server> servers[3];

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "scoring_history.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/events/v1/events.pb.h"
@@ -17,6 +18,9 @@ namespace sunlight::bench {
 struct HistoryStreams {
   std::vector<events::v1::CaseEvent> intake, workflow, supervision;
 };
+
+// Case i's number, of the form applicants type ("20260301-000042").
+inline std::string HistoryCaseNumber(int64_t i) { return absl::StrFormat("20260301-%06d", i); }
 
 inline events::v1::CaseEvent HistoryEvent(uint64_t sequence, const std::string& stream,
                                           const std::string& case_id, const char* type,
@@ -52,7 +56,7 @@ inline HistoryStreams HistoryEvents(const std::vector<HistoryCase>& history, int
     const absl::Time accepted = c.accepted;
     iv1::CaseSubmitted submitted;
     submitted.mutable_case_()->set_case_id(case_id);
-    submitted.mutable_case_()->set_case_number(absl::StrCat("SL-", i));
+    submitted.mutable_case_()->set_case_number(HistoryCaseNumber(i));
     submitted.mutable_case_()->set_item_code(c.item_code);
     submitted.mutable_case_()->set_department_id(department);
     submitted.mutable_case_()->set_channel(c.online ? iv1::CHANNEL_ONLINE : iv1::CHANNEL_WINDOW);
@@ -60,7 +64,7 @@ inline HistoryStreams HistoryEvents(const std::vector<HistoryCase>& history, int
     intake.push_back(Event(intake.size() + 1, case_id, "intake.case.submitted",
                            accepted - absl::Minutes(20), submitted));
     iv1::CaseAccepted a;
-    a.set_case_number(absl::StrCat("SL-", i));
+    a.set_case_number(HistoryCaseNumber(i));
     a.set_department_id(department);
     *a.mutable_receipt()->mutable_accepted_at() = ToProto(accepted);
     a.mutable_receipt()->mutable_accepted_by()->set_id(
