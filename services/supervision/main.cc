@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"scoring", "",
-                "scoring service address (its event stream: appeals to decide in time); empty: "
-                "not followed"});
+                "scoring service address (its event stream: appeals, rectifications and "
+                "complaints, each to answer in time); empty: not followed"});
   main.AddFlag({"alert_file", "./data/alerts.jsonl", "file sink for alerts (a JSON line each)"});
   main.AddFlag({"tick", "100ms", "how often due transitions are fired"});
   main.AddFlag({"prepare_ahead", "10s",

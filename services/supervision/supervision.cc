@@ -81,7 +81,7 @@ absl::Status Supervision::Commit(Mutation& m) {
       if (before->SerializeAsString() == after->SerializeAsString()) continue;
       for (const auto& key : ScheduleEntries(*before)) m.batch.Delete(store::kSchedule, key);
       if (!Finished(*before)) m.batch.Delete(store::kBoard, store::BoardKey(*before));
-    } else {
+    } else if (!after->case_id().empty()) {  // a clock of no case has no case index entry
       m.batch.Put(store::kClocksByCase, store::CaseClockKey(after->case_id(), id), "");
     }
     for (const auto& key : ScheduleEntries(*after)) {
@@ -117,7 +117,9 @@ absl::Status Supervision::Commit(Mutation& m) {
     std::string bytes = alert.SerializeAsString();
     m.batch.Put(store::kAlerts, key, bytes);
     m.batch.Put(store::kAlertIds, alert.alert_id(), key);
-    m.batch.Put(store::kAlertsByCase, store::CaseAlertKey(alert.case_id(), number), "");
+    if (!alert.case_id().empty()) {
+      m.batch.Put(store::kAlertsByCase, store::CaseAlertKey(alert.case_id(), number), "");
+    }
     if (alert.kind() == v1::ALERT_KIND_ANOMALY) {
       m.batch.Put(store::kAnomaliesByDepartment,
                   store::DepartmentAlertKey(alert.department_id(), number), "");

@@ -1,4 +1,5 @@
-// Ingestion: the intake and workflow streams turned into case facts and clocks.
+// Ingestion: the intake and workflow streams turned into case facts and clocks; the scoring
+// stream's appeals, rectifications and complaints turned into clocks.
 #include "supervision_anomaly_rules.h"
 #include "supervision_internal.h"
 
@@ -24,7 +25,9 @@ absl::Status Supervision::ApplyEvents(const std::string& stream,
   Mutation m(this, clock_->Now());
   uint64_t last = cursor;
   for (const CaseEvent& event : events) {
-    if (event.sequence() <= cursor || event.case_id().empty()) {
+    // Intake and workflow events are each of a case; a scoring event may be of none (a
+    // complaint against a department).
+    if (event.sequence() <= cursor || (stream != kScoringStream && event.case_id().empty())) {
       last = std::max(last, event.sequence());
       continue;
     }
@@ -265,12 +268,26 @@ absl::Status Supervision::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
   return ReplanCase(m, case_id);
 }
 
+absl::Status Supervision::ApplyScoring(Mutation& m, const CaseEvent& event) {
+  const std::string& type = event.type();
+  if (type == "scoring.appeal.filed" || type == "scoring.appeal.decided") {
+    return ApplyAppeal(m, event);
+  }
+  if (type == "scoring.evaluation.rated" || type == "scoring.evaluation.review_requested" ||
+      type == "scoring.evaluation.review_decided" || type == "scoring.rectification.answered") {
+    return ApplyEvaluation(m, event);
+  }
+  if (type == "scoring.complaint.filed" || type == "scoring.complaint.accepted" ||
+      type == "scoring.complaint.not_accepted" || type == "scoring.complaint.responded" ||
+      type == "scoring.complaint.concluded") {
+    return ApplyComplaint(m, event);
+  }
+  return absl::OkStatus();
+}
+
 // An appeal against a score deduction: the supervision office's decision is due within the
 // rule set's working days of its filing; the decision finishes the clock.
-absl::Status Supervision::ApplyScoring(Mutation& m, const CaseEvent& event) {
-  if (event.type() != "scoring.appeal.filed" && event.type() != "scoring.appeal.decided") {
-    return absl::OkStatus();
-  }
+absl::Status Supervision::ApplyAppeal(Mutation& m, const CaseEvent& event) {
   scoring::v1::AppealChanged changed;
   if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
   const scoring::v1::Appeal& appeal = changed.appeal();
@@ -278,12 +295,14 @@ absl::Status Supervision::ApplyScoring(Mutation& m, const CaseEvent& event) {
   std::string id = absl::StrCat("appeal/", appeal.appeal_id());
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
   if (clock == nullptr) {
-    SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseFacts * facts, m.Facts(event.case_id()));
     uint32_t days = rules().appeal_decision_working_days();
     clock = m.NewClock(id);
     clock->set_kind(v1::CLOCK_KIND_APPEAL);
     clock->set_case_id(event.case_id());
-    clock->set_case_number(facts->case_number());
+    if (!event.case_id().empty()) {  // no facts are kept for no case
+      SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseFacts * facts, m.Facts(event.case_id()));
+      clock->set_case_number(facts->case_number());
+    }
     clock->set_department_id(appeal.department_id());
     *clock->mutable_started_at() = appeal.filed_at();
     clock->mutable_limit()->set_amount(days == 0 ? 5 : days);
@@ -294,6 +313,106 @@ absl::Status Supervision::ApplyScoring(Mutation& m, const CaseEvent& event) {
     *clock->mutable_finished_at() = appeal.decided_at();
   }
   return Plan(m, *clock);
+}
+
+// The clock `id` of one limit of the scoring stream (rectification, complaint acceptance or
+// handling), created from its start and limit when absent. Its department follows the
+// payload once it names one (a complaint may be routed to one on acceptance).
+absl::StatusOr<v1::Clock*> Supervision::ScoringClock(Mutation& m, const std::string& id,
+                                                     v1::ClockKind kind, const std::string& case_id,
+                                                     const google::protobuf::Timestamp& started_at,
+                                                     const common::v1::TimeLimit& limit) {
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
+  if (clock != nullptr) return clock;
+  clock = m.NewClock(id);
+  clock->set_kind(kind);
+  // Fixed at creation: the case index entry is written once (Commit).
+  clock->set_case_id(case_id);
+  *clock->mutable_started_at() = started_at;
+  *clock->mutable_limit() = limit;
+  clock->set_warning_margin_working_days(1);
+  return clock;
+}
+
+// A bad rating with a real name has a rectification due within its limit (working days from
+// its opening): answering it finishes the clock, and so does excluding the rating on review
+// (cancelled, at that event). The clock is the case's but none of the case's facts apply to
+// it (ReplanCase leaves it alone).
+absl::Status Supervision::ApplyEvaluation(Mutation& m, const CaseEvent& event) {
+  scoring::v1::EvaluationChanged changed;
+  if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
+  const scoring::v1::Evaluation& evaluation = changed.evaluation();
+  const std::string& case_id =
+      evaluation.case_id().empty() ? event.case_id() : evaluation.case_id();
+  if (!evaluation.has_rectification() || case_id.empty()) return absl::OkStatus();
+  const scoring::v1::Rectification& rectification = evaluation.rectification();
+  if (!rectification.has_opened_at()) return absl::OkStatus();
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      v1::Clock * clock,
+      ScoringClock(m, absl::StrCat("rectification/", case_id), v1::CLOCK_KIND_RECTIFICATION,
+                   case_id, rectification.opened_at(), rectification.limit()));
+  if (!evaluation.case_number().empty()) clock->set_case_number(evaluation.case_number());
+  if (!evaluation.item_code().empty()) clock->set_item_code(evaluation.item_code());
+  if (!evaluation.department_id().empty()) clock->set_department_id(evaluation.department_id());
+  clock->set_subject_ref(absl::StrCat(
+      "rectification of ", clock->case_number().empty() ? case_id : clock->case_number()));
+  if (!Finished(*clock)) {
+    if (rectification.state() == scoring::v1::RECTIFICATION_STATE_ANSWERED) {
+      *clock->mutable_finished_at() =
+          rectification.has_answered_at() ? rectification.answered_at() : event.occurred_at();
+    } else if (rectification.state() == scoring::v1::RECTIFICATION_STATE_CANCELLED) {
+      *clock->mutable_finished_at() = event.occurred_at();
+    }
+  }
+  return Plan(m, *clock);
+}
+
+// A complaint has two limits in turn: the acceptance decision, from its filing; and, once
+// accepted, its handling, from that decision to its conclusion. It may be of no case (the
+// clocks then have none); when it is of one, the clocks are the case's but none of the case's
+// facts apply to them (ReplanCase leaves them alone; they run on after a withdrawal).
+absl::Status Supervision::ApplyComplaint(Mutation& m, const CaseEvent& event) {
+  scoring::v1::ComplaintChanged changed;
+  if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
+  const scoring::v1::Complaint& complaint = changed.complaint();
+  if (complaint.complaint_id().empty() || !complaint.has_filed_at()) return absl::OkStatus();
+  auto describe = [&](v1::Clock& clock) {
+    if (!complaint.case_number().empty()) clock.set_case_number(complaint.case_number());
+    if (!complaint.department_id().empty()) clock.set_department_id(complaint.department_id());
+    clock.set_subject_ref(absl::StrCat("complaint ", complaint.complaint_number().empty()
+                                                         ? complaint.complaint_id()
+                                                         : complaint.complaint_number()));
+  };
+  using scoring::v1::COMPLAINT_STATE_ACCEPTED;
+  using scoring::v1::COMPLAINT_STATE_CONCLUDED;
+  using scoring::v1::COMPLAINT_STATE_FILED;
+  const bool decided = complaint.state() != COMPLAINT_STATE_FILED &&
+                       complaint.state() != scoring::v1::COMPLAINT_STATE_UNSPECIFIED;
+  const google::protobuf::Timestamp& decided_at = complaint.has_acceptance_decided_at()
+                                                      ? complaint.acceptance_decided_at()
+                                                      : event.occurred_at();
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      v1::Clock * acceptance,
+      ScoringClock(m, absl::StrCat("complaint-acceptance/", complaint.complaint_id()),
+                   v1::CLOCK_KIND_COMPLAINT_ACCEPTANCE, complaint.case_id(), complaint.filed_at(),
+                   complaint.acceptance_limit()));
+  describe(*acceptance);
+  if (decided && !Finished(*acceptance)) *acceptance->mutable_finished_at() = decided_at;
+  SUNLIGHT_RETURN_IF_ERROR(Plan(m, *acceptance));
+  if (complaint.state() != COMPLAINT_STATE_ACCEPTED &&
+      complaint.state() != COMPLAINT_STATE_CONCLUDED) {
+    return absl::OkStatus();
+  }
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * handling,
+                            ScoringClock(m, absl::StrCat("complaint/", complaint.complaint_id()),
+                                         v1::CLOCK_KIND_COMPLAINT, complaint.case_id(), decided_at,
+                                         complaint.handling_limit()));
+  describe(*handling);
+  if (complaint.state() == COMPLAINT_STATE_CONCLUDED && !Finished(*handling)) {
+    *handling->mutable_finished_at() =
+        complaint.has_concluded_at() ? complaint.concluded_at() : event.occurred_at();
+  }
+  return Plan(m, *handling);
 }
 
 }  // namespace sunlight::supervision

@@ -41,6 +41,15 @@ inline std::string LightName(v1::Light light) {
 
 inline bool Finished(const v1::Clock& clock) { return clock.has_finished_at(); }
 
+// Whether a clock of a case is re-planned from the case's facts (ReplanCase): pauses,
+// extensions, completion, withdrawal. A complaint's or a rectification's clock is the
+// public's matter with the department, not the case's time: it runs on after the case is
+// withdrawn or completed.
+inline bool FollowsCaseFacts(v1::ClockKind kind) {
+  return kind != v1::CLOCK_KIND_RECTIFICATION && kind != v1::CLOCK_KIND_COMPLAINT_ACCEPTANCE &&
+         kind != v1::CLOCK_KIND_COMPLAINT;
+}
+
 inline std::string LightAlertId(const v1::Clock& clock, v1::Light light, absl::Time at) {
   return absl::StrCat(clock.clock_id(), "/", LightName(light), "@", absl::ToUnixMicros(at));
 }
@@ -136,8 +145,10 @@ class Supervision::Mutation {
     return &it->second;
   }
 
-  // Ids of every clock of a case: stored ones and ones created in this mutation.
+  // Ids of every clock of a case: stored ones and ones created in this mutation. None for
+  // no case: clocks of no case are not indexed by case.
   absl::StatusOr<std::vector<std::string>> CaseClockIds(const std::string& case_id) {
+    if (case_id.empty()) return std::vector<std::string>();
     std::set<std::string> ids;
     std::string prefix = store::CasePrefix(case_id);
     SUNLIGHT_RETURN_IF_ERROR(

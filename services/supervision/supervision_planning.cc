@@ -60,6 +60,7 @@ void Supervision::RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light
   alert.set_kind(v1::ALERT_KIND_LIGHT);
   alert.set_case_id(clock.case_id());
   alert.set_case_number(clock.case_number());
+  alert.set_subject_ref(clock.subject_ref());
   alert.set_clock_id(clock.clock_id());
   alert.set_light(light);
   alert.set_department_id(clock.department_id());
@@ -69,6 +70,7 @@ void Supervision::RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light
   alert.set_rule_version(clock.rule_version());
   alert.set_message(
       absl::StrCat(v1::ClockKind_Name(clock.kind()), " ", clock.clock_id(),
+                   clock.subject_ref().empty() ? "" : absl::StrCat(" (", clock.subject_ref(), ")"),
                    light == v1::LIGHT_RED ? " is overdue (red)" : " is near its limit (yellow)",
                    "; due ", absl::FormatTime(FromProto(clock.due()))));
   m.alerts.push_back(std::move(alert));
@@ -133,11 +135,12 @@ absl::Status Supervision::Plan(Mutation& m, v1::Clock& clock) {
 }
 
 absl::Status Supervision::ReplanCase(Mutation& m, const std::string& case_id) {
+  if (case_id.empty()) return absl::OkStatus();  // a clock of no case is of no case's facts
   SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseFacts * facts, m.Facts(case_id));
   SUNLIGHT_ASSIGN_OR_RETURN(auto ids, m.CaseClockIds(case_id));
   for (const std::string& id : ids) {
     SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
-    if (clock == nullptr) continue;
+    if (clock == nullptr || !FollowsCaseFacts(clock->kind())) continue;
     if (clock->kind() == v1::CLOCK_KIND_CASE || clock->kind() == v1::CLOCK_KIND_STEP) {
       clock->clear_pauses();
       std::map<uint64_t, calendar::v1::Pause> supplements(facts->supplement_pauses().begin(),

@@ -7,32 +7,55 @@
 
 namespace sunlight::supervision {
 
+namespace {
+
+// One more open clock of `light` in `counts` (a DepartmentLights or a LightCounts).
+template <typename Counts>
+void CountLight(Counts& counts, uint64_t light) {
+  if (light == v1::LIGHT_RED) counts.set_red(counts.red() + 1);
+  if (light == v1::LIGHT_YELLOW) counts.set_yellow(counts.yellow() + 1);
+  if (light == v1::LIGHT_GREEN) counts.set_green(counts.green() + 1);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::GetLightBoardResponse> Supervision::GetLightBoard(
     const v1::GetLightBoardRequest& request) const {
   v1::ClockKind kind =
       request.kind() == v1::CLOCK_KIND_UNSPECIFIED ? v1::CLOCK_KIND_CASE : request.kind();
   if (!v1::ClockKind_IsValid(kind)) return InvalidField("kind", "unknown clock kind");
   std::map<std::string, v1::DepartmentLights> departments;
-  std::string prefix = store::BoardPrefix(kind);
   absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kBoard, prefix, storage::PrefixSuccessor(prefix),
-                                        [&](std::string_view key, std::string_view) {
-                                          auto entry = store::DecodeBoardKey(key);
-                                          if (!entry.has_value()) {
-                                            error = absl::DataLossError("malformed board key");
-                                            return false;
-                                          }
-                                          auto& row = departments[entry->department_id];
-                                          row.set_department_id(entry->department_id);
-                                          if (entry->light == v1::LIGHT_RED)
-                                            row.set_red(row.red() + 1);
-                                          if (entry->light == v1::LIGHT_YELLOW)
-                                            row.set_yellow(row.yellow() + 1);
-                                          if (entry->light == v1::LIGHT_GREEN)
-                                            row.set_green(row.green() + 1);
-                                          return true;
-                                        }));
-  SUNLIGHT_RETURN_IF_ERROR(error);
+  // Adds every open clock of `of` to its department's row, by `count(row, light)`.
+  auto scan_open = [&](v1::ClockKind of, auto count) -> absl::Status {
+    std::string prefix = store::BoardPrefix(of);
+    SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kBoard, prefix, storage::PrefixSuccessor(prefix),
+                                          [&](std::string_view key, std::string_view) {
+                                            auto entry = store::DecodeBoardKey(key);
+                                            if (!entry.has_value()) {
+                                              error = absl::DataLossError("malformed board key");
+                                              return false;
+                                            }
+                                            auto& row = departments[entry->department_id];
+                                            row.set_department_id(entry->department_id);
+                                            count(row, entry->light);
+                                            return true;
+                                          }));
+    return error;
+  };
+  SUNLIGHT_RETURN_IF_ERROR(
+      scan_open(kind, [](v1::DepartmentLights& row, uint64_t light) { CountLight(row, light); }));
+  // Complaints and rectifications are counted like cases, one open clock each, whatever
+  // kind the board is for.
+  auto complaints = [](v1::DepartmentLights& row, uint64_t light) {
+    CountLight(*row.mutable_complaints(), light);
+  };
+  SUNLIGHT_RETURN_IF_ERROR(scan_open(v1::CLOCK_KIND_COMPLAINT_ACCEPTANCE, complaints));
+  SUNLIGHT_RETURN_IF_ERROR(scan_open(v1::CLOCK_KIND_COMPLAINT, complaints));
+  SUNLIGHT_RETURN_IF_ERROR(
+      scan_open(v1::CLOCK_KIND_RECTIFICATION, [](v1::DepartmentLights& row, uint64_t light) {
+        CountLight(*row.mutable_rectifications(), light);
+      }));
   SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kAnomaliesByDepartment, "", "",
                                         [&](std::string_view key, std::string_view) {
                                           auto entry = store::DecodeOwnedNumberKey(key);

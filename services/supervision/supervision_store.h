@@ -80,7 +80,8 @@ inline std::optional<BoardEntry> DecodeBoardKey(std::string_view key) {
   return BoardEntry{kind, light, std::move(department_id), std::move(clock_id)};
 }
 
-// clocks_by_case: (case id, clock id).
+// clocks_by_case: (case id, clock id); a clock of no case (a complaint against a department)
+// has no entry. alerts_by_case likewise has none for an alert of no case.
 using CaseClock = storage::TupleKey<std::string, std::string>;
 // Every key of one case, in clocks_by_case and alerts_by_case alike.
 inline std::string CasePrefix(const std::string& case_id) { return CaseClock::Prefix(case_id); }

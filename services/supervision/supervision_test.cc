@@ -9,8 +9,10 @@
 
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/scoring/v1/scoring.pb.h"
+#include "sunlight/storage/proto_record.h"
 #include "sunlight/testing/suite_fixture.h"
 #include "sunlight/workflow/workflow.h"
+#include "supervision_store.h"
 
 namespace sunlight::supervision {
 namespace {
@@ -55,6 +57,101 @@ struct SupervisionFixture : testing::SuiteFixture {
     REQUIRE(response.ok());
     return {response->alerts().begin(), response->alerts().end()};
   }
+
+  // A clock as stored (clocks of no case are in no case's listing once finished).
+  v1::Clock StoredClock(const std::string& id) {
+    auto stored = storage::LoadProto<v1::Clock>(*sv_store, store::kClocks, id);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    return **stored;
+  }
+
+  // The open clocks of `kind` with `light`.
+  std::vector<v1::Clock> OpenClocks(v1::ClockKind kind, v1::Light light) {
+    v1::ListClocksRequest request;
+    request.set_kind(kind);
+    request.set_light(light);
+    auto response = sv->ListClocks(request);
+    REQUIRE(response.ok());
+    return {response->clocks().begin(), response->clocks().end()};
+  }
+
+  // The board's row of a department (an empty row when it has none).
+  v1::DepartmentLights BoardRow(const std::string& department_id) {
+    auto board = sv->GetLightBoard(v1::GetLightBoardRequest());
+    REQUIRE(board.ok());
+    for (const auto& row : board->departments()) {
+      if (row.department_id() == department_id) return row;
+    }
+    return {};
+  }
+
+  std::vector<v1::Alert> LightAlertsOf(const std::string& clock_id) {
+    std::vector<v1::Alert> lights;
+    for (const auto& a : Alerts()) {
+      if (a.kind() == v1::ALERT_KIND_LIGHT && a.clock_id() == clock_id) lights.push_back(a);
+    }
+    return lights;
+  }
+
+  // The next scoring-stream event, as scoring writes it.
+  events::v1::CaseEvent ScoringEvent(const std::string& type, const std::string& case_id,
+                                     absl::Time at, const google::protobuf::Message& payload) {
+    events::v1::CaseEvent e;
+    e.set_sequence(++scoring_sequence);
+    e.set_case_id(case_id);
+    e.set_type(type);
+    *e.mutable_occurred_at() = ToProto(at);
+    e.mutable_payload()->PackFrom(payload);
+    return e;
+  }
+
+  void ApplyScoring(const events::v1::CaseEvent& event) {
+    clock.Set(FromProto(event.occurred_at()));
+    REQUIRE(sv->ApplyEvents(kScoringStream, {event}).ok());
+  }
+
+  // Evaluation events of a bad real-name rating of `case_id`, with an open rectification of
+  // `days` working days from `opened`.
+  scoring::v1::EvaluationChanged BadRating(const std::string& case_id, absl::Time opened,
+                                           uint32_t days) {
+    scoring::v1::EvaluationChanged changed;
+    auto* evaluation = changed.mutable_evaluation();
+    evaluation->set_case_id(case_id);
+    evaluation->set_case_number(CaseClock(case_id).case_number());
+    evaluation->set_item_code("GT-001");
+    evaluation->set_department_id("market");
+    evaluation->set_level(scoring::v1::VERY_DISSATISFIED);
+    evaluation->set_real_name(true);
+    *evaluation->mutable_rated_at() = ToProto(opened);
+    evaluation->set_state(scoring::v1::EVALUATION_STATE_COUNTED);
+    auto* rectification = evaluation->mutable_rectification();
+    rectification->set_state(scoring::v1::RECTIFICATION_STATE_OPEN);
+    *rectification->mutable_opened_at() = ToProto(opened);
+    *rectification->mutable_limit() = WorkingDays(days);
+    return changed;
+  }
+
+  // A complaint just filed at `filed` (against `case_id`, or no case), acceptance within 5
+  // working days.
+  static scoring::v1::ComplaintChanged FiledComplaint(const std::string& id,
+                                                      const std::string& number,
+                                                      const std::string& case_id,
+                                                      absl::Time filed) {
+    scoring::v1::ComplaintChanged changed;
+    auto* complaint = changed.mutable_complaint();
+    complaint->set_complaint_id(id);
+    complaint->set_complaint_number(number);
+    complaint->set_case_id(case_id);
+    complaint->set_department_id("market");
+    complaint->set_category(scoring::v1::COMPLAINT_CATEGORY_DELAY);
+    complaint->set_state(scoring::v1::COMPLAINT_STATE_FILED);
+    *complaint->mutable_filed_at() = ToProto(filed);
+    *complaint->mutable_acceptance_limit() = WorkingDays(5);
+    return changed;
+  }
+
+  uint64_t scoring_sequence = 0;
 };
 
 TEST_CASE_METHOD(SupervisionFixture,
@@ -594,6 +691,255 @@ TEST_CASE_METHOD(SupervisionFixture,
   CHECK(clock_of().has_finished_at());
   CHECK(clock_of().light() == v1::LIGHT_RED);
   CHECK(*sv->Cursor(kScoringStream) == 2);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a rectification clock turns yellow and red at its working-day instants and "
+                 "keeps red when answered late") {
+  std::string case_id = AcceptCase("rated");
+  // Opened Thu 2026-04-30 14:00, 5 working days: May 1-5 is the Labour Day holiday and
+  // Sat May 9 a make-up working day, so May 6, 7, 8, 9 and 11: due May 12 00:00, yellow
+  // with one working day left, at the end of the make-up day (May 10 00:00).
+  scoring::v1::EvaluationChanged rated = BadRating(case_id, At(2026, 4, 30, 14), 5);
+  ApplyScoring(ScoringEvent("scoring.evaluation.rated", case_id, At(2026, 4, 30, 14), rated));
+  const std::string id = "rectification/" + case_id;
+  v1::Clock planned = StoredClock(id);
+  CHECK(planned.kind() == v1::CLOCK_KIND_RECTIFICATION);
+  CHECK(planned.case_id() == case_id);
+  CHECK(planned.case_number() == CaseClock(case_id).case_number());
+  CHECK(planned.subject_ref() == "rectification of " + planned.case_number());
+  CHECK(planned.department_id() == "market");
+  CHECK(planned.item_code() == "GT-001");
+  CHECK(FromProto(planned.started_at()) == At(2026, 4, 30, 14));
+  CHECK(FromProto(planned.due()) == At(2026, 5, 12, 0));
+  CHECK(FromProto(planned.yellow_at()) == At(2026, 5, 10, 0));
+  CHECK(FromProto(planned.red_at()) == At(2026, 5, 12, 0));
+  CHECK(planned.light() == v1::LIGHT_GREEN);
+  // The case's own clocks list it.
+  v1::GetCaseClocksRequest of_case;
+  of_case.set_case_id(case_id);
+  auto listed = sv->GetCaseClocks(of_case);
+  REQUIRE(listed.ok());
+  CHECK(std::count_if(listed->clocks().begin(), listed->clocks().end(),
+                      [&](const auto& c) { return c.clock().clock_id() == id; }) == 1);
+  CHECK(BoardRow("market").rectifications().green() == 1);
+
+  Fire(At(2026, 5, 10, 0) - absl::Seconds(1));
+  CHECK(StoredClock(id).light() == v1::LIGHT_GREEN);
+  Fire(At(2026, 5, 10, 0));
+  CHECK(StoredClock(id).light() == v1::LIGHT_YELLOW);
+  CHECK(BoardRow("market").rectifications().yellow() == 1);
+  CHECK(BoardRow("market").rectifications().green() == 0);
+  Fire(At(2026, 5, 12, 0) - absl::Seconds(1));
+  CHECK(StoredClock(id).light() == v1::LIGHT_YELLOW);
+  Fire(At(2026, 5, 12, 0));
+  CHECK(StoredClock(id).light() == v1::LIGHT_RED);
+  CHECK(BoardRow("market").rectifications().red() == 1);
+  std::vector<v1::Alert> lights = LightAlertsOf(id);
+  REQUIRE(lights.size() == 2);
+  CHECK(lights[0].light() == v1::LIGHT_YELLOW);
+  CHECK(FromProto(lights[0].occurred_at()) == At(2026, 5, 10, 0));
+  CHECK(lights[1].light() == v1::LIGHT_RED);
+  CHECK(FromProto(lights[1].occurred_at()) == At(2026, 5, 12, 0));
+  CHECK(lights[1].case_id() == case_id);
+  CHECK(lights[1].subject_ref() == planned.subject_ref());
+
+  // Answered late, on Wed May 13: the clock stops there and keeps red.
+  scoring::v1::EvaluationChanged answered = rated;
+  auto* rectification = answered.mutable_evaluation()->mutable_rectification();
+  rectification->set_state(scoring::v1::RECTIFICATION_STATE_ANSWERED);
+  *rectification->mutable_answered_at() = ToProto(At(2026, 5, 13, 10));
+  ApplyScoring(
+      ScoringEvent("scoring.rectification.answered", case_id, At(2026, 5, 13, 10), answered));
+  Fire(At(2026, 6, 1, 0));
+  v1::Clock done = StoredClock(id);
+  REQUIRE(done.has_finished_at());
+  CHECK(FromProto(done.finished_at()) == At(2026, 5, 13, 10));
+  CHECK(done.light() == v1::LIGHT_RED);
+  CHECK(LightAlertsOf(id).size() == 2);
+  CHECK(BoardRow("market").rectifications().red() == 0);
+  CHECK(*sv->Cursor(kScoringStream) == 2);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a rectification cancelled when its rating is excluded on review finishes") {
+  std::string case_id = AcceptCase("reviewed");
+  scoring::v1::EvaluationChanged changed = BadRating(case_id, At(2026, 3, 2, 10), 5);
+  ApplyScoring(ScoringEvent("scoring.evaluation.rated", case_id, At(2026, 3, 2, 10), changed));
+  auto* evaluation = changed.mutable_evaluation();
+  evaluation->set_state(scoring::v1::EVALUATION_STATE_UNDER_REVIEW);
+  evaluation->mutable_review()->set_reasons("rated the wrong window");
+  ApplyScoring(
+      ScoringEvent("scoring.evaluation.review_requested", case_id, At(2026, 3, 3, 9), changed));
+  const std::string id = "rectification/" + case_id;
+  CHECK_FALSE(StoredClock(id).has_finished_at());  // a review requested does not stop it
+  evaluation->set_state(scoring::v1::EVALUATION_STATE_EXCLUDED);
+  evaluation->mutable_review()->set_decided(true);
+  evaluation->mutable_review()->set_upheld(true);
+  evaluation->mutable_rectification()->set_state(scoring::v1::RECTIFICATION_STATE_CANCELLED);
+  ApplyScoring(
+      ScoringEvent("scoring.evaluation.review_decided", case_id, At(2026, 3, 5, 11), changed));
+  v1::Clock cancelled = StoredClock(id);
+  REQUIRE(cancelled.has_finished_at());
+  CHECK(FromProto(cancelled.finished_at()) == At(2026, 3, 5, 11));
+  CHECK(cancelled.light() == v1::LIGHT_GREEN);
+  Fire(At(2026, 4, 1, 0));  // past its due instant (Mar 10): nothing more
+  CHECK(StoredClock(id).light() == v1::LIGHT_GREEN);
+  CHECK(LightAlertsOf(id).empty());
+  CHECK(BoardRow("market").rectifications().green() == 0);
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "a complaint of no case has an acceptance clock and then a handling clock "
+                 "that turns red when late") {
+  // Filed Fri 2026-09-18 10:00, acceptance within 5 working days: Sun Sep 20 is a make-up
+  // working day, so Sep 20, 21, 22, 23 and 24: due Sep 25 00:00 (the Mid-Autumn holiday).
+  scoring::v1::ComplaintChanged changed =
+      FiledComplaint("c7", "T20260918-000007", "", At(2026, 9, 18, 10));
+  ApplyScoring(ScoringEvent("scoring.complaint.filed", "", At(2026, 9, 18, 10), changed));
+  CHECK(*sv->Cursor(kScoringStream) == 1);
+  std::vector<v1::Clock> waiting = OpenClocks(v1::CLOCK_KIND_COMPLAINT_ACCEPTANCE, v1::LIGHT_GREEN);
+  REQUIRE(waiting.size() == 1);
+  const v1::Clock& acceptance = waiting[0];
+  CHECK(acceptance.clock_id() == "complaint-acceptance/c7");
+  CHECK(acceptance.case_id().empty());
+  CHECK(acceptance.department_id() == "market");
+  CHECK(acceptance.subject_ref() == "complaint T20260918-000007");
+  CHECK(FromProto(acceptance.due()) == At(2026, 9, 25, 0));
+  CHECK(FromProto(acceptance.yellow_at()) == At(2026, 9, 24, 0));
+  v1::DepartmentLights row = BoardRow("market");
+  CHECK(row.complaints().green() == 1);
+  CHECK(row.green() + row.yellow() + row.red() == 0);  // no case clocks
+
+  // Accepted Tue Sep 22 15:00 (in time), handling within 10 working days: Sep 23, 24, 28,
+  // 29, 30, Oct 8, 9, Sat Oct 10 (make-up), 12 and 13: due Oct 14 00:00.
+  auto* complaint = changed.mutable_complaint();
+  complaint->set_state(scoring::v1::COMPLAINT_STATE_ACCEPTED);
+  *complaint->mutable_acceptance_decided_at() = ToProto(At(2026, 9, 22, 15));
+  *complaint->mutable_handling_limit() = WorkingDays(10);
+  ApplyScoring(ScoringEvent("scoring.complaint.accepted", "", At(2026, 9, 22, 15), changed));
+  v1::Clock decided = StoredClock("complaint-acceptance/c7");
+  REQUIRE(decided.has_finished_at());
+  CHECK(FromProto(decided.finished_at()) == At(2026, 9, 22, 15));
+  CHECK(decided.light() == v1::LIGHT_GREEN);
+  const std::string id = "complaint/c7";
+  v1::Clock handling = StoredClock(id);
+  CHECK(handling.kind() == v1::CLOCK_KIND_COMPLAINT);
+  CHECK(handling.case_id().empty());
+  CHECK(handling.subject_ref() == "complaint T20260918-000007");
+  CHECK(FromProto(handling.started_at()) == At(2026, 9, 22, 15));
+  CHECK(FromProto(handling.due()) == At(2026, 10, 14, 0));
+  CHECK(FromProto(handling.yellow_at()) == At(2026, 10, 13, 0));
+  CHECK(BoardRow("market").complaints().green() == 1);  // one open clock per complaint
+
+  Fire(At(2026, 10, 13, 0) - absl::Seconds(1));
+  CHECK(StoredClock(id).light() == v1::LIGHT_GREEN);
+  Fire(At(2026, 10, 13, 0));
+  CHECK(StoredClock(id).light() == v1::LIGHT_YELLOW);
+  CHECK(BoardRow("market").complaints().yellow() == 1);
+  Fire(At(2026, 10, 14, 0));
+  CHECK(StoredClock(id).light() == v1::LIGHT_RED);
+  row = BoardRow("market");
+  CHECK(row.complaints().red() == 1);
+  CHECK(row.complaints().green() + row.complaints().yellow() == 0);
+  std::vector<v1::Clock> late = OpenClocks(v1::CLOCK_KIND_COMPLAINT, v1::LIGHT_RED);
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].clock_id() == id);
+  std::vector<v1::Alert> lights = LightAlertsOf(id);
+  REQUIRE(lights.size() == 2);
+  CHECK(FromProto(lights[0].occurred_at()) == At(2026, 10, 13, 0));
+  CHECK(lights[1].light() == v1::LIGHT_RED);
+  CHECK(FromProto(lights[1].occurred_at()) == At(2026, 10, 14, 0));
+  CHECK(lights[1].case_id().empty());
+  CHECK(lights[1].department_id() == "market");
+  CHECK(lights[1].subject_ref() == "complaint T20260918-000007");
+  CHECK(LightAlertsOf("complaint-acceptance/c7").empty());
+
+  // The department's response does not stop it; the conclusion does, red.
+  complaint->set_department_response("the applicant's file was mislaid");
+  *complaint->mutable_responded_at() = ToProto(At(2026, 10, 14, 9));
+  ApplyScoring(ScoringEvent("scoring.complaint.responded", "", At(2026, 10, 14, 9), changed));
+  CHECK_FALSE(StoredClock(id).has_finished_at());
+  complaint->set_state(scoring::v1::COMPLAINT_STATE_CONCLUDED);
+  complaint->set_outcome(scoring::v1::COMPLAINT_OUTCOME_VALID);
+  *complaint->mutable_concluded_at() = ToProto(At(2026, 10, 15, 10));
+  ApplyScoring(ScoringEvent("scoring.complaint.concluded", "", At(2026, 10, 15, 10), changed));
+  Fire(At(2026, 11, 1, 0));
+  v1::Clock concluded = StoredClock(id);
+  REQUIRE(concluded.has_finished_at());
+  CHECK(FromProto(concluded.finished_at()) == At(2026, 10, 15, 10));
+  CHECK(concluded.light() == v1::LIGHT_RED);
+  CHECK(LightAlertsOf(id).size() == 2);
+  CHECK(sv->GetLightBoard(v1::GetLightBoardRequest())->departments_size() == 0);
+  CHECK(*sv->Cursor(kScoringStream) == 4);
+}
+
+TEST_CASE_METHOD(SupervisionFixture, "a complaint not accepted has no handling clock") {
+  scoring::v1::ComplaintChanged changed =
+      FiledComplaint("c9", "T20260302-000009", "", At(2026, 3, 2, 10));
+  ApplyScoring(ScoringEvent("scoring.complaint.filed", "", At(2026, 3, 2, 10), changed));
+  auto* complaint = changed.mutable_complaint();
+  complaint->set_state(scoring::v1::COMPLAINT_STATE_NOT_ACCEPTED);
+  complaint->set_acceptance_reasons("not a matter of the center");
+  *complaint->mutable_acceptance_decided_at() = ToProto(At(2026, 3, 12, 9));  // late
+  ApplyScoring(ScoringEvent("scoring.complaint.not_accepted", "", At(2026, 3, 12, 9), changed));
+  v1::Clock decided = StoredClock("complaint-acceptance/c9");
+  REQUIRE(decided.has_finished_at());
+  CHECK(decided.light() == v1::LIGHT_RED);  // due Mar 10 00:00, decided after it
+  Fire(At(2026, 3, 12, 9));
+  CHECK(LightAlertsOf("complaint-acceptance/c9").size() == 2);  // passed, alerted once each
+  auto handling = storage::LoadProto<v1::Clock>(*sv_store, store::kClocks, "complaint/c9");
+  REQUIRE(handling.ok());
+  CHECK_FALSE(handling->has_value());
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "complaint and rectification clocks run on through other cases' events and "
+                 "their own case's withdrawal") {
+  std::string withdrawn = AcceptCase("complained-of");
+  clock.Set(At(2026, 2, 24, 10));
+  ApplyScoring(ScoringEvent("scoring.complaint.filed", "", At(2026, 2, 24, 10),
+                            FiledComplaint("c1", "T20260224-000001", "", At(2026, 2, 24, 10))));
+  ApplyScoring(
+      ScoringEvent("scoring.complaint.filed", withdrawn, At(2026, 2, 24, 11),
+                   FiledComplaint("c2", "T20260224-000002", withdrawn, At(2026, 2, 24, 11))));
+  ApplyScoring(ScoringEvent("scoring.evaluation.rated", withdrawn, At(2026, 2, 24, 12),
+                            BadRating(withdrawn, At(2026, 2, 24, 12), 5)));
+  const v1::Clock caseless = StoredClock("complaint-acceptance/c1");
+
+  // Other cases come and go; the complained-of case is withdrawn.
+  clock.Set(At(2026, 2, 25, 9));
+  std::string other = AcceptCase("other");
+  iv1::WithdrawCaseRequest withdraw;
+  *withdraw.mutable_actor() = intake::Clerk();
+  withdraw.set_case_id(withdrawn);
+  withdraw.set_reason("gave up");
+  withdraw.set_applicant_request("doc:withdrawal-request");
+  REQUIRE(intake->WithdrawCase(withdraw).ok());
+  wv1::CompleteStepRequest complete;
+  *complete.mutable_actor() = Person("a1", "approver");
+  complete.set_step_id(other + "/1");
+  complete.set_opinion(wv1::OPINION_PASS);
+  REQUIRE(wf->CompleteStep(complete).ok());
+  Pump();
+  CHECK(CaseClock(withdrawn).has_finished_at());
+  CHECK(CaseClock(other).has_finished_at());
+
+  CHECK(StoredClock("complaint-acceptance/c1").SerializeAsString() == caseless.SerializeAsString());
+  v1::Clock of_case = StoredClock("complaint-acceptance/c2");
+  CHECK(of_case.case_id() == withdrawn);
+  CHECK_FALSE(of_case.has_finished_at());
+  CHECK_FALSE(StoredClock("rectification/" + withdrawn).has_finished_at());
+  CHECK(BoardRow("market").complaints().green() == 2);
+  CHECK(BoardRow("market").rectifications().green() == 1);
+  // Both still turn at their instants (filed Tue Feb 24: Feb 25, 26, 27, 28 (make-up) and
+  // Mar 2 give due Mar 3 00:00).
+  CHECK(FromProto(caseless.due()) == At(2026, 3, 3, 0));
+  Fire(At(2026, 3, 3, 0));
+  CHECK(StoredClock("complaint-acceptance/c1").light() == v1::LIGHT_RED);
+  CHECK(StoredClock("complaint-acceptance/c2").light() == v1::LIGHT_RED);
+  CHECK(StoredClock("rectification/" + withdrawn).light() == v1::LIGHT_RED);
+  CHECK(BoardRow("market").complaints().red() == 2);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The supervision service's logic: a clock for every case, step, special procedure and
-// supervision notice; lights that change at the warning and due instants; alerts; the
-// light board; supervision notices; focused-review anomalies.
+// supervision notice, and (from the scoring stream) for every appeal, rectification and
+// complaint; lights that change at the warning and due instants; alerts; the light board;
+// supervision notices; focused-review anomalies.
 //
 //   SUNLIGHT_ASSIGN_OR_RETURN(auto supervision, Supervision::Open(store.get(), calendar, &clock));
 //   supervision->ApplyEvents("intake", batch);    // from the intake stream (and "workflow")
@@ -84,8 +85,10 @@ class Supervision {
   SupervisionMetrics& metrics() { return metrics_; }
 
   // Applies consecutive events of `stream` ("intake", "workflow" or "scoring": appeals
-  // against score deductions, each with a decision clock) and commits what they produce with
-  // that stream's cursor in one write.
+  // against score deductions, rectifications of bad ratings and complaints, each limit with
+  // a clock) and commits what they produce with that stream's cursor in one write. Intake
+  // and workflow events of no case are skipped; a scoring event may be of none (a complaint
+  // against a department), and its clocks are then of no case.
   absl::Status ApplyEvents(const std::string& stream,
                            const std::vector<events::v1::CaseEvent>& events);
   absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
@@ -146,11 +149,20 @@ class Supervision {
   absl::Status EnsureCaseClock(Mutation& m, const v1::CaseFacts& facts);
   absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
   absl::Status ApplyScoring(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyAppeal(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyEvaluation(Mutation& m, const events::v1::CaseEvent& event);
+  absl::Status ApplyComplaint(Mutation& m, const events::v1::CaseEvent& event);
+  // The clock of one scoring limit, created (of `case_id`, possibly none) when absent.
+  absl::StatusOr<v1::Clock*> ScoringClock(Mutation& m, const std::string& id, v1::ClockKind kind,
+                                          const std::string& case_id,
+                                          const google::protobuf::Timestamp& started_at,
+                                          const common::v1::TimeLimit& limit);
   // (Re)computes a clock's instants from its facts; sets its light as of its finish (if
   // finished); lowers the light of an open clock whose thresholds moved later.
   absl::Status Plan(Mutation& m, v1::Clock& clock);
   absl::StatusOr<Thresholds> ComputeThresholds(const v1::Clock& clock, absl::Time as_of) const;
-  // Re-plans every clock of a case after its facts changed.
+  // Re-plans every clock of a case after its facts changed; clocks of complaints and
+  // rectifications are left alone (none of the case's facts apply to them).
   absl::Status ReplanCase(Mutation& m, const std::string& case_id);
   // Raises the alert of one transition unless the clock already has it.
   void RaiseLightAlert(Mutation& m, v1::Clock& clock, v1::Light light, absl::Time at);
