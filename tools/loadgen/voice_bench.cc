@@ -204,6 +204,26 @@ int Run(int argc, char** argv) {
     });
     if (s < 0) return fail("the posts could not be set");
     std::cerr << "voice_bench: " << 2 * staff << " posts set in " << s << " s\n";
+    // The history is of March 2026: its cases stay open to ratings for a year.
+    sc1::SetRuleSetRequest rules;
+    rules.mutable_actor()->set_id("bench-admin");
+    rules.mutable_actor()->set_role("administrator");
+    auto* r = rules.mutable_rule_set();
+    r->set_jurisdiction("bench");
+    r->set_version("bench");
+    r->set_effective_from("2026-01");
+    r->set_base_centipoints(10000);
+    r->set_max_centipoints(12000);
+    r->set_appeal_limit_working_days(5);
+    r->set_evaluation_window_days(365);
+    auto* bad = r->add_deductions();
+    bad->set_clause("2.6 差评 bad evaluation");
+    bad->set_event("bad_evaluation");
+    bad->set_centipoints(200);
+    grpc::ClientContext context;
+    sc1::RuleSet out;
+    grpc::Status set = stub->SetRuleSet(&context, rules, &out);
+    if (!set.ok()) return fail("SetRuleSet: " + set.error_message());
   }
   setup->Kill(SIGTERM);
   setup.reset();
