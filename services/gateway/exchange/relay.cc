@@ -53,6 +53,14 @@ std::string NamedDepartment(const CaseEvent& event) {
                  [](const auto& m) { return m.notice().department_id(); }),
            named(scoring::v1::AppealChanged(),
                  [](const auto& m) { return m.appeal().department_id(); }),
+           named(scoring::v1::EvaluationChanged(),
+                 [](const auto& m) { return m.evaluation().department_id(); }),
+           named(scoring::v1::ComplaintChanged(),
+                 [](const auto& m) { return m.complaint().department_id(); }),
+           named(scoring::v1::StaffAssignmentChanged(),
+                 [](const auto& m) { return m.assignment().department_id(); }),
+           named(scoring::v1::CorrectionChanged(),
+                 [](const auto& m) { return m.correction().department_id(); }),
        }) {
     if (department.has_value()) return *department;
   }
@@ -61,7 +69,8 @@ std::string NamedDepartment(const CaseEvent& event) {
 
 // What of the scoring stream the province receives: published sheets (every department's
 // points, as the public sees them: without the case numbers behind them, which belong to
-// their departments' platforms), rule sets and appeals. Drafts and rejected versions are the
+// their departments' platforms), rule sets, appeals, and to their departments' platforms the
+// evaluations, complaints (without contacts) and attendance posts and corrections. Drafts and rejected versions are the
 // center's own until published: false, not relayed.
 bool ShapeScoringEvent(CaseEvent& event) {
   if (event.type() == "scoring.sheet.drafted" || event.type() == "scoring.sheet.rejected") {
