@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its event stream)"});
   main.AddFlag({"data_key_file", "",
                 "file (mode 0600) of the key that seals complainants' contacts and hashes "
-                "complaint query codes; empty: complaints with a contact are refused"});
+                "complaint query codes; required unless --insecure_development (then empty "
+                "refuses complaints)"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto data_key = sunlight::server::DataKeyFromFlag(main, "data_key_file");
   if (!data_key.ok()) return main.Fail(data_key.status());

@@ -12,7 +12,12 @@
 // supervision notice, the language switch, wall mode, search by case number, the monthly
 // scores (the open month of the red instant: market's red deduction, the drill-down to the
 // case, CSV and Excel downloads opened and checked) and the statistics page (ECharts canvases,
-// redrawn on a language switch and a resize, disposed when left), logout, an administrator
+// redrawn on a language switch and a resize, disposed when left), the public's voice (a
+// complaint filed over the public REST route about the case, accepted and concluded valid by
+// the inspector on the complaints page with its light; the refused case rated 非常不满意 with a
+// real name over REST, its rectification due with its light on the evaluations page; both
+// counted by light on the board), the attendance page (a post set and a correction asked for
+// over REST), logout, an administrator
 // publishing an ended month, and the password change: a user the security
 // administrator created must change the password at first login (the gateway's refusals shown
 // in the user's language), and the top bar's button changes it any time. Screenshots go to
@@ -35,7 +40,7 @@ const SRC = path.resolve(process.env.SUNLIGHT_SOURCE_DIR || path.join(here, '..'
 const BUILD = path.resolve(process.env.SUNLIGHT_BUILD_DIR || path.join(SRC, 'build'));
 const SHOTS = path.resolve(process.env.SUNLIGHT_SCREENSHOT_DIR || path.join(BUILD, 'console-screenshots'));
 const CHROMIUM = process.env.SUNLIGHT_CHROMIUM || '/usr/bin/chromium';
-const TOTAL_LIMIT_MS = 200_000;  // hard stop; a normal run takes well under 120 s
+const TOTAL_LIMIT_MS = 240_000;  // hard stop; a normal run takes well under 150 s
 const RED_MARGIN_S = 15;         // supervision's clock starts this long before the red instant
 
 const started = Date.now();
@@ -176,6 +181,7 @@ async function main() {
     `--tls_cert_file=${path.join(caDir, name + '.crt')}`, `--tls_key_file=${path.join(caDir, name + '.key')}`,
     `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`,
     ...(name === 'intake' ? [`--data_key_file=${path.join(keyDir, 'intake-data.key')}`] : []),
+    ...(name === 'scoring' ? [`--data_key_file=${path.join(keyDir, 'scoring-data.key')}`] : []),
     ...(name === 'gateway' ? [`--token_key_file=${path.join(keyDir, 'gateway-token.key')}`,
       `--audit_key_file=${path.join(keyDir, 'gateway-audit.key')}`,
       `--http_tls_cert_file=${path.join(caDir, 'gateway.crt')}`,
@@ -292,6 +298,9 @@ async function main() {
   check(await stopChild(supervision.child), 'supervision did not stop on SIGTERM within 10 s');
   supervision = await startService('supervision', bin('supervision'), [
     '--listen=127.0.0.1:' + supervisionPort, ...common('supervision').slice(1), ...supervisionArgs, `--clock_offset=${offset}s`,
+    // From now on it follows scoring's stream too (scoring's port is known only now), as
+    // tools/run starts it: the clocks of complaints and rectifications.
+    `--scoring=${scoringAddr}`,
   ], portFile('supervision'));
   check(supervision.port === supervisionPort, `supervision came back on port ${supervision.port}, not ${supervisionPort}`);
   const redInstantLocal = redAt - offset * 1000;  // supervision's clock runs offset ahead of real time
@@ -433,7 +442,8 @@ async function main() {
   // Scoring counts a red or yellow light in the month of its instant, and the refusal's
   // anomaly in the month supervision raised it: the ranking of that month has market with
   // the case behind its red deduction.
-  const shanghaiMonth = (msec) => new Date(msec + 8 * 3600_000).toISOString().slice(0, 7);
+  const shanghaiDay = (msec) => new Date(msec + 8 * 3600_000).toISOString().slice(0, 10);
+  const shanghaiMonth = (msec) => shanghaiDay(msec).slice(0, 7);
   const redMonth = shanghaiMonth(redAt);
   const sheet = await waitFor(`market's red deduction in scoring's ${redMonth} sheet`, async () => {
     const s = await rest('GET', `/v1/scores/${redMonth}?kind=SUBJECT_KIND_DEPARTMENT`, { token: insp });
@@ -531,6 +541,177 @@ async function main() {
   check(await trendEl.evaluate((el) => !window.echarts.getInstanceByDom(el)), 'the charts were not disposed when the page was left');
   await page.click('[data-lang="zh"]');
   step(`statistics: ${chartIds.length} ECharts canvases (window.echarts loaded once), market's row ${statsRow.slice(0, 4).join(' | ')}, redrawn in English and on resize (${Math.round(wide)} px), CSV of ${statsLines.length - 1} rows, disposed on leaving`);
+
+  // ---- 5f4. the public's voice: a complaint, a bad rating and its rectification; attendance
+  const voiceClock = (kind, clockId) => waitFor(`supervision's clock ${clockId}`, async () => {
+    for (const light of ['LIGHT_RED', 'LIGHT_YELLOW', 'LIGHT_GREEN']) {
+      const d = await rest('GET', `/v1/clocks?light=${light}&kind=${kind}&page_size=500`, { token: insp });
+      const c = (d.clocks || []).find((x) => x.clock_id === clockId);
+      if (c) return c;
+    }
+    return null;
+  }, 20_000, 300);
+  // A voice clock starts with supervision's clock days ahead: its light may turn in the instant
+  // after it is planned. The page's light is checked against supervision's as of now, the page
+  // drawn again (the hash set away and back) while they differ.
+  const sameLight = (kind, clockId, selector) => waitFor(`the light of ${clockId} on the page`, async () => {
+    const c = await voiceClock(kind, clockId);
+    const shown = await page.$eval(selector, (tr) => tr.dataset.light).catch(() => null);
+    if (shown === c.light) return c;
+    await page.evaluate(() => { const back = location.hash; location.hash = '#/board'; location.hash = back; });
+    await page.waitForSelector(selector, { timeout: 10_000 });
+    return null;
+  }, 15_000, 500);
+  const filed = await rest('POST', '/v1/public/complaints', { expect: [201], body: {
+    case_number: caseNumber, query_code: submitted.case.query_code, category: 'COMPLAINT_CATEGORY_DELAY',
+    description: '窗口说材料不全，让我跑了三次。(e2e complaint)', complainant_name: '李明', complainant_phone: '13812345678',
+    request_id: 'e2e-complaint-1',
+  } });
+  const complaint = filed.complaint || {};
+  check(/^T\d{8}-\d{6}$/.test(complaint.complaint_number || '') && complaint.complaint_id && /^[0-9A-Z]{10}$/.test(filed.query_code || ''),
+    `POST /v1/public/complaints: ${JSON.stringify(filed).slice(0, 300)}`);
+  check(complaint.department_id === 'market' && complaint.case_id === caseId, `the complaint is not against the case's department: ${JSON.stringify(complaint).slice(0, 300)}`);
+  const acceptanceClock = await voiceClock('CLOCK_KIND_COMPLAINT_ACCEPTANCE', `complaint-acceptance/${complaint.complaint_id}`);
+  step(`public complaint ${complaint.complaint_number} filed about case ${caseNumber}; its acceptance clock is ${acceptanceClock.light}`);
+
+  await page.click('[data-nav="complaints"]');
+  const complaintRow = `#complaints-table tr[data-complaint-id="${complaint.complaint_id}"]`;
+  await page.waitForSelector(complaintRow, { timeout: 10_000 });
+  const acceptanceNow = await sameLight('CLOCK_KIND_COMPLAINT_ACCEPTANCE', `complaint-acceptance/${complaint.complaint_id}`, complaintRow);
+  const row = await page.$eval(complaintRow, (tr) => ({ light: tr.dataset.light, state: tr.dataset.state, text: tr.textContent,
+    badge: (tr.querySelector('.light-badge') || {}).dataset }));
+  check(row.badge && row.badge.light === acceptanceNow.light, `the complaint's row shows no ${acceptanceNow.light} badge: ${row.text}`);
+  check(row.state === 'COMPLAINT_STATE_FILED' && /待受理/.test(row.text) && /办理拖延/.test(row.text) && row.text.includes(complaint.complaint_number) &&
+    row.text.includes(caseNumber), `the complaint's row: ${row.text}`);
+  check(!row.text.includes('13812345678') && !row.text.includes('李明'), `the complainant's contact is not masked: ${row.text}`);
+  await page.click(`${complaintRow} td:nth-child(3)`);
+  const detailIs = (state) => page.waitForSelector(`#complaint-detail[data-complaint-id="${complaint.complaint_id}"][data-state="${state}"]`, { timeout: 10_000 });
+  await detailIs('COMPLAINT_STATE_FILED');
+  check(await page.$('#complaint-conclude') === null && await page.$('#complaint-respond') === null, 'a filed complaint offers more than the acceptance');
+  check(await page.$eval('#complaint-acceptance select[name="department_id"]', (el) => el.value) === 'market', 'the acceptance does not route to market by default');
+  check(/\?.*id=/.test(await page.evaluate(() => location.hash)), 'the selected complaint is not kept in the hash');
+  await page.fill('#complaint-acceptance textarea[name="reasons"]', '属于办理拖延，转市场监管局说明。(e2e)');
+  await page.click('#complaint-acceptance button[data-decision="accept"]');
+  await detailIs('COMPLAINT_STATE_ACCEPTED');
+  const handlingClock = await voiceClock('CLOCK_KIND_COMPLAINT', `complaint/${complaint.complaint_id}`);
+  step(`the inspector accepts ${complaint.complaint_number} on the complaints page; its handling clock is ${handlingClock.light}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('complaints.png'), fullPage: true });
+  await page.fill('#complaint-conclude textarea[name="reasons"]', '经核实，窗口未一次性告知，投诉成立。(e2e)');
+  await page.click('#complaint-conclude button[data-outcome="valid"]');
+  await page.waitForSelector(`#complaint-detail[data-state="COMPLAINT_STATE_CONCLUDED"][data-outcome="COMPLAINT_OUTCOME_VALID"] .complaint-outcome`, { timeout: 10_000 });
+  const outcomeText = await page.$eval('#complaint-detail .complaint-outcome', (el) => el.textContent);
+  check(/投诉成立/.test(outcomeText) && /e2e/.test(outcomeText), `the outcome block: ${outcomeText}`);
+  const concluded = await rest('GET', `/v1/complaints/${complaint.complaint_id}`, { token: insp });
+  check(concluded.state === 'COMPLAINT_STATE_CONCLUDED' && concluded.outcome === 'COMPLAINT_OUTCOME_VALID', `the complaint after concluding: ${JSON.stringify(concluded).slice(0, 300)}`);
+  const followed = await rest('POST', '/v1/public/complaints:query', { body: { complaint_number: complaint.complaint_number, query_code: filed.query_code } });
+  check(followed.state === 'COMPLAINT_STATE_CONCLUDED' && followed.outcome === 'COMPLAINT_OUTCOME_VALID' && !followed.concluded_by,
+    `the complainant's view of the concluded complaint: ${JSON.stringify(followed).slice(0, 300)}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('complaint-concluded.png'), fullPage: true });
+  step(`the inspector concludes ${complaint.complaint_number} valid; the complainant's query shows the outcome`);
+
+  // The refused case is a service that has ended: its applicant rates it, badly, with a real name.
+  const refusedNumber = second.case.case_number;
+  const rated = await waitFor('the rating of the refused case', async () => {
+    const r = await rest('POST', '/v1/public/evaluations', { expect: [201, 400, 409], body: {
+      case_number: refusedNumber, query_code: second.case.query_code, level: 'VERY_DISSATISFIED', real_name: true,
+      aspects: { attitude: 'VERY_DISSATISFIED' }, comment: '材料一次没说清楚。(e2e rating)',
+    } });
+    return r.case_id ? r : null;
+  }, 15_000, 500);
+  check(rated.level === 'VERY_DISSATISFIED' && rated.rectification && rated.rectification.state === 'RECTIFICATION_STATE_OPEN',
+    `the bad rating opened no rectification: ${JSON.stringify(rated).slice(0, 300)}`);
+  const rectClock = await voiceClock('CLOCK_KIND_RECTIFICATION', `rectification/${refusedId}`);
+  step(`case ${refusedNumber} rated 非常不满意 with a real name over REST; its rectification is due ${rated.rectification.due_at}, clock ${rectClock.light}`);
+  await page.click('[data-nav="evaluations"]');
+  await page.waitForSelector('#evals-results h2', { timeout: 10_000 });
+  await page.click('#evals-filter [data-filter="rectification"]');
+  const evalRow = `#evaluations-table tr[data-case-id="${refusedId}"][data-rectification="RECTIFICATION_STATE_OPEN"]`;
+  await page.waitForSelector(evalRow, { timeout: 10_000 });
+  const rectNow = await sameLight('CLOCK_KIND_RECTIFICATION', `rectification/${refusedId}`, evalRow);
+  const erow = await page.$eval(evalRow, (tr) => ({ level: tr.dataset.level, light: tr.dataset.light, text: tr.textContent }));
+  check(erow.level === 'VERY_DISSATISFIED' && /非常不满意/.test(erow.text) && /待整改/.test(erow.text) && erow.light === rectNow.light,
+    `the rectification's row: ${JSON.stringify(erow)} (clock ${rectNow.light})`);
+  await page.click(`${evalRow} td:nth-child(2)`);
+  await page.waitForSelector(`#eval-detail[data-case-id="${refusedId}"] .rectification[data-state="RECTIFICATION_STATE_OPEN"]`, { timeout: 10_000 });
+  check(await page.$('#rectification-form') === null && await page.$('#review-decide') === null, 'an inspector is offered the department\'s or a review\'s forms');
+  // This month's results by window: the window's row counts the rating when scoring has one.
+  const month = shanghaiMonth(Date.now());
+  await page.evaluate(([m, id]) => { location.hash = `#/evaluations?month=${m}&kind=window&filter=rectification&case=${encodeURIComponent(id)}`; }, [month, refusedId]);
+  const statsRows = (await rest('GET', `/v1/statistics?dimension=DIMENSION_WINDOW&period=PERIOD_MONTH&from_day=${month}-01&to_day=${month}-28`, { token: insp })).rows || [];
+  const ratedRow = statsRows.find((r) => r.period === month && Number((r.measures || {}).very_dissatisfied) >= 1);
+  if (ratedRow) {
+    const sel = `#evals-table tr[data-value="${ratedRow.value || ''}"]`;
+    await page.waitForSelector(sel, { timeout: 10_000 });
+    const cells = await page.$eval(sel, (tr) => Array.from(tr.cells, (td) => td.textContent.trim()));
+    check(Number(cells[1]) === Number(ratedRow.measures.evaluations) && Number(cells[6]) === Number(ratedRow.measures.very_dissatisfied),
+      `the results row ${JSON.stringify(cells)} against ${JSON.stringify(ratedRow.measures)}`);
+    step(`evaluations page: the rectification due with light ${erow.light}; window ${ratedRow.value || '(none)'} shows ${cells[1]} rating(s), satisfaction ${cells[7]}`);
+  } else {
+    await page.waitForSelector('#evals-results h2', { timeout: 10_000 });
+    step(`evaluations page: the rectification due with light ${erow.light} (scoring reports no window row for the rating)`);
+  }
+  await page.waitForSelector(`#eval-detail[data-case-id="${refusedId}"]`, { timeout: 10_000 }).catch(() => {});
+  await clearToasts(page);
+  await page.screenshot({ path: shot('evaluations.png'), fullPage: true });
+
+  // The board counts market's open complaints (none left) and rectifications (one) by light.
+  const voiceOnBoard = () => page.$eval('#board-tiles [data-dept="market"]', (el) => Object.fromEntries(['complaints', 'rectifications'].map((v) =>
+    [v, Object.fromEntries(Array.from(el.querySelectorAll(`[data-voice="${v}"] .vc`), (x) => [x.dataset.light, Number(x.textContent)]))])));
+  const expected = { red: 0, yellow: 0, green: 0 };
+  expected[{ LIGHT_RED: 'red', LIGHT_YELLOW: 'yellow', LIGHT_GREEN: 'green' }[(await voiceClock('CLOCK_KIND_RECTIFICATION', `rectification/${refusedId}`)).light]] = 1;
+  let marketVoice = {};
+  await waitFor('market\'s rectification and no open complaint in GET /v1/board', async () => {
+    const board = await rest('GET', '/v1/board', { token: insp });
+    marketVoice = (board.departments || []).find((d) => d.department_id === 'market') || {};
+    return ['red', 'yellow', 'green'].every((l) => Number((marketVoice.rectifications || {})[l] || 0) === expected[l] &&
+      Number((marketVoice.complaints || {})[l] || 0) === 0);
+  }, 10_000, 300).catch((e) => fail(`${e.message}: market is ${JSON.stringify(marketVoice)} (expected ${JSON.stringify(expected)} rectifications)`));
+  await page.click('[data-nav="board"]');
+  let live = true;
+  await waitFor('market\'s rectification on the board', async () => {
+    const v = await voiceOnBoard();
+    return ['red', 'yellow', 'green'].every((l) => v.rectifications[l] === expected[l] && v.complaints[l] === 0);
+  }, 10_000, 250).catch(async () => {
+    live = false;  // the stream's last board may predate the rating: a page load reads it afresh
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#board-tiles [data-dept="market"]', { timeout: 10_000 });
+    await waitFor('market\'s rectification on the board after a reload', async () => {
+      const v = await voiceOnBoard();
+      return ['red', 'yellow', 'green'].every((l) => v.rectifications[l] === expected[l] && v.complaints[l] === 0);
+    }, 10_000, 250).catch(async (e) => fail(`${e.message}; the tile shows ${JSON.stringify(await voiceOnBoard())}`));
+  });
+  await sleep(1700);
+  await page.screenshot({ path: shot('board-voice.png') });
+  step(`the board shows market's rectification (${JSON.stringify(expected)}) and no open complaint${live ? ', live' : ' (after a reload: the stream had not sent a new board)'}`);
+
+  // Attendance: the clerk's post from the first of the month, and a missed punch asked for.
+  await rest('PUT', '/v1/staff-assignments/clerk', { token: admin, body: { assignment: {
+    person_id: 'clerk', name: 'Wang Fang 王芳', department_id: 'market', window_id: 'W01',
+    hours: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '17:30' }], effective_from: `${month}-01`,
+  } } });
+  const correction = await rest('POST', '/v1/attendance-corrections', { token: clerk, expect: [200, 201], body: {
+    // An hour ago, but today (the post starts on the first of the month).
+    at: new Date(Math.max(Date.now() - 3600_000, Date.parse(shanghaiDay(Date.now()) + 'T00:00:00+08:00'))).toISOString(),
+    kind: 'PUNCH_KIND_IN', reasons: '指纹机未识别。(e2e)',
+  } });
+  check(/^k\d+$/.test(correction.correction_id || '') && correction.state === 'CORRECTION_STATE_FILED', `the correction: ${JSON.stringify(correction).slice(0, 300)}`);
+  await page.click('[data-nav="attendance"]');
+  await page.waitForSelector('#attendance-table tr[data-person="clerk"]', { timeout: 10_000 });
+  const sheetRow = await page.$eval('#attendance-table tr[data-person="clerk"]', (tr) => Array.from(tr.cells, (td) => td.textContent.trim()));
+  check(/王芳/.test(sheetRow[0]) && /市场/.test(sheetRow[1]), `the clerk's sheet row: ${JSON.stringify(sheetRow)}`);
+  await page.click('#attendance-table tr[data-person="clerk"]');
+  await page.waitForSelector('#attendance-days[data-person="clerk"] #attendance-days-table tr.day-row', { timeout: 10_000 });
+  const dayRows = await page.$$eval('#attendance-days-table tr.day-row', (els) => els.map((tr) => tr.dataset.marks));
+  const sheetApi = await rest('GET', `/v1/attendance/${month}/clerk`, { token: insp });
+  check(dayRows.length === (sheetApi.days || []).length && dayRows.filter((m) => /\babsent\b/.test(m)).length === Number(sheetApi.days_absent || 0),
+    `the days shown ${JSON.stringify(dayRows)} against the sheet (${(sheetApi.days || []).length} days, ${sheetApi.days_absent || 0} absent)`);
+  await page.waitForSelector(`#corrections-list [data-correction-id="${correction.correction_id}"]`, { timeout: 10_000 });
+  check(await page.$('#corrections-list .decide-form') === null, 'an inspector is offered the leader\'s decision on a correction');
+  await clearToasts(page);
+  await page.screenshot({ path: shot('attendance.png'), fullPage: true });
+  step(`attendance page: the clerk's sheet (${sheetRow.slice(3, 9).join('/')}), ${dayRows.length} days (${Number(sheetApi.days_absent || 0)} absent), correction ${correction.correction_id} pending for the leader`);
 
   // ---- 5g. logout
   const browserToken = await page.evaluate(() => sessionStorage.getItem('sunlight.console.token'));

@@ -56,7 +56,8 @@ export function updateBadge() {
 export function alertText(a) {
   if (a.kind === 'ALERT_KIND_ANOMALY') return t('alerts.anomaly.text', { what: tv('anomaly.', a.anomaly) });
   const prefix = (a.clock_id || '').split('/')[0];
-  const kind = { case: 'CLOCK_KIND_CASE', step: 'CLOCK_KIND_STEP', procedure: 'CLOCK_KIND_PROCEDURE', notice: 'CLOCK_KIND_NOTICE', appeal: 'CLOCK_KIND_APPEAL' }[prefix];
+  const kind = { case: 'CLOCK_KIND_CASE', step: 'CLOCK_KIND_STEP', procedure: 'CLOCK_KIND_PROCEDURE', notice: 'CLOCK_KIND_NOTICE', appeal: 'CLOCK_KIND_APPEAL',
+    rectification: 'CLOCK_KIND_RECTIFICATION', 'complaint-acceptance': 'CLOCK_KIND_COMPLAINT_ACCEPTANCE', complaint: 'CLOCK_KIND_COMPLAINT' }[prefix];
   const what = kind ? t('kind.' + kind) : t('alerts.clock');
   const key = { LIGHT_RED: 'alerts.text.red', LIGHT_YELLOW: 'alerts.text.yellow', LIGHT_GREEN: 'alerts.text.green' }[a.light];
   return key ? t(key, { what }) : a.message || '';
@@ -64,7 +65,17 @@ export function alertText(a) {
 
 export function alertToastTitle(a) {
   const what = a.kind === 'ALERT_KIND_ANOMALY' ? tv('anomaly.', a.anomaly) : tv('light.', a.light);
-  return [a.case_number || a.case_id, what, deptName(a.department_id)].filter(Boolean).join(' · ');
+  return [a.case_number || a.case_id || a.subject_ref, what, deptName(a.department_id)].filter(Boolean).join(' · ');
+}
+
+// Where an alert leads: a complaint's clocks to the complaint, a rectification's to the
+// rating, the others to their case.
+export function alertHref(a) {
+  const [prefix, ...rest] = (a.clock_id || '').split('/');
+  const id = rest.join('/');
+  if ((prefix === 'complaint' || prefix === 'complaint-acceptance') && id) return '#/complaints' + qs({ id });
+  if (prefix === 'rectification' && id) return '#/evaluations' + qs({ filter: 'rectification', case: id });
+  return a.case_id ? '#/case/' + encodeURIComponent(a.case_id) : null;
 }
 
 export function alertItem(a) {
@@ -77,6 +88,7 @@ export function alertItem(a) {
     h('div', { class: 'alert-body' },
       h('div', { class: 'alert-title' },
         a.case_id ? caseLink(a.case_id, a.case_number || a.case_id) : null,
+        !a.case_id && a.subject_ref ? h('a', { class: 'case-link', href: alertHref(a) || '#/alerts' }, a.subject_ref) : null,
         h('span', { class: 'alert-what' }, a.kind === 'ALERT_KIND_ANOMALY' ? tv('anomaly.', a.anomaly) : tv('light.', a.light)),
         h('span', { class: 'alert-dept' }, deptName(a.department_id))),
       h('div', { class: 'alert-msg', title: a.message || '' }, alertText(a),

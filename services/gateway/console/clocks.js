@@ -17,10 +17,12 @@ function clockTitle(c, process) {
   if (c.kind === 'CLOCK_KIND_NOTICE') return kind + ' · ' + id.replace(/^notice\//, '');
   if (c.kind === 'CLOCK_KIND_APPEAL') return kind + ' · ' + id.replace(/^appeal\//, '');
   if (c.kind === 'CLOCK_KIND_PROCEDURE') return kind + ' · ' + id.replace(/^procedure\//, '');
+  if (c.subject_ref) return kind + ' · ' + c.subject_ref;
   return kind;
 }
 
-const KIND_ORDER = { CLOCK_KIND_CASE: 0, CLOCK_KIND_NOTICE: 1, CLOCK_KIND_APPEAL: 2, CLOCK_KIND_PROCEDURE: 3, CLOCK_KIND_STEP: 4 };
+const KIND_ORDER = { CLOCK_KIND_CASE: 0, CLOCK_KIND_NOTICE: 1, CLOCK_KIND_APPEAL: 2, CLOCK_KIND_RECTIFICATION: 3, CLOCK_KIND_COMPLAINT_ACCEPTANCE: 4,
+  CLOCK_KIND_COMPLAINT: 4, CLOCK_KIND_PROCEDURE: 5, CLOCK_KIND_STEP: 6 };
 
 export function renderClocks(section, explained, process, error) {
   if (!section) return;

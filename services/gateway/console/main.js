@@ -1,21 +1,25 @@
 // The inspectors' console, started by index.html: log in and out, the session (first the
 // password change when the account must change its password), routing by the location's hash
-// to the board, case lists, alerts, case pages, monthly scores and statistics, the live
+// to the board, case lists, alerts, case pages, monthly scores, statistics, complaints,
+// evaluations and attendance, the live
 // events wired to them, the language and the wall mode. The gateway serves these files with
 // a Content-Security-Policy of default-src 'self': no inline scripts or handlers.
-import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY } from './state.js';
+import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY, isInspector, isAdmin, isStaff } from './state.js';
 import { t, deptName, roleName } from './texts.js';
 import { $, $$, h, append } from './dom.js';
 import { fmtClock } from './format.js';
 import { api, get, post, onUnauthorized } from './api.js';
 import { startStream, stopStream } from './live.js';
 import { lightClass, toast } from './parts.js';
-import { addAlert, alertText, alertToastTitle, loadAlerts, renderAlertsList, renderAlertsView, updateBadge } from './alerts.js';
+import { addAlert, alertHref, alertText, alertToastTitle, loadAlerts, renderAlertsList, renderAlertsView, updateBadge } from './alerts.js';
 import { renderBoardView, renderBoardTiles, renderLatestAlerts } from './board.js';
 import { renderCasesView, searchCase, showCasesChanged } from './cases.js';
 import { renderCaseView, scheduleCaseRefresh } from './case_page.js';
 import { renderScoresView } from './scores.js';
 import { renderStatisticsView } from './statistics.js';
+import { renderComplaintsView } from './complaints.js';
+import { renderEvaluationsView } from './evaluations.js';
+import { renderAttendanceView } from './attendance.js';
 import { disposeCharts } from './charts.js';
 import { initPassword, showPassword, hidePassword, passwordOpen, passwordForced, relabelPassword } from './password.js';
 
@@ -44,9 +48,17 @@ function showApp() {
   renderUser();
 }
 
+// The pages of the public's voice and of attendance are for the people who work the center's
+// cases: staff, inspectors and the system administrator.
+function renderNav() {
+  const allowed = !!S.me && (isInspector() || isAdmin() || isStaff());
+  for (const a of $$('[data-nav-for="signed-in"]')) a.hidden = !allowed;
+}
+
 function renderUser() {
   const label = $('#user-label');
   label.textContent = '';
+  renderNav();
   if (!S.me) return;
   append(label, [
     h('span', { class: 'user-name' }, S.me.name || S.me.user_id),
@@ -158,7 +170,7 @@ function refreshAfterReconnect() {
 
 function onAlertArrived(alert) {
   if (S.route.name !== 'alerts') { S.unseen++; updateBadge(); }
-  toast(alertToastTitle(alert), alertText(alert), alert.case_id ? '#/case/' + encodeURIComponent(alert.case_id) : null,
+  toast(alertToastTitle(alert), alertText(alert), alertHref(alert),
     alert.kind === 'ALERT_KIND_ANOMALY' ? 'anomaly' : lightClass(alert.light));
   if (S.route.name === 'alerts') renderAlertsList();
   if (S.route.name === 'board') renderLatestAlerts();
@@ -177,6 +189,9 @@ function parseRoute() {
   if (parts[0] === 'alerts') return { name: 'alerts', params };
   if (parts[0] === 'scores') return { name: 'scores', params };
   if (parts[0] === 'statistics') return { name: 'statistics', params };
+  if (parts[0] === 'complaints') return { name: 'complaints', params };
+  if (parts[0] === 'evaluations') return { name: 'evaluations', params };
+  if (parts[0] === 'attendance') return { name: 'attendance', params };
   return { name: 'board', params };
 }
 
@@ -196,6 +211,9 @@ function render() {
   else if (S.route.name === 'case') renderCaseView(view, seq, S.route.params.id);
   else if (S.route.name === 'scores') renderScoresView(view, seq, rerender);
   else if (S.route.name === 'statistics') renderStatisticsView(view, seq);
+  else if (S.route.name === 'complaints') renderComplaintsView(view, seq, rerender);
+  else if (S.route.name === 'evaluations') renderEvaluationsView(view, seq, rerender);
+  else if (S.route.name === 'attendance') renderAttendanceView(view, seq, rerender);
 }
 // Re-render in place (language switch, catalogue loaded): keeps the scroll position.
 function rerender() {

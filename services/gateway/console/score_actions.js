@@ -8,23 +8,8 @@ import { t, tv } from './texts.js';
 import { $$, h, append } from './dom.js';
 import { num, fmtTime, fmtPoints, thisMonth } from './format.js';
 import { get, post } from './api.js';
-import { errorBox, caseLink, sectionHead, toast, actorText } from './parts.js';
+import { errorBox, caseLink, sectionHead, toast, actorText, busyAction } from './parts.js';
 import { KINDS, subjectLabel } from './scores.js';
-
-// A button's work: the section's buttons disabled meanwhile, the error shown below them.
-function busyAction(form, error, work) {
-  return async () => {
-    error.hidden = true;
-    for (const b of $$('button', form)) b.disabled = true;
-    try {
-      await work();
-    } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
-      for (const b of $$('button', form)) b.disabled = false;
-    }
-  };
-}
 
 export async function renderMonthActions(section, sheet, versions, ctx) {
   if (!isAdmin()) return;
