@@ -50,6 +50,9 @@ absl::Status ValidateRole(const std::string& role, const std::string& department
   if (role == auth::kApplicant || role == auth::kService) {
     return InvalidField(prefix + "role", "applicants and services have no accounts");
   }
+  // Devices in the hall are their own kind: a rating device may belong to a department (it
+  // then rates that department's cases only), an attendance device too.
+  if (role == auth::kRatingDevice || role == auth::kAttendanceDevice) return absl::OkStatus();
   bool staff = role != auth::kAdministrator && role != auth::kSecurityAdministrator &&
                role != auth::kAuditAdministrator && role != auth::kInspector;
   if (staff && department_id.empty()) {

@@ -92,6 +92,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddCaseRoutes();
   gateway->AddSupervisionRoutes();
   gateway->AddScoringRoutes();
+  gateway->AddVoiceRoutes();
+  gateway->AddAttendanceRoutes();
   gateway->AddExportRoutes();
   gateway->AddAccountRoutes();
   gateway->AddExchangeRoutes();
@@ -272,9 +274,7 @@ HttpResponse Gateway::Serve(Call& call) {
   // A change the backends make is recorded before it is attempted: one that cannot be
   // recorded is not made.
   if (state_change && !route.local) {
-    if (absl::Status s = Audit(call, audit_action, call.target, 0, "intent"); !s.ok()) {
-      return ErrorFor(absl::UnavailableError("the audit log cannot be written; nothing was done"));
-    }
+    if (absl::Status s = RecordIntent(call); !s.ok()) return ErrorFor(s);
   }
   absl::StatusOr<std::unique_ptr<pb::Message>> response =
       route.local ? route.local(call, *request) : Invoke(call, route.method, *request);
@@ -305,6 +305,17 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Gateway::Invoke(const Call& call,
                                                              const pb::MethodDescriptor* method,
                                                              const pb::Message& request) {
   return backend_->Call(method, request, call.principal);
+}
+
+absl::Status Gateway::RecordIntent(const Call& call) {
+  const Route& route = *call.route;
+  const std::string action = route.audit_action.empty()
+                                 ? absl::StrCat(route.http_method, " ", route.pattern)
+                                 : route.audit_action;
+  if (!Audit(call, action, call.target, 0, "intent").ok()) {
+    return absl::UnavailableError("the audit log cannot be written; nothing was done");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Gateway::Audit(const Call& call, const std::string& action, const std::string& target,

@@ -26,6 +26,7 @@
 #include "sunlight/auth/principal.h"
 #include "sunlight/base/clock.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/scoring/v1/voice.pb.h"
 #include "sunlight/storage/store.h"
 
 namespace sunlight::table_export {
@@ -107,6 +108,10 @@ class Gateway {
   void AddCaseRoutes();
   void AddSupervisionRoutes();
   void AddScoringRoutes();
+  // Evaluations (好差评) and complaints (投诉) (gateway_routes_voice.cc).
+  void AddVoiceRoutes();
+  // Staff assignments, device punches, corrections and sheets (gateway_routes_attendance.cc).
+  void AddAttendanceRoutes();
   // CSV and Excel downloads of scoring tables (gateway_routes_exports.cc).
   void AddExportRoutes();
   template <typename Request, typename Response>
@@ -128,6 +133,17 @@ class Gateway {
   absl::Status Audit(const Call& call, const std::string& action, const std::string& target,
                      int status, const std::string& phase = "");
 
+  // The intent entry of a change a local route makes, before it makes it: UNAVAILABLE
+  // ("nothing was done") when it cannot be written (the pipeline writes it for the others).
+  absl::Status RecordIntent(const Call& call);
+
+  // Calls `method`, which checks a query code given for `number` (a case number, a complaint
+  // number) and answers NOT_FOUND for a wrong pair: the (number, client network) pair's
+  // attempt is reserved first and a NOT_FOUND makes the pair wait longer (RateLimits). The
+  // caller has checked the forms of the number and the code (gateway_routes_public.cc).
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> InvokeWithQueryCode(
+      Call& call, const std::string& number, const google::protobuf::MethodDescriptor* method,
+      const google::protobuf::Message& request);
   // The progress of the case a case number and query code open, the attempt limited
   // (gateway_routes_public.cc).
   absl::StatusOr<intake::v1::QueryProgressResponse> OpenCaseByCode(Call& call,
@@ -151,6 +167,13 @@ class Gateway {
   Prepare CaseInPath(bool owning_department_only);
   Prepare StepOfCase(bool owning_department_only);
   static Prepare OwnDepartmentField(const char* field);
+  // The evaluation of a case, the complaint or the correction the caller may see: staff see
+  // their own department's only (NOT_FOUND with one message otherwise, as for none at all).
+  absl::StatusOr<scoring::v1::Evaluation> VisibleEvaluation(const Call& call,
+                                                            const std::string& case_id);
+  absl::StatusOr<scoring::v1::Complaint> VisibleComplaint(const Call& call,
+                                                          const std::string& complaint_id);
+  absl::Status RequireCorrectionVisible(const Call& call, const std::string& correction_id);
   static void ShowCase(Call& call, google::protobuf::Message& response);
 
   storage::Store* store_;

@@ -1,7 +1,9 @@
-// Who may see what: a case (its department, or a department with a step of it), a notice,
-// and the scopes routes put on requests.
+// Who may see what: a case (its department, or a department with a step of it), a notice, an
+// evaluation, a complaint or an attendance correction (their department), and the scopes
+// routes put on requests.
 #include "gateway_routes.h"
 #include "sunlight/base/proto_time.h"
+#include "sunlight/scoring/v1/attendance.pb.h"
 
 namespace sunlight::gateway {
 
@@ -64,6 +66,60 @@ absl::Status Gateway::RequireNoticeVisible(const Call& call, const std::string& 
     return absl::NotFoundError("no such notice");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<scoring::v1::Evaluation> Gateway::VisibleEvaluation(const Call& call,
+                                                                   const std::string& case_id) {
+  scoring::v1::GetEvaluationRequest get;
+  get.set_case_id(case_id);
+  auto found = Invoke(call, ScoringMethod("GetEvaluation"), get);
+  if (!found.ok()) {
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError("no such evaluation");
+    }
+    return found.status();
+  }
+  auto& evaluation = static_cast<scoring::v1::Evaluation&>(**found);
+  if (IsStaff(call.principal) && evaluation.department_id() != call.principal.department_id()) {
+    return absl::NotFoundError("no such evaluation");
+  }
+  return std::move(evaluation);
+}
+
+absl::StatusOr<scoring::v1::Complaint> Gateway::VisibleComplaint(const Call& call,
+                                                                 const std::string& complaint_id) {
+  scoring::v1::GetComplaintRequest get;
+  get.set_complaint_id(complaint_id);
+  auto found = Invoke(call, ScoringMethod("GetComplaint"), get);
+  if (!found.ok()) {
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError("no such complaint");
+    }
+    return found.status();
+  }
+  auto& complaint = static_cast<scoring::v1::Complaint&>(**found);
+  if (IsStaff(call.principal) && complaint.department_id() != call.principal.department_id()) {
+    return absl::NotFoundError("no such complaint");
+  }
+  return std::move(complaint);
+}
+
+absl::Status Gateway::RequireCorrectionVisible(const Call& call, const std::string& correction_id) {
+  if (!IsStaff(call.principal)) return absl::OkStatus();
+  // There is no read of one correction: the department's are listed (a department files a
+  // handful a month).
+  scoring::v1::ListAttendanceCorrectionsRequest list;
+  list.set_department_id(call.principal.department_id());
+  SUNLIGHT_ASSIGN_OR_RETURN(auto listed,
+                            Invoke(call, ScoringMethod("ListAttendanceCorrections"), list));
+  for (const auto& correction :
+       static_cast<const scoring::v1::ListAttendanceCorrectionsResponse&>(*listed).corrections()) {
+    if (correction.correction_id() == correction_id &&
+        correction.department_id() == call.principal.department_id()) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError("no such correction");
 }
 
 Gateway::Prepare Gateway::CaseInPath(bool owning_department_only) {

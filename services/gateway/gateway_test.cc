@@ -104,7 +104,9 @@ TEST_CASE_METHOD(GatewayFixture,
       {"staff:window_clerk", Login("clerk-1", "clerk-password")},
       {"staff:approver", Login("appr-1", "approver-password")},
       {"security_administrator", Login("secadm", "keeper-of-accounts")},
-      {"audit_administrator", Login("auditor", "reader-of-the-log")}};
+      {"audit_administrator", Login("auditor", "reader-of-the-log")},
+      {"rating_device", Login("rater-w1", "rating-device-password")},
+      {"attendance_device", Login("clock-1", "attendance-device-password")}};
   int refused = 0;
   for (const auto& [pattern, item] : doc.fields().at("paths").struct_value().fields()) {
     for (const auto& [method, op] : item.struct_value().fields()) {
@@ -508,7 +510,9 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
   ok("POST", "/v1/cases/" + online + ":receive-supplement", clerk,
      R"({"materials":[{"code":"premises","name":"lease"}]})");
   ok("POST", "/v1/cases/" + online + ":accept", clerk, R"({"window_id":"W1"})");
-  std::string second = field(ok("POST", "/v1/cases", clerk, SubmitBody("happy-2")), "case.case_id");
+  const std::string second_body = ok("POST", "/v1/cases", clerk, SubmitBody("happy-2"));
+  const std::string second = field(second_body, "case.case_id");
+  const std::string second_number = field(second_body, "case.case_number");
   ok("POST", "/v1/cases/" + second + ":refuse", clerk, R"({"reason":"not ours"})");
   std::string third = field(ok("POST", "/v1/cases", clerk, SubmitBody("happy-3")), "case.case_id");
   ok("POST", "/v1/cases/" + third + ":withdraw", clerk,
@@ -652,6 +656,68 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     rules.clear_content_hash();
     ok("POST", "/v1/scoring/rule-sets", admin,
        absl::StrCat(R"({"rule_set":)", json_of(rules), "}"));
+  }
+
+  // The public's voice, in March: the online case (completed in February) rated 非常不满意
+  // with a real name, its rectification answered and a review asked and decided; the refused
+  // case rated at the window's device; a complaint online, followed, accepted, answered and
+  // concluded; a phone complaint; the month's published complaint counts.
+  {
+    ok("POST", "/v1/public/evaluations", "",
+       absl::StrCat(R"({"case_number":")", number, R"(","query_code":")", code,
+                    R"(","level":"VERY_DISSATISFIED","comment":"slow","real_name":true})"));
+    ok("GET", "/v1/evaluations?month=2026-03", clerk);
+    ok("GET", "/v1/evaluations/" + online, clerk);
+    ok("POST", "/v1/evaluations/" + online + ":answer-rectification", clerk,
+       R"({"return_visit":"called","measures_taken":"a second window at peak hours"})");
+    ok("POST", "/v1/evaluations/" + online + ":request-review", clerk,
+       R"({"reasons":"the applicant rated the wrong case"})");
+    ok("POST", "/v1/evaluations/" + online + ":decide-review", insp,
+       R"({"uphold":false,"decision":"the rating stands"})");
+    const std::string rater = Login("rater-w1", "rating-device-password");
+    ok("POST", "/v1/device/evaluations", rater,
+       absl::StrCat(R"({"case_number":")", second_number, R"(","level":"SATISFIED"})"));
+    std::string filed =
+        ok("POST", "/v1/public/complaints", "",
+           absl::StrCat(R"({"case_number":")", number, R"(","query_code":")", code,
+                        R"(","category":"COMPLAINT_CATEGORY_DELAY","description":"late",)"
+                        R"("complainant_name":"李四","complainant_phone":"13812345678"})"));
+    const std::string complaint = field(filed, "complaint.complaint_id");
+    ok("POST", "/v1/public/complaints:query", "",
+       absl::StrCat(R"({"complaint_number":")", field(filed, "complaint.complaint_number"),
+                    R"(","query_code":")", field(filed, "query_code"), R"("})"));
+    ok("GET", "/v1/complaints?month=2026-03", clerk);
+    ok("GET", "/v1/complaints/" + complaint, clerk);
+    ok("POST", "/v1/complaints/" + complaint + ":decide-acceptance", insp,
+       R"({"accept":true,"reasons":"a named case"})");
+    ok("POST", "/v1/complaints/" + complaint + ":respond", clerk, R"({"response":"we were late"})");
+    ok("POST", "/v1/complaints/" + complaint + ":conclude", insp,
+       R"({"outcome":"COMPLAINT_OUTCOME_VALID","reasons":"late indeed"})");
+    ok("POST", "/v1/complaints", insp,
+       R"({"department_id":"market","category":"COMPLAINT_CATEGORY_ATTITUDE",)"
+       R"("description":"by phone","complainant_name":"王五","complainant_phone":"13900001111"})");
+    ok("GET", "/v1/public/complaint-counts/2026-02", "");
+  }
+  // Attendance in March: clerk-1's post and hours, the hall's device punches, a missed punch
+  // asked and approved by market's leader, the sheets.
+  {
+    ok("PUT", "/v1/staff-assignments/clerk-1", admin,
+       R"({"assignment":{"name":"Wang Fang","department_id":"market","window_id":"W1",)"
+       R"("hours":[{"start":"09:00","end":"12:00"},{"start":"13:30","end":"17:30"}],)"
+       R"("effective_from":"2026-03-01"}})");
+    ok("GET", "/v1/staff-assignments", clerk);
+    ok("POST", "/v1/device/punches", Login("clock-1", "attendance-device-password"),
+       R"({"device_time":"2026-03-05T02:00:00Z","punches":[{"device_sequence":"1",)"
+       R"("person_id":"clerk-1","at":"2026-03-05T00:58:00Z","kind":"PUNCH_KIND_IN"}]})");
+    std::string asked = ok("POST", "/v1/attendance-corrections", clerk,
+                           R"({"at":"2026-03-04T09:31:00Z","kind":"PUNCH_KIND_OUT",)"
+                           R"("reasons":"left by the side door"})");
+    const std::string leader = Login("lead-1", "leader-password");
+    ok("GET", "/v1/attendance-corrections?pending=true", leader);
+    ok("POST", "/v1/attendance-corrections/" + field(asked, "correction_id") + ":decide", leader,
+       R"({"approve":true,"decision":"seen"})");
+    ok("GET", "/v1/attendance/2026-03", clerk);
+    ok("GET", "/v1/attendance/2026-03/clerk-1", clerk);
   }
 
   // The audit log (the audit administrator's), and logging out.

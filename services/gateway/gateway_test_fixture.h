@@ -69,7 +69,8 @@ struct GatewayFixture : testing::SuiteFixture {
     supervision_service = std::make_unique<supervision::SupervisionGrpcService>(
         sv.get(), supervision_authorizer.get());
     scoring_store = testing::OpenScratchStore(dir.Sub("scoring"), scoring::ScoringColumnFamilies());
-    scoring = scoring::Scoring::Open(scoring_store.get(), calendar, &clock).value();
+    scoring =
+        scoring::Scoring::Open(scoring_store.get(), calendar, &clock, scoring_data_key).value();
     scoring_authorizer = authorize("scoring", scoring::ScoringMethodPolicy());
     scoring_service =
         std::make_unique<scoring::ScoringGrpcService>(scoring.get(), scoring_authorizer.get());
@@ -96,7 +97,10 @@ struct GatewayFixture : testing::SuiteFixture {
          R"({"user":{"user_id":"appr-1","role":"approver","department_id":"market"},"password":"approver-password"})",
          R"({"user":{"user_id":"tax-1","role":"window_clerk","department_id":"tax"},"password":"taxclerk-password"})",
          R"({"user":{"user_id":"secadm","role":"security_administrator"},"password":"keeper-of-accounts"})",
-         R"({"user":{"user_id":"auditor","role":"audit_administrator"},"password":"reader-of-the-log"})"}) {
+         R"({"user":{"user_id":"auditor","role":"audit_administrator"},"password":"reader-of-the-log"})",
+         R"({"user":{"user_id":"lead-1","role":"leader","department_id":"market"},"password":"leader-password"})",
+         R"({"user":{"user_id":"rater-w1","name":"Window W1 rating device","role":"rating_device","department_id":"market"},"password":"rating-device-password"})",
+         R"({"user":{"user_id":"clock-1","role":"attendance_device"},"password":"attendance-device-password"})"}) {
       v1::CreateUserRequest request;
       REQUIRE(pb::util::JsonStringToMessage(line, &request).ok());
       // (The fixture's passwords predate the policy: some contain the user id.)
@@ -171,6 +175,9 @@ struct GatewayFixture : testing::SuiteFixture {
   std::shared_ptr<auth::PrincipalVerifier> verifier_for_test;
   std::unique_ptr<auth::Authorizer> intake_authorizer, workflow_authorizer, supervision_authorizer,
       scoring_authorizer;
+  // Seals complainants' contacts and hashes complaint query codes, as --data_key_file does.
+  std::shared_ptr<const auth::DataKey> scoring_data_key =
+      auth::DataKey::FromKey("scoring fixture data key of at least 32 bytes").value();
   std::unique_ptr<storage::Store> scoring_store;
   std::unique_ptr<scoring::Scoring> scoring;
   std::unique_ptr<scoring::ScoringGrpcService> scoring_service;

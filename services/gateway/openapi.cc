@@ -173,8 +173,20 @@ std::string Gateway::OpenApiJson() const {
         const pb::FieldDescriptor* f = route->input->field(i);
         if (in_path.count(f->name())) continue;
         if (f->is_repeated()) {
-          // A list of text, comma-separated in one argument (request_binding.cc).
-          if (f->type() != pb::FieldDescriptor::TYPE_STRING) continue;
+          // A list of text or enumeration values, comma-separated in one argument
+          // (request_binding.cc).
+          if (f->type() != pb::FieldDescriptor::TYPE_STRING &&
+              f->type() != pb::FieldDescriptor::TYPE_ENUM) {
+            continue;
+          }
+          pb::Value items = Obj({{"type", Str("string")}});
+          if (f->type() == pb::FieldDescriptor::TYPE_ENUM) {
+            pb::Value names;
+            for (int v = 0; v < f->enum_type()->value_count(); ++v) {
+              *names.mutable_list_value()->add_values() = Str(f->enum_type()->value(v)->name());
+            }
+            (*items.mutable_struct_value()->mutable_fields())["enum"] = names;
+          }
           pb::Value explode;
           explode.set_bool_value(false);
           *parameters.mutable_list_value()->add_values() =
@@ -182,8 +194,7 @@ std::string Gateway::OpenApiJson() const {
                    {"in", Str("query")},
                    {"style", Str("form")},
                    {"explode", explode},
-                   {"schema",
-                    Obj({{"type", Str("array")}, {"items", Obj({{"type", Str("string")}})}})}});
+                   {"schema", Obj({{"type", Str("array")}, {"items", items}})}});
           continue;
         }
         if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
@@ -236,7 +247,9 @@ std::string Gateway::OpenApiJson() const {
           std::pair{auth::kInspectors, "inspector"},
           std::pair{auth::kAdministrators, auth::kAdministrator},
           std::pair{auth::kSecurityAdministrators, auth::kSecurityAdministrator},
-          std::pair{auth::kAuditAdministrators, auth::kAuditAdministrator}}) {
+          std::pair{auth::kAuditAdministrators, auth::kAuditAdministrator},
+          std::pair{auth::kRatingDevices, auth::kRatingDevice},
+          std::pair{auth::kAttendanceDevices, auth::kAttendanceDevice}}) {
       if ((route->audience & bit) == 0) continue;
       if (bit == auth::kStaff && !route->staff_roles.empty()) {
         for (const std::string& role : route->staff_roles) {

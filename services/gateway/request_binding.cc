@@ -46,15 +46,26 @@ absl::Status SetScalar(pb::Message* message, const pb::FieldDescriptor* field,
     return absl::InvalidArgumentError(absl::StrCat(name, ": ", what));
   };
   if (field->is_repeated()) {
-    // A list of text from one argument, comma-separated ("values=market,tax").
-    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
-      return bad("cannot be set from the query");
+    // A list of text or of enumeration values from one argument, comma-separated
+    // ("values=market,tax", "states=COMPLAINT_STATE_FILED,COMPLAINT_STATE_ACCEPTED").
+    if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+      r->ClearField(message, field);
+      for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+        r->AddString(message, field, std::string(part));
+      }
+      return absl::OkStatus();
     }
-    r->ClearField(message, field);
-    for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-      r->AddString(message, field, std::string(part));
+    if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+      r->ClearField(message, field);
+      for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+        const pb::EnumValueDescriptor* value =
+            field->enum_type()->FindValueByName(std::string(part));
+        if (value == nullptr) return bad("not a value of the enumeration");
+        r->AddEnum(message, field, value);
+      }
+      return absl::OkStatus();
     }
-    return absl::OkStatus();
+    return bad("cannot be set from the query");
   }
   switch (field->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_STRING:

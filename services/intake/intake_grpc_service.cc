@@ -28,7 +28,8 @@ auth::MethodPolicy IntakeMethodPolicy() {
       auth::AllowStaff<v1::RequestSupplementRequest>(kWindow),
       auth::AllowStaff<v1::ReceiveSupplementRequest>(kWindow, auth::kApplicants),
       auth::AllowStaff<v1::WithdrawCaseRequest>(kWindow),
-      auth::Allow<v1::GetCaseRequest>(kRead),
+      // A rating device finds the case it rates by its number (the gateway keeps only its id).
+      auth::Allow<v1::GetCaseRequest>(kRead | auth::kRatingDevices),
       auth::Allow<v1::ListCasesRequest>(kRead),
       auth::Allow<v1::QueryProgressRequest>(kRead | auth::kApplicants),
       auth::Allow<v1::ComputeDeadlineRequest>(kRead),

@@ -74,6 +74,24 @@ std::set<int64_t> MonthsOf(const v1::Contribution& c) {
   return months;
 }
 
+// The months in which a case's steps turned yellow or red (their handlers' deductions), and
+// the steps in a comparable form.
+std::set<int64_t> StepMonths(const v1::CaseRecord& r, const absl::TimeZone& zone) {
+  std::set<int64_t> months;
+  for (const auto& [id, step] : r.steps()) {
+    for (const auto* at : {&step.yellow_at(), &step.red_at()}) {
+      if (at->seconds() != 0 || at->nanos() != 0)
+        months.insert(MonthNumber(DayNumber(absl::ToCivilDay(FromProto(*at), zone))));
+    }
+  }
+  return months;
+}
+std::map<std::string, std::string> StepsOf(const v1::CaseRecord& r) {
+  std::map<std::string, std::string> steps;
+  for (const auto& [id, step] : r.steps()) steps[id] = step.SerializeAsString();
+  return steps;
+}
+
 }  // namespace
 
 absl::Status Scoring::StageRecords(Mutation& m) {
@@ -87,9 +105,15 @@ absl::Status Scoring::StageRecords(Mutation& m) {
     auto loaded = m.loaded.find(case_id);
     if (loaded != m.loaded.end() && loaded->second == bytes) continue;
     m.batch.Put(store::kCases, case_id, bytes);
-    if (before.SerializeAsString() == after.SerializeAsString()) continue;
-    metrics_.cases_rescored.Increment();
+    v1::CaseRecord old;
+    if (loaded != m.loaded.end() && !old.ParseFromString(loaded->second)) {
+      return absl::DataLossError(absl::StrCat("case_records/", case_id, ": unreadable"));
+    }
+    const bool contribution_changed = before.SerializeAsString() != after.SerializeAsString();
+    if (!contribution_changed && StepsOf(old) == StepsOf(record)) continue;
+    if (contribution_changed) metrics_.cases_rescored.Increment();
     for (const auto& [contribution, sign] : {std::pair{&before, -1}, std::pair{&after, 1}}) {
+      if (!contribution_changed) break;
       for (const auto& group : contribution->groups()) {
         for (const auto& day : contribution->days()) {
           for (const auto& [grain, period] : {std::pair{store::kDay, day.day()},
@@ -103,6 +127,9 @@ absl::Status Scoring::StageRecords(Mutation& m) {
       }
     }
     std::set<int64_t> months_before = MonthsOf(before), months_after = MonthsOf(after);
+    const absl::TimeZone zone = calendar_->time_zone();
+    months_before.merge(StepMonths(old, zone));
+    months_after.merge(StepMonths(record, zone));
     // A published month a late event changed gets a draft (DraftStaleMonths).
     for (const auto* months : {&months_before, &months_after}) {
       for (int64_t month : *months) {

@@ -54,6 +54,42 @@ int OutcomeRank(const std::string& outcome) {
   return outcome == "issued" ? 1 : 0;
 }
 
+// The instant a light was due to change (the clock's threshold, to the second), not when the
+// scheduler got to it.
+const pb::Timestamp& LightInstant(const sv1::LightChanged& changed, const CaseEvent& event) {
+  const sv1::Clock& clock = changed.clock();
+  const bool yellow = changed.to() == sv1::LIGHT_YELLOW;
+  const bool planned = yellow ? clock.has_yellow_at() : clock.has_red_at();
+  return planned                        ? (yellow ? clock.yellow_at() : clock.red_at())
+         : clock.has_light_changed_at() ? clock.light_changed_at()
+                                        : event.occurred_at();
+}
+
+// Keeps the first yellow and red instants of a clock that turned `changed.to()` in the
+// record's yellow_at and red_at (a CaseRecord or a StepRecord): a clock that turned red passed
+// its yellow instant too, whether or not supervision was running to announce it then (after a
+// pause it fires only the later light).
+template <typename Record>
+void KeepLight(const sv1::LightChanged& changed, const CaseEvent& event, Record& record) {
+  auto keep_yellow = [&](const pb::Timestamp& at) {
+    if (!record.has_yellow_at() || FromProto(at) < FromProto(record.yellow_at()))
+      *record.mutable_yellow_at() = at;
+  };
+  const pb::Timestamp& at = LightInstant(changed, event);
+  if (changed.to() == sv1::LIGHT_YELLOW) {
+    keep_yellow(at);
+    return;
+  }
+  if (!record.has_red_at() || FromProto(at) < FromProto(record.red_at())) {
+    *record.mutable_red_at() = at;
+  }
+  const sv1::Clock& clock = changed.clock();
+  if (clock.has_yellow_at() && clock.has_red_at() &&
+      FromProto(clock.yellow_at()) < FromProto(clock.red_at())) {
+    keep_yellow(clock.yellow_at());
+  }
+}
+
 }  // namespace
 
 absl::Status Scoring::ApplyIntake(Mutation& m, const CaseEvent& event) {
@@ -139,6 +175,48 @@ absl::Status Scoring::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
     pause.set_reason(p.reason());
     *pause.mutable_start() = p.start();
     if (p.has_end()) *pause.mutable_end() = p.end();
+  } else if (type == "workflow.step.completed" || type == "workflow.step.claimed" ||
+             type == "workflow.step.activated" || type == "workflow.step.transferred") {
+    // The person a step's clock answers to: its assignee while open, who completed it after.
+    std::string step_id, person, department;
+    const pb::Timestamp* completed_at = nullptr;
+    wv1::StepCompleted completed;
+    if (type == "workflow.step.claimed") {
+      wv1::StepClaimed claimed;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &claimed));
+      step_id = claimed.step_id();
+      person = claimed.assignee();
+    } else if (type == "workflow.step.transferred") {
+      wv1::StepTransferred transferred;
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &transferred));
+      step_id = transferred.step_id();
+      person = transferred.transfer().to_assignee();
+      department = transferred.transfer().to_department_id();
+    } else {
+      wv1::StepActivated activated;  // the same shape as StepCompleted
+      SUNLIGHT_RETURN_IF_ERROR(Unpack(event, type == "workflow.step.completed"
+                                                 ? static_cast<pb::Message*>(&completed)
+                                                 : static_cast<pb::Message*>(&activated)));
+      const wv1::Step& step =
+          type == "workflow.step.completed" ? completed.step() : activated.step();
+      step_id = step.step_id();
+      department = step.department_id();
+      person = step.assignee();
+      if (type == "workflow.step.completed") {
+        if (!step.completed_by().id().empty()) person = step.completed_by().id();
+        completed_at = &step.completed_at();
+      }
+    }
+    if (step_id.empty()) return absl::OkStatus();
+    v1::StepRecord& s = (*r->mutable_steps())[step_id];
+    if (completed_at != nullptr) {
+      // Who completed it answers for it, whatever came before.
+      if (!person.empty()) s.set_person_id(person);
+      *s.mutable_completed_at() = *completed_at;
+    } else if (!s.has_completed_at() && !person.empty()) {
+      s.set_person_id(person);
+    }
+    if (!department.empty()) s.set_department_id(department);
   } else if (type == "workflow.extension.approved") {
     wv1::ExtensionApproved approved;
     SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &approved));
@@ -157,30 +235,23 @@ absl::Status Scoring::ApplySupervision(Mutation& m, const CaseEvent& event) {
     sv1::LightChanged changed;
     SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &changed));
     const sv1::Clock& clock = changed.clock();
-    if (clock.kind() != sv1::CLOCK_KIND_CASE) return absl::OkStatus();
+    if (clock.kind() != sv1::CLOCK_KIND_CASE && clock.kind() != sv1::CLOCK_KIND_STEP)
+      return absl::OkStatus();
     if (changed.to() != sv1::LIGHT_YELLOW && changed.to() != sv1::LIGHT_RED)
       return absl::OkStatus();
     SUNLIGHT_ASSIGN_OR_RETURN(v1::CaseRecord * r, m.Record(event.case_id()));
+    if (clock.kind() == sv1::CLOCK_KIND_STEP) {
+      // "step/<step id>": the step's handler answers for its lights.
+      if (!absl::StartsWith(clock.clock_id(), "step/")) return absl::OkStatus();
+      v1::StepRecord& step = (*r->mutable_steps())[clock.clock_id().substr(5)];
+      if (step.person_id().empty()) step.set_person_id(clock.responsible_person());
+      if (step.department_id().empty()) step.set_department_id(clock.department_id());
+      KeepLight(changed, event, step);
+      return absl::OkStatus();
+    }
     SetIfEmpty(r->mutable_case_number(), clock.case_number());
     SetIfEmpty(r->mutable_department_id(), clock.department_id());
-    // The instant the light was due to change (the clock's threshold, to the second), not
-    // when the scheduler got to it.
-    const bool yellow = changed.to() == sv1::LIGHT_YELLOW;
-    const bool planned = yellow ? clock.has_yellow_at() : clock.has_red_at();
-    const pb::Timestamp& at = planned ? (yellow ? clock.yellow_at() : clock.red_at())
-                              : clock.has_light_changed_at() ? clock.light_changed_at()
-                                                             : event.occurred_at();
-    if (yellow) {
-      KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), at);
-    } else {
-      KeepFirst(r->mutable_red_at(), r->has_red_at(), at);
-      // A clock that turned red passed its yellow instant too, whether or not supervision was
-      // running to announce it then (after a pause it fires only the later light).
-      if (clock.has_yellow_at() && clock.has_red_at() &&
-          FromProto(clock.yellow_at()) < FromProto(clock.red_at())) {
-        KeepFirst(r->mutable_yellow_at(), r->has_yellow_at(), clock.yellow_at());
-      }
-    }
+    KeepLight(changed, event, *r);
   } else if (type == "supervision.alert.raised") {
     sv1::AlertRaised raised;
     SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &raised));

@@ -64,6 +64,8 @@ v1::RuleSet DefaultRuleSet() {
   deduct("2.3 异常 anomaly", "anomaly", 200);
   deduct("2.4 督办升级 escalated notice", "notice_escalated", 500);
   deduct("2.5 有效投诉 valid complaint", "valid_complaint", 500);
+  deduct("2.9 环节黄灯 step yellow light", "step_yellow", 200);
+  deduct("2.10 环节红灯 step red light", "step_red", 500);
   deduct("2.6 差评 bad evaluation", "bad_evaluation", 200);
   deduct("2.7 整改超期 late rectification", "rectification_late", 300);
   deduct("2.8 考勤 attendance fault", "attendance_fault", 50);
@@ -89,6 +91,8 @@ namespace {
 const std::set<std::string>& KnownEvents() {
   static const auto* events = new std::set<std::string>{"yellow",
                                                         "red",
+                                                        "step_yellow",
+                                                        "step_red",
                                                         "anomaly",
                                                         "notice_escalated",
                                                         "supplement_request",
@@ -226,6 +230,25 @@ v1::CaseRef Ref(const v1::CaseRecord& r, std::string what, const pb::Timestamp& 
   return ref;
 }
 
+// Every deduction of `rules` for `event` on the subject (kind, id): the case is listed under
+// its clause, with its points unless an upheld appeal exempted it.
+void Deduct(Subject& s, int kind, const std::string& id, const v1::RuleSet& rules,
+            const std::string& event, const v1::CaseRef& ref, const std::set<Exemption>& exempt) {
+  for (const auto& d : rules.deductions()) {
+    if (event != d.event()) continue;
+    v1::ScoreLine& line = s.lines[d.clause()];
+    line.set_clause(d.clause());
+    v1::CaseRef* listed = line.add_cases();
+    *listed = ref;
+    if (exempt.count({kind, id, d.clause(), ref.case_id()}) > 0) {
+      listed->set_appealed_away(true);
+      continue;
+    }
+    line.set_count(line.count() + 1);
+    line.set_centipoints(line.centipoints() - d.centipoints());
+  }
+}
+
 // (good, all) of an indicator's rate.
 std::pair<int64_t, int64_t> RateParts(const std::string& measure, const v1::Measures& m) {
   auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
@@ -287,20 +310,24 @@ v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
       s.department_id = r.department_id();
       AddMeasures(s.measures, month_measures);
       if (late) s.late.push_back(Ref(r, "overdue", r.completed_at()));
-      for (const auto& d : rules.deductions()) {
-        for (const auto& [event, ref] : occurrences) {
-          if (event != d.event()) continue;
-          v1::ScoreLine& line = s.lines[d.clause()];
-          line.set_clause(d.clause());
-          v1::CaseRef* listed = line.add_cases();
-          *listed = ref;
-          if (exempt.count({kind, *id, d.clause(), r.case_id()}) > 0) {
-            listed->set_appealed_away(true);
-            continue;
-          }
-          line.set_count(line.count() + 1);
-          line.set_centipoints(line.centipoints() - d.centipoints());
-        }
+      for (const auto& [event, ref] : occurrences) Deduct(s, kind, *id, rules, event, ref, exempt);
+    }
+  }
+  // Each step's handler answers for the step's own lights.
+  for (const v1::CaseRecord& r : records) {
+    for (const auto& [step_id, step] : r.steps()) {
+      if (step.person_id().empty()) continue;
+      std::vector<std::pair<std::string, v1::CaseRef>> lights;
+      if (step.has_yellow_at() && in_month(step.yellow_at()))
+        lights.emplace_back("step_yellow", Ref(r, "step yellow:" + step_id, step.yellow_at()));
+      if (step.has_red_at() && in_month(step.red_at()))
+        lights.emplace_back("step_red", Ref(r, "step red:" + step_id, step.red_at()));
+      if (lights.empty()) continue;
+      Subject& s = subjects[{v1::SUBJECT_KIND_PERSON, step.person_id()}];
+      if (s.department_id.empty())
+        s.department_id = step.department_id().empty() ? r.department_id() : step.department_id();
+      for (const auto& [event, ref] : lights) {
+        Deduct(s, v1::SUBJECT_KIND_PERSON, step.person_id(), rules, event, ref, exempt);
       }
     }
   }
@@ -317,24 +344,12 @@ v1::ScoreSheet ComputeSheet(int64_t month, const v1::RuleSet& rules,
       Subject& s = subjects[{kind, *id}];
       if (s.department_id.empty()) s.department_id = o.department_id();
       AddMeasures(s.measures, o.measures());
-      for (const auto& d : rules.deductions()) {
-        for (const std::string& event : o.events()) {
-          if (event != d.event()) continue;
-          v1::ScoreLine& line = s.lines[d.clause()];
-          line.set_clause(d.clause());
-          v1::CaseRef* listed = line.add_cases();
-          listed->set_case_id(ref_id);
-          listed->set_case_number(o.case_number());
-          listed->set_what(o.what());
-          *listed->mutable_at() = o.at();
-          if (exempt.count({kind, *id, d.clause(), ref_id}) > 0) {
-            listed->set_appealed_away(true);
-            continue;
-          }
-          line.set_count(line.count() + 1);
-          line.set_centipoints(line.centipoints() - d.centipoints());
-        }
-      }
+      v1::CaseRef ref;
+      ref.set_case_id(ref_id);
+      ref.set_case_number(o.case_number());
+      ref.set_what(o.what());
+      *ref.mutable_at() = o.at();
+      for (const std::string& event : o.events()) Deduct(s, kind, *id, rules, event, ref, exempt);
     }
   }
   v1::ScoreSheet sheet;

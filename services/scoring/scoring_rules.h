@@ -10,7 +10,8 @@
 //    complaint, an attendance fault;
 //  - a bonus gives its points per whole working day saved against the limits, up to its cap.
 // Departments are scored by the cases they own, windows and persons by the cases they
-// accepted. An upheld appeal exempts one (subject, clause, case): the case stays listed with
+// accepted; a person also by the steps they handled (step_yellow, step_red: the step's own
+// clock). An upheld appeal exempts one (subject, clause, case): the case stays listed with
 // no points.
 #ifndef SUNLIGHT_SERVICES_SCORING_SCORING_RULES_H_
 #define SUNLIGHT_SERVICES_SCORING_SCORING_RULES_H_

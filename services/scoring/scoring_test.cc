@@ -308,3 +308,31 @@ TEST_CASE_METHOD(ScoringFixture, "a reopened store resumes from its cursors with
 
 }  // namespace
 }  // namespace sunlight::scoring
+
+namespace sunlight::scoring {
+namespace {
+
+TEST_CASE_METHOD(ScoringFixture, "a step's handler answers for the step's own lights") {
+  // The GT-001 approval step has 3 working days of its own (Feb 14, 24, 25: due Feb 26
+  // 00:00): the late case's step went red while waiting, and a1 completed it on Mar 2.
+  MakeHistory();
+  PumpAll();
+  auto feb = Sheet("2026-02");
+  const auto& handler = Of(feb, v1::SUBJECT_KIND_PERSON, "a1");
+  CHECK(Line(handler, "2.10") == -500);
+  CHECK(Line(handler, "2.9") == -200);
+  bool traced = false;
+  for (const auto& line : handler.lines()) {
+    for (const auto& ref : line.cases()) {
+      traced |= ref.case_id() == late && absl::StartsWith(ref.what(), "step red:" + late + "/");
+    }
+  }
+  CHECK(traced);
+  // The clerk who accepted the case answers for the case's lights, not for the step's.
+  const auto& clerk = Of(feb, v1::SUBJECT_KIND_PERSON, intake::Clerk().id());
+  CHECK(Line(clerk, "2.10") == 0);
+  CHECK(Line(clerk, "2.1") == -500);
+}
+
+}  // namespace
+}  // namespace sunlight::scoring

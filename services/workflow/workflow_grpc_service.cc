@@ -14,7 +14,8 @@ auth::MethodPolicy WorkflowMethodPolicy() {
       auth::AllowStaff<v1::EndSpecialProcedureRequest>({auth::kApprover, auth::kLeader}),
       auth::AllowStaff<v1::ApproveExtensionRequest>({auth::kApprover, auth::kLeader}),
       auth::Allow<v1::ReportExternalStepRequest>(kDepartment),
-      auth::Allow<v1::GetProcessRequest>(auth::kSignedIn),
+      // Applicants: their own case's steps for the progress query (WorkflowGrpcService).
+      auth::Allow<v1::GetProcessRequest>(auth::kSignedIn | auth::kApplicants),
       auth::Allow<v1::ListWorkQueueRequest>(auth::kStaff | auth::kInspectors),
   };
 }

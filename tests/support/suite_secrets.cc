@@ -31,7 +31,8 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
     }
     signers_[identity] = std::make_shared<auth::PrincipalSigner>(identity, key);
   }
-  for (const char* secret : {"/intake-data.key", "/gateway-token.key", "/gateway-audit.key"}) {
+  for (const char* secret :
+       {"/intake-data.key", "/scoring-data.key", "/gateway-token.key", "/gateway-audit.key"}) {
     status_ = WriteSecretFile(key_dir_ + secret, auth::SigningKey::Generate()->PrivateKeyPem());
     if (!status_.ok()) return;
   }
@@ -45,6 +46,7 @@ SuiteSecrets::SuiteSecrets(const ScratchDir& dir, const std::vector<std::string>
 std::vector<std::string> SuiteSecrets::ServiceFlags(const std::string& identity) const {
   std::vector<std::string> flags;
   if (identity == "intake") flags.push_back("--data_key_file=" + key_dir_ + "/intake-data.key");
+  if (identity == "scoring") flags.push_back("--data_key_file=" + key_dir_ + "/scoring-data.key");
   if (identity == "gateway") {
     flags.push_back("--token_key_file=" + key_dir_ + "/gateway-token.key");
     flags.push_back("--audit_key_file=" + key_dir_ + "/gateway-audit.key");

@@ -86,11 +86,12 @@ double Timed(int threads, const std::function<bool(int)>& work) {
 
 // The body of one batch: people [first, first + people) punch in and out twice on `day`.
 std::string PunchBatch(int64_t first, int64_t people, uint64_t first_sequence, absl::CivilDay day,
-                       absl::TimeZone zone, absl::Time device_time, sc1::UploadPunchesRequest* grpc) {
+                       absl::TimeZone zone, absl::Time device_time,
+                       sc1::UploadPunchesRequest* grpc) {
   static constexpr int kMinutes[4] = {8 * 60 + 55, 12 * 60 + 2, 13 * 60 + 25, 17 * 60 + 35};
-  std::string body = absl::StrCat(R"({"device_time":")",
-                                  absl::FormatTime(absl::RFC3339_sec, device_time, zone),
-                                  R"(","punches":[)");
+  std::string body =
+      absl::StrCat(R"({"device_time":")", absl::FormatTime(absl::RFC3339_sec, device_time, zone),
+                   R"(","punches":[)");
   uint64_t sequence = first_sequence;
   for (int64_t p = first; p < first + people; ++p) {
     for (int k = 0; k < 4; ++k) {
@@ -147,7 +148,7 @@ int Run(int argc, char** argv) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &ports[i]);
     if (i == 0) builder.RegisterService(&intake);
-    builder.RegisterService(i == 0 ? static_cast<grpc::Service*>(&intake_stream)
+    builder.RegisterService(i == 0   ? static_cast<grpc::Service*>(&intake_stream)
                             : i == 1 ? static_cast<grpc::Service*>(&workflow)
                                      : static_cast<grpc::Service*>(&supervision));
     servers[i] = builder.BuildAndStart();
@@ -255,14 +256,16 @@ int Run(int argc, char** argv) {
   {
     FILE* f = fopen(users.c_str(), "w");
     if (f == nullptr) return fail("cannot write the users file");
-    fputs(R"({"user":{"user_id":"bench-rater","role":"rating_device"},"password":"patient-bench-pass"})"
-          "\n",
-          f);
+    fputs(
+        R"({"user":{"user_id":"bench-rater","role":"rating_device"},"password":"patient-bench-pass"})"
+        "\n",
+        f);
     for (int t = 0; t < threads; ++t) {
-      fprintf(f,
-              R"({"user":{"user_id":"bench-clock-%d","role":"attendance_device"},"password":"patient-bench-pass"})"
-              "\n",
-              t);
+      fprintf(
+          f,
+          R"({"user":{"user_id":"bench-clock-%d","role":"attendance_device"},"password":"patient-bench-pass"})"
+          "\n",
+          t);
     }
     fclose(f);
   }
@@ -348,8 +351,7 @@ int Run(int argc, char** argv) {
   std::string first_batch;
   double punch_s = Timed(threads, [&](int t) {
     testing::HttpClient client(http_port);
-    for (int64_t first = t * people_per_batch; first < staff;
-         first += threads * people_per_batch) {
+    for (int64_t first = t * people_per_batch; first < staff; first += threads * people_per_batch) {
       int64_t people = std::min(people_per_batch, staff - first);
       std::string body = PunchBatch(first, people, static_cast<uint64_t>(first) * 4 + 1, day, zone,
                                     absl::Now(), nullptr);

@@ -70,8 +70,8 @@ std::string NamedDepartment(const CaseEvent& event) {
 // What of the scoring stream the province receives: published sheets (every department's
 // points, as the public sees them: without the case numbers behind them, which belong to
 // their departments' platforms), rule sets, appeals, and to their departments' platforms the
-// evaluations, complaints (without contacts) and attendance posts and corrections. Drafts and rejected versions are the
-// center's own until published: false, not relayed.
+// evaluations, complaints (without contacts) and attendance posts and corrections. Drafts and
+// rejected versions are the center's own until published: false, not relayed.
 bool ShapeScoringEvent(CaseEvent& event) {
   if (event.type() == "scoring.sheet.drafted" || event.type() == "scoring.sheet.rejected") {
     return false;

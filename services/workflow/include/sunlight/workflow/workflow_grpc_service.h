@@ -48,9 +48,21 @@ class WorkflowGrpcService final : public v1::Workflow::Service {
                                   v1::ReportExternalStepResponse* out) override {
     return Serve(c, *r, &Workflow::ReportExternalStep, out);
   }
+  // An applicant (for whom only the gateway signs, after checking the query code) reads only
+  // the process of their own case, and not its history.
   grpc::Status GetProcess(grpc::ServerContext* c, const v1::GetProcessRequest* r,
                           v1::GetProcessResponse* out) override {
-    return Serve(c, *r, &Workflow::GetProcess, out);
+    auto principal = auth::AuthorizeCall(authorizer_, c, *r);
+    if (!principal.ok()) return server::ToGrpcStatus(principal.status());
+    auto process = workflow_->GetProcess(*r);
+    if (!process.ok()) return server::ToGrpcStatus(process.status());
+    if (auth::AudienceOf(*principal) == auth::kApplicants &&
+        (principal->user_id() != "applicant:" + process->process().case_number() ||
+         r->include_history())) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such case");
+    }
+    *out = *std::move(process);
+    return grpc::Status::OK;
   }
   grpc::Status ListWorkQueue(grpc::ServerContext* c, const v1::ListWorkQueueRequest* r,
                              v1::ListWorkQueueResponse* out) override {

@@ -1,8 +1,8 @@
 // The secrets of a secured suite, made for a test in its scratch directory: an Ed25519 key
-// pair per identity in <dir>/keys (mode 0700; <identity>.key 0600 and <identity>.pub) and
-// intake's data key and the gateway's token and audit keys (intake-data.key,
-// gateway-token.key, gateway-audit.key), and a
-// development CA (tools/dev-ca) with a certificate per identity in <dir>/ca.
+// pair per identity in <dir>/keys (mode 0700; <identity>.key 0600 and <identity>.pub),
+// intake's and scoring's data keys and the gateway's token and audit keys (intake-data.key,
+// scoring-data.key, gateway-token.key, gateway-audit.key), and a development CA
+// (tools/dev-ca) with a certificate per identity in <dir>/ca.
 //
 //   SuiteSecrets secrets(dir, {"intake", "workflow", "supervision", "gateway"});
 //   REQUIRE(secrets.status().ok());
@@ -34,8 +34,8 @@ class SuiteSecrets {
   const std::string& ca_dir() const { return ca_dir_; }
 
   // --key_dir and --tls_cert_file/--tls_key_file/--tls_ca_file/--tls_crl_dir of `identity`
-  // (and intake's --data_key_file; the gateway's --token_key_file, --audit_key_file and
-  // HTTPS for REST with its certificate).
+  // (and intake's and scoring's --data_key_file; the gateway's --token_key_file,
+  // --audit_key_file and HTTPS for REST with its certificate).
   std::vector<std::string> ServiceFlags(const std::string& identity) const;
   std::shared_ptr<const auth::PrincipalSigner> Signer(const std::string& identity) const;
   // Mutual TLS as `identity` (its certificate), trusting the CA.
