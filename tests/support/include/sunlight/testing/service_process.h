@@ -44,6 +44,9 @@ class ServiceProcess {
   // Stops the process with `signal` (as an operator would: SIGTERM) and starts it again with
   // the same flags on the same data.
   absl::Status Restart(int signal = SIGTERM);
+  // Adds a flag for the next Start or Restart (an address known only once another process
+  // has started).
+  void AddFlag(std::string flag) { argv_.push_back(std::move(flag)); }
   // Sends `signal` and waits for the process to end; returns its wait status, -1 if it was
   // not running. port(), target() and channel() keep naming the ended process.
   int Kill(int signal = SIGKILL);
