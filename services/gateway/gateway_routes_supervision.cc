@@ -51,10 +51,16 @@ void Gateway::AddSupervisionRoutes() {
     }
     return RequireCaseVisible(call, request.case_id(), false);
   };
-  AddRoute("POST", "/v1/notices", auth::kInspectors, "Issue a supervision notice (督办) on a case.",
+  AddRoute("POST", "/v1/notices", auth::kInspectors,
+           "Issue a supervision notice (督办, 监察建议书) on a red or abnormal case, or on an "
+           "accepted complaint (`complaint_id` instead of `case_id`).",
            SupervisionMethod("IssueNotice"))
       .prepare = [this](Call& call, pb::Message& message) -> absl::Status {
     auto& request = static_cast<sv1::IssueNoticeRequest&>(message);
+    if (!request.complaint_id().empty() && request.case_id().empty()) {
+      call.target = request.complaint_id();
+      return absl::OkStatus();
+    }
     call.target = request.case_id();
     if (request.case_id().empty()) return absl::InvalidArgumentError("case_id: required");
     return RequireCaseVisible(call, request.case_id(), false);

@@ -33,40 +33,60 @@ void StageNotice(Mutation& m, std::string key, const v1::Notice& notice, const s
 
 absl::StatusOr<v1::Notice> Supervision::IssueNotice(const v1::IssueNoticeRequest& request) {
   SUNLIGHT_RETURN_IF_ERROR(RequireInspector(request.actor()));
-  SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
+  if (request.complaint_id().empty()) {
+    SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
+  } else if (!request.case_id().empty()) {
+    return InvalidField("complaint_id", "a notice is on a case or on a complaint, not both");
+  }
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.reason(), "reason"));
   const auto& limit = request.response_limit();
   SUNLIGHT_RETURN_IF_ERROR(ValidateLimit(limit, "response_limit"));
   std::lock_guard lock(write_mu_);
   Mutation m(this, clock_->Now());
-  SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * case_clock,
-                            m.GetClock(absl::StrCat("case/", request.case_id())));
-  if (case_clock == nullptr) {
+  // What the notice is about: a red or abnormal case's clock, or an accepted complaint's
+  // handling clock (from the scoring stream).
+  const bool on_complaint = !request.complaint_id().empty();
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      v1::Clock * subject,
+      m.GetClock(on_complaint ? absl::StrCat("complaint/", request.complaint_id())
+                              : absl::StrCat("case/", request.case_id())));
+  if (subject == nullptr) {
+    if (on_complaint) {
+      return absl::FailedPreconditionError(absl::StrCat("complaint ", request.complaint_id(),
+                                                        " is not accepted (or not known yet)"));
+    }
     return absl::NotFoundError(absl::StrCat("no case clock for case ", request.case_id()));
   }
-  bool anomalous = false;
-  std::string prefix = store::CasePrefix(request.case_id());
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kAlertsByCase, prefix, storage::PrefixSuccessor(prefix),
-      [&](std::string_view key, std::string_view) {
-        if (auto entry = store::DecodeOwnedNumberKey(key); entry.has_value()) {
-          auto alert = storage::LoadProto<v1::Alert>(*store_, store::kAlerts,
-                                                     store::NumberKey(entry->number));
-          anomalous |=
-              alert.ok() && alert->has_value() && (*alert)->kind() == v1::ALERT_KIND_ANOMALY;
-        }
-        return !anomalous;
-      }));
-  if (case_clock->light() != v1::LIGHT_RED && !anomalous) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("case ", request.case_id(), " is ", v1::Light_Name(case_clock->light()),
-                     " with no anomaly; a notice is issued on a red or abnormal case"));
+  if (!on_complaint) {
+    bool anomalous = false;
+    std::string prefix = store::CasePrefix(request.case_id());
+    SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
+        store::kAlertsByCase, prefix, storage::PrefixSuccessor(prefix),
+        [&](std::string_view key, std::string_view) {
+          if (auto entry = store::DecodeOwnedNumberKey(key); entry.has_value()) {
+            auto alert = storage::LoadProto<v1::Alert>(*store_, store::kAlerts,
+                                                       store::NumberKey(entry->number));
+            anomalous |=
+                alert.ok() && alert->has_value() && (*alert)->kind() == v1::ALERT_KIND_ANOMALY;
+          }
+          return !anomalous;
+        }));
+    if (subject->light() != v1::LIGHT_RED && !anomalous) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", request.case_id(), " is ", v1::Light_Name(subject->light()),
+                       " with no anomaly; a notice is issued on a red or abnormal case"));
+    }
   }
+  const v1::Clock* case_clock = subject;
   uint64_t number = ++last_notice_;
   v1::Notice notice;
   notice.set_notice_id(absl::StrCat("n", number));
-  notice.set_case_id(request.case_id());
+  notice.set_case_id(case_clock->case_id());
   notice.set_department_id(case_clock->department_id());
+  if (on_complaint) {
+    notice.set_complaint_id(request.complaint_id());
+    notice.set_subject_ref(case_clock->subject_ref());
+  }
   notice.set_state(v1::NOTICE_STATE_ISSUED);
   notice.set_reason(request.reason());
   *notice.mutable_issued_by() = request.actor();
@@ -74,9 +94,10 @@ absl::StatusOr<v1::Notice> Supervision::IssueNotice(const v1::IssueNoticeRequest
   *notice.mutable_response_limit() = limit;
   v1::Clock* clock = m.NewClock(absl::StrCat("notice/", notice.notice_id()));
   clock->set_kind(v1::CLOCK_KIND_NOTICE);
-  clock->set_case_id(request.case_id());
+  clock->set_case_id(case_clock->case_id());
   clock->set_case_number(case_clock->case_number());
   clock->set_department_id(case_clock->department_id());
+  if (on_complaint) clock->set_subject_ref("notice on " + case_clock->subject_ref());
   *clock->mutable_started_at() = ToProto(m.now);
   *clock->mutable_limit() = limit;
   clock->set_warning_margin_working_days(1);

@@ -1,4 +1,5 @@
 #include "sunlight/supervision/supervision.h"
+#include "absl/strings/match.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -940,6 +941,57 @@ TEST_CASE_METHOD(SupervisionFixture,
   CHECK(StoredClock("complaint-acceptance/c2").light() == v1::LIGHT_RED);
   CHECK(StoredClock("rectification/" + withdrawn).light() == v1::LIGHT_RED);
   CHECK(BoardRow("market").complaints().red() == 2);
+}
+
+}  // namespace
+}  // namespace sunlight::supervision
+
+namespace sunlight::supervision {
+namespace {
+
+TEST_CASE_METHOD(SupervisionFixture,
+                 "an inspector issues a supervision notice on an accepted "
+                 "complaint of no case") {
+  scoring::v1::ComplaintChanged changed =
+      FiledComplaint("c8", "T20260918-000008", "", At(2026, 9, 18, 10));
+  ApplyScoring(ScoringEvent("scoring.complaint.filed", "", At(2026, 9, 18, 10), changed));
+  v1::IssueNoticeRequest issue;
+  issue.mutable_actor()->set_id("insp");
+  issue.mutable_actor()->set_role("inspector");
+  issue.set_complaint_id("c8");
+  issue.set_reason("投诉反映窗口要求额外材料，请说明");
+  *issue.mutable_response_limit() = WorkingDays(3);
+  // Not before it is accepted; a case and a complaint at once is refused.
+  CHECK(sv->IssueNotice(issue).status().code() == absl::StatusCode::kFailedPrecondition);
+  issue.set_case_id("some-case");
+  CHECK(absl::StartsWith(sv->IssueNotice(issue).status().message(), "complaint_id:"));
+  issue.clear_case_id();
+
+  auto* complaint = changed.mutable_complaint();
+  complaint->set_state(scoring::v1::COMPLAINT_STATE_ACCEPTED);
+  *complaint->mutable_acceptance_decided_at() = ToProto(At(2026, 9, 22, 15));
+  *complaint->mutable_handling_limit() = WorkingDays(10);
+  ApplyScoring(ScoringEvent("scoring.complaint.accepted", "", At(2026, 9, 22, 15), changed));
+  auto notice = sv->IssueNotice(issue);
+  REQUIRE(notice.ok());
+  CHECK(notice->complaint_id() == "c8");
+  CHECK(notice->case_id().empty());
+  CHECK(notice->department_id() == "market");
+  CHECK(notice->subject_ref() == "complaint T20260918-000008");
+  v1::Clock clock = StoredClock("notice/" + notice->notice_id());
+  CHECK(clock.kind() == v1::CLOCK_KIND_NOTICE);
+  CHECK(clock.case_id().empty());
+  CHECK(clock.subject_ref() == "notice on complaint T20260918-000008");
+  // Sep 23, 24 and 28 (Sep 25-27 the Mid-Autumn holiday): due Sep 29 00:00.
+  CHECK(FromProto(clock.due()) == At(2026, 9, 29, 0));
+
+  // The department answers as to any notice.
+  v1::RespondToNoticeRequest respond;
+  *respond.mutable_actor() = intake::Person("head", "leader");
+  respond.set_notice_id(notice->notice_id());
+  respond.set_response("已核实并整改");
+  REQUIRE(sv->RespondToNotice(respond).ok());
+  CHECK(StoredClock("notice/" + notice->notice_id()).has_finished_at());
 }
 
 }  // namespace

@@ -18,7 +18,10 @@
 // real name over REST, its rectification due with its light on the evaluations page; both
 // counted by light on the board), the attendance page (a post set and a correction asked for
 // over REST), logout, an administrator
-// publishing an ended month, and the password change: a user the security
+// publishing an ended month, an appeal (scoring restarted with its clock in the next month so
+// the red month can be published: the market clerk appeals the case's red deduction, the
+// inspector upholds it, the administrator approves the draft version without it), and the
+// password change: a user the security
 // administrator created must change the password at first login (the gateway's refusals shown
 // in the user's language), and the top bar's button changes it any time. Screenshots go to
 // $SUNLIGHT_SCREENSHOT_DIR.
@@ -203,9 +206,10 @@ async function main() {
   const supervisionPort = supervision.port;
   const supervisionAddr = `127.0.0.1:${supervisionPort}`;
   // Scoring follows the three streams on time, as tools/run starts it.
-  const scoring = await startService('scoring', bin('scoring'), [...common('scoring'), ...calendar,
-    `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`, `--supervision=${supervisionAddr}`], portFile('scoring'));
-  const scoringAddr = `127.0.0.1:${scoring.port}`;
+  const scoringArgs = [...calendar, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`, `--supervision=${supervisionAddr}`];
+  let scoring = await startService('scoring', bin('scoring'), [...common('scoring'), ...scoringArgs], portFile('scoring'));
+  const scoringPort = scoring.port;
+  const scoringAddr = `127.0.0.1:${scoringPort}`;
   const vendorDir = path.join(SRC, 'tools', 'console-vendor', 'node_modules', 'echarts', 'dist');
   check(fs.existsSync(path.join(vendorDir, 'echarts.min.js')), `${vendorDir}/echarts.min.js is missing: run ./tools/setup`);
   const httpPortFile = path.join(tmp, 'http.port');
@@ -785,6 +789,122 @@ async function main() {
   await page.click('#logout');
   await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
   step(`an administrator sees the board and the case read-only, and publishes ${ended} from the scores page (version 1)`);
+
+  // ---- 5i2. an appeal against a deduction, upheld, and the draft it makes approved
+  // The month just published has no cases; the red case's deduction is in redMonth (the month
+  // of the red instant on supervision's shifted clock), which has not ended. So scoring
+  // is restarted (same port and data) with --clock_offset putting its clock at 10:00 on the
+  // first of the month after it: the month has ended for scoring, the administrator publishes it
+  // (over REST: the page offers Publish only for a month ended by the browser's clock), and the
+  // appeal is filed right after publication, well within the 5 working days. Everything else
+  // keeps its clock; the rest of the test does not depend on scoring's.
+  const appealMonth = redMonth;
+  const scoringAt = Date.parse(`${addMonths(appealMonth, 1)}-01T10:00:00+08:00`);
+  const scoringOffset = Math.ceil((scoringAt - Date.now()) / 1000);
+  check(await stopChild(scoring.child), 'scoring did not stop on SIGTERM within 10 s');
+  scoring = await startService('scoring', bin('scoring'), ['--listen=127.0.0.1:' + scoringPort, ...common('scoring').slice(1),
+    ...scoringArgs, `--clock_offset=${scoringOffset}s`], portFile('scoring'));
+  check(scoring.port === scoringPort, `scoring came back on port ${scoring.port}, not ${scoringPort}`);
+  const redLineOf = (s) => {
+    const market = (s.scores || []).find((x) => x.kind === 'SUBJECT_KIND_DEPARTMENT' && x.subject_id === 'market');
+    const line = market && (market.lines || []).find((l) => (l.cases || []).some((c) => c.case_id === caseId && c.what === 'red'));
+    return line ? { market, line, ref: line.cases.find((c) => c.case_id === caseId && c.what === 'red') } : null;
+  };
+  // The gateway's channel to scoring reconnects; the sheet still has the red deduction.
+  await waitFor(`scoring back with market's red deduction in ${appealMonth}`, async () => {
+    const s = await rest('GET', `/v1/scores/${appealMonth}?kind=SUBJECT_KIND_DEPARTMENT`, { token: insp, expect: [200, 502, 503, 504] });
+    return s.state === 'SHEET_STATE_OPEN' && redLineOf(s);
+  }, 15_000, 300);
+  const publishedV1 = await rest('POST', `/v1/scores/${appealMonth}:publish`, { token: admin });
+  const v1 = redLineOf(publishedV1);
+  check(publishedV1.state === 'SHEET_STATE_PUBLISHED' && Number(publishedV1.version) === 1 && v1 && Number(v1.line.centipoints) < 0 && !v1.ref.appealed_away,
+    `${appealMonth} published without market's red deduction of ${caseId}: ${JSON.stringify(v1 || publishedV1).slice(0, 400)}`);
+  const clause = v1.line.clause;
+  step(`scoring restarted with --clock_offset=${scoringOffset}s (its clock at ${new Date(scoringAt).toISOString()}); ${appealMonth} published over REST (version 1): market's "${clause}" ${(Number(v1.line.centipoints) / 100).toFixed(2)} lists case ${caseNumber}`);
+
+  const scoresOf = async (subject) => {
+    await page.evaluate(([m, s]) => { location.hash = `#/scores?month=${m}&kind=department&subject=${s}`; }, [appealMonth, subject]);
+    await page.waitForSelector(`#score-detail[data-subject="${subject}"]`, { timeout: 10_000 });
+    await page.waitForSelector('#scores-appeals h2', { timeout: 10_000 });
+  };
+  const redItem = `#score-detail .score-line[data-clause="${clause}"] li[data-case-id="${caseId}"][data-what="red"]`;
+
+  // The market clerk (staff of market) appeals the deduction from the page.
+  await loginForm('clerk', passwords.clerk);
+  await scoresOf('market');
+  await page.waitForSelector(`#scores-sheet[data-state="SHEET_STATE_PUBLISHED"][data-version="1"]`, { timeout: 10_000 });
+  check(await page.$('#scores-actions:not([hidden])') === null, 'the clerk is offered the administrator\'s actions');
+  await page.click(`${redItem} .appeal-open`);
+  await page.waitForSelector(`${redItem} .appeal-form textarea[name="reasons"]`, { timeout: 5_000 });
+  const appealReasons = '该案因申请人补正材料顺延，红灯系系统未计补正期所致。(e2e appeal)';
+  await page.fill(`${redItem} .appeal-form textarea[name="reasons"]`, appealReasons);
+  await page.click(`${redItem} .appeal-form button[type="submit"]`);
+  const filedCard = await page.waitForSelector('#appeals-list .appeal[data-state="APPEAL_STATE_FILED"]', { timeout: 10_000 });
+  const appealId = await filedCard.getAttribute('data-appeal-id');
+  const filedText = await filedCard.textContent();
+  check(/待处理/.test(filedText) && filedText.includes(appealReasons) && filedText.includes(caseNumber) && filedText.includes(clause),
+    `the filed appeal's card: ${filedText}`);
+  check(await filedCard.$('.decide-form') === null, 'the clerk is offered the decision on the appeal');
+  const appealsApi = await rest('GET', `/v1/appeals?month=${appealMonth}`, { token: insp });
+  const appealApi = (appealsApi.appeals || []).find((a) => a.appeal_id === appealId);
+  check(appealApi && appealApi.state === 'APPEAL_STATE_FILED' && appealApi.case_id === caseId && appealApi.clause === clause &&
+    appealApi.subject_id === 'market' && (appealApi.filed_by || {}).id === 'clerk' && Number(appealApi.version) === 1,
+    `GET /v1/appeals: ${JSON.stringify(appealsApi).slice(0, 400)}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('appeal-filed.png'), fullPage: true });
+  step(`the market clerk appeals the red deduction of ${caseNumber} on the scores page: appeal ${appealId} filed`);
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+
+  // The inspector upholds it: a draft (version 2) without the deduction.
+  await loginForm('insp', passwords.insp);
+  await scoresOf('market');
+  const card = `#appeals-list .appeal[data-appeal-id="${appealId}"]`;
+  await page.waitForSelector(`${card}[data-state="APPEAL_STATE_FILED"] .decide-form`, { timeout: 10_000 });
+  await page.fill(`${card} .decide-form textarea[name="decision"]`, '经核实，补正期间不应计时，申诉成立。(e2e)');
+  await page.click(`${card} .decide-form button[data-decision="uphold"]`);
+  await page.waitForSelector(`${card}[data-state="APPEAL_STATE_UPHELD"]`, { timeout: 10_000 });
+  const upheldText = await page.$eval(card, (el) => el.textContent);
+  check(/成立/.test(upheldText) && /申诉成立/.test(upheldText) && /第 2 版草稿/.test(upheldText) && await page.$(`${card} .decide-form`) === null,
+    `the upheld appeal's card: ${upheldText}`);
+  await page.waitForSelector('#versions-list li[data-version="2"][data-state="SHEET_STATE_DRAFT"]', { timeout: 5_000 });
+  check(await page.$('#scores-sheet[data-state="SHEET_STATE_PUBLISHED"][data-version="1"]') !== null, 'the draft is shown as the version in force');
+  const draftVersions = await rest('GET', `/v1/scores/${appealMonth}/versions`, { token: insp });
+  const states = (draftVersions.versions || []).map((v) => `${Number(v.version)}:${v.state}`);
+  check(states.join(',') === '1:SHEET_STATE_PUBLISHED,2:SHEET_STATE_DRAFT', `the versions of ${appealMonth} after upholding: ${states.join(', ')}`);
+  const upheldApi = ((await rest('GET', `/v1/appeals?month=${appealMonth}`, { token: insp })).appeals || []).find((a) => a.appeal_id === appealId);
+  check(upheldApi && upheldApi.state === 'APPEAL_STATE_UPHELD' && Number(upheldApi.new_version) === 2, `the appeal after upholding: ${JSON.stringify(upheldApi)}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('appeal-upheld.png'), fullPage: true });
+  step(`the inspector upholds ${appealId} on the scores page: draft version 2 (versions ${states.join(', ')})`);
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
+
+  // The administrator approves the draft: version 2 in force, the case's deduction struck.
+  await loginForm('admin', passwords.admin);
+  await scoresOf('market');
+  const draft = '#scores-actions .draft[data-version="2"]';
+  await page.waitForSelector(`${draft} button[data-decision="approve"]`, { timeout: 10_000 });
+  const diffText = await page.$eval(draft, (el) => el.textContent);
+  check(diffText.includes(`${clause}: ${v1.line.centipoints} -> `), `the draft's diff does not show "${clause}" changing: ${diffText}`);
+  await page.click(`${draft} button[data-decision="approve"]`);
+  await page.waitForSelector('#scores-sheet[data-state="SHEET_STATE_PUBLISHED"][data-version="2"]', { timeout: 10_000 });
+  await page.waitForSelector(`${redItem}.appealed s a.case-link`, { timeout: 10_000 });
+  const struck = await page.$eval(redItem, (li) => ({ text: li.textContent, button: !!li.querySelector('.appeal-open') }));
+  check(/申诉成立，不扣分/.test(struck.text) && !struck.button, `the appealed case's line: ${JSON.stringify(struck)}`);
+  check(await page.$(draft) === null && await page.$('#versions-list li[data-version="1"][data-state="SHEET_STATE_SUPERSEDED"]') !== null,
+    'after approval the draft is still offered or version 1 is not superseded');
+  const inForce = await rest('GET', `/v1/scores/${appealMonth}?kind=SUBJECT_KIND_DEPARTMENT`, { token: insp });
+  const v2 = redLineOf(inForce);
+  check(Number(inForce.version) === 2 && inForce.state === 'SHEET_STATE_PUBLISHED' && v2 && v2.ref.appealed_away === true &&
+    // (proto3 JSON leaves a zero out: the line's points are absent once its only case is struck)
+    Number(v2.line.centipoints || 0) > Number(v1.line.centipoints) && Number(v2.market.total_centipoints || 0) > Number(v1.market.total_centipoints || 0),
+    `GET /v1/scores/${appealMonth} after approval: version ${inForce.version} ${inForce.state}, ${JSON.stringify(v2 || {}).slice(0, 400)}`);
+  await clearToasts(page);
+  await page.screenshot({ path: shot('draft-approved.png'), fullPage: true });
+  step(`the administrator approves draft 2: version 2 in force, market ${(Number(v1.market.total_centipoints || 0) / 100).toFixed(2)} → ${(Number(v2.market.total_centipoints || 0) / 100).toFixed(2)}, case ${caseNumber} struck (appealed away)`);
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
 
   // ---- 5j. a new account changes its password at first login, then from the top bar
   const sec = await loginRest('sec', passwords.sec);

@@ -137,6 +137,22 @@ TEST_CASE(
   suite.Expect(200, "POST", absl::StrCat("/v1/complaints/", complaint_id, ":decide-acceptance"),
                R"({"accept":true,"reasons":"属于受理范围"})", inspector);
   CHECK(Eventually([&] { return MarketCount(suite, inspector, "complaints", "red") == 1; }));
+  // The inspector issues a supervision notice (监察建议书) on the complaint.
+  std::string notice_body;
+  CHECK(Eventually([&] {
+    auto reply = suite.client().Send(
+        "POST", "/v1/notices",
+        absl::StrCat(R"({"complaint_id":")", complaint_id,
+                     R"(","reason":"请说明窗口服务态度问题","response_limit":{"amount":3,)"
+                     R"("unit":"LIMIT_UNIT_WORKING_DAYS"}})"),
+        inspector);
+    if (reply.ok()) notice_body = reply->body;
+    return reply.ok() && reply->status == 200;
+  }));
+  const pb::Struct issued = ParseJson(notice_body);
+  const pb::Struct& notice = Field(issued, "notice").struct_value();
+  CHECK(Field(notice, "department_id").string_value() == "market");
+  CHECK(Field(notice, "subject_ref").string_value() == "complaint " + complaint_number);
   suite.Expect(200, "POST", absl::StrCat("/v1/complaints/", complaint_id, ":respond"),
                R"({"response":"已对窗口人员批评教育"})", clerk);
   suite.Expect(200, "POST", absl::StrCat("/v1/complaints/", complaint_id, ":conclude"),

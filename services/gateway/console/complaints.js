@@ -172,7 +172,10 @@ function renderDetail(detail, c, clock, rerender) {
   ]);
   // What the caller may do next, and nothing else.
   if (isInspector() && c.state === 'COMPLAINT_STATE_FILED') detail.appendChild(acceptanceForm(c, rerender));
-  if (isInspector() && c.state === 'COMPLAINT_STATE_ACCEPTED') detail.appendChild(concludeForm(c, rerender));
+  if (isInspector() && c.state === 'COMPLAINT_STATE_ACCEPTED') {
+    detail.appendChild(concludeForm(c, rerender));
+    detail.appendChild(noticeForm(c));
+  }
   if (isStaff() && c.state === 'COMPLAINT_STATE_ACCEPTED' && c.department_id === S.me.department_id) detail.appendChild(respondForm(c, rerender));
 }
 
@@ -217,6 +220,32 @@ function concludeForm(c, rerender) {
   append(form, [h('div', { class: 'row end' },
     h('button', { type: 'button', class: 'primary danger', dataset: { outcome: 'valid' }, onclick: conclude('COMPLAINT_OUTCOME_VALID') }, t('complaint.valid')),
     h('button', { type: 'button', class: 'primary', dataset: { outcome: 'not-valid' }, onclick: conclude('COMPLAINT_OUTCOME_NOT_VALID') }, t('complaint.notvalid'))), error]);
+  return form;
+}
+
+// A supervision notice (监察建议书) on the accepted complaint, answered by its department within
+// the limit (POST /v1/notices with complaint_id; its clock is on the board like any notice's).
+function noticeForm(c) {
+  const reason = h('textarea', { name: 'reason', rows: '2', required: true, maxlength: '2000' });
+  const days = h('input', { name: 'days', type: 'number', min: '1', max: '60', value: '3', required: true });
+  const error = errorLine();
+  const form = h('form', { class: 'decide-form', id: 'complaint-notice' },
+    h('label', null, h('span', null, t('complaint.notice.reason')), reason),
+    h('label', null, h('span', null, t('complaint.notice.days')), days),
+    h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary' }, t('complaint.notice'))), error);
+  const run = busyAction(form, error, async () => {
+    const done = await post('/v1/notices', {
+      complaint_id: c.complaint_id, reason: reason.value.trim(),
+      response_limit: { amount: Number(days.value), unit: 'LIMIT_UNIT_WORKING_DAYS' },
+    });
+    const notice = done.notice || done;
+    toast(t('complaint.notice.ok', { n: c.complaint_number, id: notice.notice_id || '' }), '', null, 'info');
+    reason.value = '';
+  });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (reason.value.trim() && days.checkValidity()) run(); else form.reportValidity();
+  });
   return form;
 }
 

@@ -167,7 +167,11 @@ function selectSubject(box, detail, sheet, s, ctx) {
         h('span', { class: 'line-points ' + (cp < 0 ? 'neg' : cp > 0 ? 'pos' : '') }, (cp > 0 ? '+' : cp < 0 ? '−' : '') + fmtPoints(Math.abs(cp))),
         h('span', { class: 'muted line-count' }, lk === 'indicator' ? t('scores.rate', { r: fmtRate(line.count) }) : t('scores.count', { n: num(line.count) }))),
       cases.length ? h('ul', { class: 'line-cases' }, cases.map((c) => {
-        const body = [caseLink(c.case_id, c.case_number || c.case_id), ' ', h('span', { class: 'case-what' }, whatText(c.what)),
+        // A deduction of no case (an attendance day, a complaint against a department) names
+        // its source ("attendance/<person>/<day>"): shown as text, not as a case link.
+        const source = (c.case_id || '').includes('/');
+        const body = [source ? h('span', { class: 'case-source' }, c.case_id) : caseLink(c.case_id, c.case_number || c.case_id),
+          ' ', h('span', { class: 'case-what' }, whatText(c.what)),
           ' ', h('time', { class: 'muted', datetime: c.at || '' }, fmtTime(c.at))];
         return h('li', { class: c.appealed_away ? 'appealed' : '', dataset: { caseId: c.case_id || '', what: c.what || '' } },
           c.appealed_away ? [h('s', null, body), ' ', h('span', { class: 'muted' }, t('scores.appealed'))] : body,
