@@ -1,0 +1,20 @@
+// The notify service's metrics: its one list (see sunlight/server/metrics.h).
+#ifndef SUNLIGHT_SERVICES_NOTIFY_NOTIFY_METRICS_H_
+#define SUNLIGHT_SERVICES_NOTIFY_NOTIFY_METRICS_H_
+
+#include "sunlight/server/metrics.h"
+
+namespace sunlight::notify {
+
+#define SUNLIGHT_NOTIFY_METRICS(COUNTER, GAUGE)                                          \
+  GAUGE(backlog, "sunlight_notify_backlog",                                              \
+        "Notifications not yet delivered nor dead (queued, in flight, sent, retrying)")  \
+  GAUGE(delivered, "sunlight_notify_delivered", "Notifications delivered")               \
+  GAUGE(dead, "sunlight_notify_dead",                                                    \
+        "Notifications dead-lettered (refused, out of attempts, or nobody to reach)")    \
+  COUNTER(attempts, "sunlight_notify_attempts_total", "Delivery attempts made")
+SUNLIGHT_METRICS_STRUCT(NotifyMetrics, SUNLIGHT_NOTIFY_METRICS);
+
+}  // namespace sunlight::notify
+
+#endif  // SUNLIGHT_SERVICES_NOTIFY_NOTIFY_METRICS_H_

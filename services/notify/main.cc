@@ -1,0 +1,110 @@
+// notify: notifications by text message (Kannel), e-mail (SMTP) and webhook, derived from the
+// supervision stream. Wiring only; logic in notifier.h and libs/notify.
+#include "absl/strings/str_cat.h"
+#include "dlr_receiver.h"
+#include "sunlight/base/log.h"
+#include "sunlight/base/secret_file.h"
+#include "sunlight/notify/kannel_channel.h"
+#include "sunlight/notify/notifier.h"
+#include "sunlight/notify/notifier_grpc_service.h"
+#include "sunlight/notify/notify_metrics.h"
+#include "sunlight/notify/smtp_channel.h"
+#include "sunlight/notify/webhook_channel.h"
+#include "sunlight/server/service_main.h"
+
+int main(int argc, char** argv) {
+  namespace nf = sunlight::notify;
+  sunlight::server::ServiceMain main({.name = "notify",
+                                      .default_port = 7005,
+                                      .column_families = nf::NotifierColumnFamilies(),
+                                      .method_policy = nf::NotifierMethodPolicy()});
+  main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its stream)"});
+  main.AddFlag({"templates", "data/notify/templates.json", "the template set (versioned)"});
+  main.AddFlag({"kannel_sendsms_url", "", "smsbox's sendsms URL; empty: no text messages"});
+  main.AddFlag({"kannel_username", "sunlight", "the sendsms-user of kannel.conf"});
+  main.AddFlag({"kannel_password_file", "", "file (mode 0600) of that user's password"});
+  main.AddFlag({"sms_from", "", "the sender number shown on phones"});
+  main.AddFlag({"dlr_listen", "127.0.0.1:0", "where Kannel reports deliveries (host:port)"});
+  main.AddFlag({"dlr_host", "127.0.0.1", "the host Kannel reaches the report listener by"});
+  main.AddFlag({"smtp_url", "", "smtp://host:port (STARTTLS required); empty: no e-mail"});
+  main.AddFlag({"smtp_from", "noreply@sunlight.invalid", "the e-mail sender"});
+  main.AddFlag({"smtp_ca_file", "", "CA bundle for the SMTP server; empty: the system's"});
+  main.AddFlag({"webhook_secret_file", "", "file (mode 0600) of the webhooks' HMAC key"});
+  main.AddFlag({"deliver_every", "200ms", "how often due notifications are attempted"});
+  if (!main.Init(argc, argv)) return main.exit_code();
+  auto templates = nf::LoadTemplates(main.flag("templates"));
+  if (!templates.ok()) return main.Fail(templates.status());
+
+  std::map<nf::v1::Channel, nf::Channel*> channels;
+  std::unique_ptr<nf::KannelSmsChannel> sms;
+  std::unique_ptr<nf::SmtpChannel> mail;
+  std::unique_ptr<nf::WebhookChannel> webhook;
+  std::unique_ptr<nf::Outbox> outbox;
+  // The report listener needs the outbox, and the SMS channel the listener's URL.
+  struct LateChannel final : nf::Channel {
+    nf::Channel* channel = nullptr;
+    nf::SendResult Send(const nf::Message& m) override { return channel->Send(m); }
+  } late_sms;
+  if (!main.flag("kannel_sendsms_url").empty()) channels[nf::v1::CHANNEL_SMS] = &late_sms;
+  if (!main.flag("smtp_url").empty()) {
+    mail = std::make_unique<nf::SmtpChannel>(
+        nf::SmtpChannel::Options{.url = main.flag("smtp_url"),
+                                 .from = main.flag("smtp_from"),
+                                 .ca_file = main.flag("smtp_ca_file")},
+        main.clock());
+    channels[nf::v1::CHANNEL_EMAIL] = mail.get();
+  }
+  if (!main.flag("webhook_secret_file").empty()) {
+    auto secret = sunlight::ReadSecretFile(main.flag("webhook_secret_file"));
+    if (!secret.ok()) return main.Fail(secret.status());
+    webhook = std::make_unique<nf::WebhookChannel>(
+        nf::WebhookChannel::Options{.secret = *secret}, main.clock());
+    channels[nf::v1::CHANNEL_WEBHOOK] = webhook.get();
+  }
+  outbox = std::make_unique<nf::Outbox>(main.store(), main.clock(), nf::OutboxOptions{},
+                                        channels);
+  if (absl::Status opened = outbox->Open(); !opened.ok()) return main.Fail(opened);
+  auto receiver = nf::DlrReceiver::Start(main.flag("dlr_listen"), outbox.get());
+  if (!receiver.ok()) return main.Fail(receiver.status());
+  if (!main.flag("kannel_sendsms_url").empty()) {
+    std::string password;
+    if (!main.flag("kannel_password_file").empty()) {
+      auto read = sunlight::ReadSecretFile(main.flag("kannel_password_file"));
+      if (!read.ok()) return main.Fail(read.status());
+      password = *read;
+    }
+    sms = std::make_unique<nf::KannelSmsChannel>(
+        nf::KannelSmsChannel::Options{.sendsms_url = main.flag("kannel_sendsms_url"),
+                                      .username = main.flag("kannel_username"),
+                                      .password = password,
+                                      .from = main.flag("sms_from"),
+                                      .dlr_url = (*receiver)->Url(main.flag("dlr_host"))});
+    late_sms.channel = sms.get();
+  }
+  auto notifier = nf::Notifier::Open(main.store(), main.clock(), *templates, outbox.get());
+  if (!notifier.ok()) return main.Fail(notifier.status());
+  nf::Notifier* n = notifier->get();
+  nf::NotifyMetrics metrics;
+  metrics.Register(main.host().registry());
+  nf::NotifierGrpcService service(n, main.authorizer());
+  main.AddService(&service);
+  main.Follow(
+      nf::kSupervisionStream, main.flag("supervision"),
+      [n] { return n->Cursor(nf::kSupervisionStream); },
+      [n](const auto& batch) { return n->ApplyEvents(nf::kSupervisionStream, batch); });
+  absl::Duration every;
+  if (!absl::ParseDuration(main.flag("deliver_every"), &every) || every <= absl::ZeroDuration()) {
+    return main.Fail(absl::InvalidArgumentError("deliver_every: a positive duration"));
+  }
+  nf::Outbox* o = outbox.get();
+  main.Every(every, [o, &metrics] {
+    auto attempted = o->DeliverDue();
+    if (!attempted.ok()) sunlight::LogError("notify", attempted.status().ToString());
+    if (attempted.ok()) metrics.attempts.Increment(static_cast<double>(*attempted));
+    metrics.backlog.Set(static_cast<double>(o->Backlog()));
+    metrics.delivered.Set(static_cast<double>(o->Delivered()));
+    metrics.dead.Set(static_cast<double>(o->Dead()));
+  });
+  return main.Run(absl::StrCat("following supervision at ", main.flag("supervision"),
+                               "; delivery reports on port ", (*receiver)->port()));
+}
