@@ -27,7 +27,8 @@ class ScriptedChannel final : public Channel {
   std::vector<Message> sent;
 };
 
-const absl::Time kStart = absl::FromCivil(absl::CivilSecond(2026, 12, 1, 9, 0, 0), absl::UTCTimeZone());
+const absl::Time kStart =
+    absl::FromCivil(absl::CivilSecond(2026, 12, 1, 9, 0, 0), absl::UTCTimeZone());
 
 struct OutboxFixture {
   OutboxFixture() { Reopen(); }
@@ -103,8 +104,9 @@ TEST_CASE_METHOD(OutboxFixture, "bad notifications are refused naming the field"
   CHECK(absl::StartsWith(outbox->Stage(batch, n).status().message(), "body:"));
 }
 
-TEST_CASE_METHOD(OutboxFixture, "failures back off exponentially with jitter until dead and a "
-                                "dead notification can be resent") {
+TEST_CASE_METHOD(OutboxFixture,
+                 "failures back off exponentially with jitter until dead and a "
+                 "dead notification can be resent") {
   for (int i = 0; i < 4; ++i) mail.script.push_back({SendOutcome::kRetry, "connection refused"});
   Stage("n1");
   absl::Duration expected = absl::Seconds(10);
@@ -157,8 +159,9 @@ TEST_CASE_METHOD(OutboxFixture, "a permanent refusal is dead-lettered at once wi
   CHECK(outbox->Get("n2")->dead_reason() == "no CHANNEL_WEBHOOK channel is configured");
 }
 
-TEST_CASE_METHOD(OutboxFixture, "a text message is delivered only when its delivery report says "
-                                "so") {
+TEST_CASE_METHOD(OutboxFixture,
+                 "a text message is delivered only when its delivery report says "
+                 "so") {
   sms.script.push_back({SendOutcome::kAccepted, "202 0: Accepted for delivery"});
   sms.script.push_back({SendOutcome::kAccepted, "202 0: Accepted for delivery"});
   Stage("s1", v1::CHANNEL_SMS);
@@ -205,8 +208,9 @@ TEST_CASE_METHOD(OutboxFixture, "quiet hours hold a notification until its time"
   CHECK(*outbox->DeliverDue() == 1);
 }
 
-TEST_CASE_METHOD(OutboxFixture, "after a crash during an attempt e-mail goes again and a text "
-                                "message waits for its report") {
+TEST_CASE_METHOD(OutboxFixture,
+                 "after a crash during an attempt e-mail goes again and a text "
+                 "message waits for its report") {
   Stage("m1");
   Stage("s1", v1::CHANNEL_SMS);
   // The attempts were claimed (SENDING) and the process died before recording them: replay
@@ -218,8 +222,7 @@ TEST_CASE_METHOD(OutboxFixture, "after a crash during an attempt e-mail goes aga
   {
     Crash crash;
     OutboxOptions o;
-    Outbox dying(store.get(), &clock, o,
-                 {{v1::CHANNEL_SMS, &crash}, {v1::CHANNEL_EMAIL, &crash}});
+    Outbox dying(store.get(), &clock, o, {{v1::CHANNEL_SMS, &crash}, {v1::CHANNEL_EMAIL, &crash}});
     REQUIRE(dying.Open().ok());
     CHECK_THROWS(dying.DeliverDue());
   }

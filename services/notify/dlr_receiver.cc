@@ -64,11 +64,10 @@ absl::StatusOr<std::unique_ptr<DlrReceiver>> DlrReceiver::Start(const std::strin
     return absl::InvalidArgumentError(absl::StrCat("dlr_listen: an IPv4 host, not ", address));
   }
   std::unique_ptr<DlrReceiver> receiver(new DlrReceiver(outbox));
-  receiver->daemon_ =
-      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
-                       &Handle, receiver.get(), MHD_OPTION_SOCK_ADDR,
-                       reinterpret_cast<sockaddr*>(&bind), MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                       MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+  receiver->daemon_ = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &Handle,
+      receiver.get(), MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&bind),
+      MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
   if (receiver->daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("dlr_listen: cannot listen on ", address));
   }

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   main.AddFlag({"smtp_ca_file", "", "CA bundle for the SMTP server; empty: the system's"});
   main.AddFlag({"webhook_secret_file", "", "file (mode 0600) of the webhooks' HMAC key"});
   main.AddFlag({"deliver_every", "200ms", "how often due notifications are attempted"});
+  main.AddFlag({"report_wait", "1h",
+                "how long a text message handed to Kannel waits for its final delivery report "
+                "before it is tried again"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto templates = nf::LoadTemplates(main.flag("templates"));
   if (!templates.ok()) return main.Fail(templates.status());
@@ -57,12 +60,16 @@ int main(int argc, char** argv) {
   if (!main.flag("webhook_secret_file").empty()) {
     auto secret = sunlight::ReadSecretFile(main.flag("webhook_secret_file"));
     if (!secret.ok()) return main.Fail(secret.status());
-    webhook = std::make_unique<nf::WebhookChannel>(
-        nf::WebhookChannel::Options{.secret = *secret}, main.clock());
+    webhook = std::make_unique<nf::WebhookChannel>(nf::WebhookChannel::Options{.secret = *secret},
+                                                   main.clock());
     channels[nf::v1::CHANNEL_WEBHOOK] = webhook.get();
   }
-  outbox = std::make_unique<nf::Outbox>(main.store(), main.clock(), nf::OutboxOptions{},
-                                        channels);
+  nf::OutboxOptions outbox_options;
+  if (!absl::ParseDuration(main.flag("report_wait"), &outbox_options.report_wait) ||
+      outbox_options.report_wait <= absl::ZeroDuration()) {
+    return main.Fail(absl::InvalidArgumentError("report_wait: a positive duration"));
+  }
+  outbox = std::make_unique<nf::Outbox>(main.store(), main.clock(), outbox_options, channels);
   if (absl::Status opened = outbox->Open(); !opened.ok()) return main.Fail(opened);
   auto receiver = nf::DlrReceiver::Start(main.flag("dlr_listen"), outbox.get());
   if (!receiver.ok()) return main.Fail(receiver.status());

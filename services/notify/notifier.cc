@@ -24,7 +24,7 @@ namespace sv1 = ::sunlight::supervision::v1;
 
 namespace {
 
-constexpr char kContacts[] = "contacts";            // person id -> Contact
+constexpr char kContacts[] = "contacts";                 // person id -> Contact
 constexpr char kDepartmentHeads[] = "department_heads";  // HeadKey -> ""
 
 // department_heads: (department, person).
@@ -39,15 +39,24 @@ const std::vector<std::string>& Kinds() {
 
 const char* ClockWhat(sv1::ClockKind kind) {
   switch (kind) {
-    case sv1::CLOCK_KIND_CASE: return "办件";
-    case sv1::CLOCK_KIND_STEP: return "办理环节";
-    case sv1::CLOCK_KIND_PROCEDURE: return "特别程序";
-    case sv1::CLOCK_KIND_NOTICE: return "督办通知";
-    case sv1::CLOCK_KIND_APPEAL: return "绩效申诉";
-    case sv1::CLOCK_KIND_RECTIFICATION: return "差评整改";
-    case sv1::CLOCK_KIND_COMPLAINT_ACCEPTANCE: return "投诉受理";
-    case sv1::CLOCK_KIND_COMPLAINT: return "投诉办理";
-    default: return "事项";
+    case sv1::CLOCK_KIND_CASE:
+      return "办件";
+    case sv1::CLOCK_KIND_STEP:
+      return "办理环节";
+    case sv1::CLOCK_KIND_PROCEDURE:
+      return "特别程序";
+    case sv1::CLOCK_KIND_NOTICE:
+      return "督办通知";
+    case sv1::CLOCK_KIND_APPEAL:
+      return "绩效申诉";
+    case sv1::CLOCK_KIND_RECTIFICATION:
+      return "差评整改";
+    case sv1::CLOCK_KIND_COMPLAINT_ACCEPTANCE:
+      return "投诉受理";
+    case sv1::CLOCK_KIND_COMPLAINT:
+      return "投诉办理";
+    default:
+      return "事项";
   }
 }
 
@@ -123,8 +132,7 @@ absl::StatusOr<v1::TemplateSet> LoadTemplates(const std::string& path) {
   return set;
 }
 
-absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Open(storage::Store* store,
-                                                         const Clock* clock,
+absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Open(storage::Store* store, const Clock* clock,
                                                          v1::TemplateSet templates,
                                                          Outbox* outbox) {
   if (outbox == nullptr) return absl::InvalidArgumentError("outbox: required");
@@ -139,8 +147,8 @@ absl::StatusOr<v1::Contact> Notifier::SetContact(const v1::SetContactRequest& re
   const v1::Contact& c = request.contact();
   SUNLIGHT_RETURN_IF_ERROR(ValidateContact(c));
   std::lock_guard lock(write_mu_);
-  SUNLIGHT_ASSIGN_OR_RETURN(auto old, storage::LoadProto<v1::Contact>(*store_, kContacts,
-                                                                      c.person_id()));
+  SUNLIGHT_ASSIGN_OR_RETURN(auto old,
+                            storage::LoadProto<v1::Contact>(*store_, kContacts, c.person_id()));
   storage::WriteBatch batch;
   if (old.has_value() && old->head()) {
     batch.Delete(kDepartmentHeads, Head::Encode(old->department_id(), old->person_id()));
@@ -229,9 +237,8 @@ absl::StatusOr<bool> Notifier::StageFor(
     n.set_to(to.email());
   } else {
     SUNLIGHT_ASSIGN_OR_RETURN(
-        bool staged,
-        outbox_->StageUndeliverable(batch, n,
-                                    absl::StrCat("no phone or e-mail for ", to.person_id())));
+        bool staged, outbox_->StageUndeliverable(
+                         batch, n, absl::StrCat("no phone or e-mail for ", to.person_id())));
     return staged;
   }
   return outbox_->Stage(batch, n);
@@ -267,19 +274,19 @@ absl::Status Notifier::ApplyEvents(const std::string& stream,
       const sv1::Clock& clock = changed.clock();
       const bool red = changed.to() == sv1::LIGHT_RED;
       const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
-      std::string subject = !clock.case_number().empty() ? clock.case_number()
-                                                         : clock.subject_ref();
+      std::string subject =
+          !clock.case_number().empty() ? clock.case_number() : clock.subject_ref();
       SUNLIGHT_ASSIGN_OR_RETURN(auto people,
                                 Recipients(clock.department_id(), clock.responsible_person()));
       for (const v1::Contact& person : people) {
-        SUNLIGHT_RETURN_IF_ERROR(stage(
-            person,
-            SafeKey({"light", clock.clock_id(), red ? "red" : "yellow", person.person_id()}),
-            red ? "light.red" : "light.yellow", clock.case_id(),
-            {{"what", ClockWhat(clock.kind())},
-             {"subject", subject},
-             {"due", absl::FormatTime("%Y-%m-%d %H:%M", FromProto(clock.due()), shanghai)},
-             {"name", person.name().empty() ? person.person_id() : person.name()}}));
+        SUNLIGHT_RETURN_IF_ERROR(
+            stage(person,
+                  SafeKey({"light", clock.clock_id(), red ? "red" : "yellow", person.person_id()}),
+                  red ? "light.red" : "light.yellow", clock.case_id(),
+                  {{"what", ClockWhat(clock.kind())},
+                   {"subject", subject},
+                   {"due", absl::FormatTime("%Y-%m-%d %H:%M", FromProto(clock.due()), shanghai)},
+                   {"name", person.name().empty() ? person.person_id() : person.name()}}));
       }
     } else if (event.type() == "supervision.notice.issued") {
       sv1::NoticeChanged changed;
@@ -288,14 +295,14 @@ absl::Status Notifier::ApplyEvents(const std::string& stream,
       SUNLIGHT_ASSIGN_OR_RETURN(auto people, Recipients(notice.department_id(), ""));
       const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
       for (const v1::Contact& person : people) {
-        SUNLIGHT_RETURN_IF_ERROR(stage(
-            person, SafeKey({"notice", notice.notice_id(), "issued", person.person_id()}),
-            "notice.issued", notice.case_id(),
-            {{"notice", notice.notice_id()},
-             {"reason", notice.reason()},
-             {"due",
-              absl::FormatTime("%Y-%m-%d %H:%M", FromProto(notice.response_due()), shanghai)},
-             {"name", person.name().empty() ? person.person_id() : person.name()}}));
+        SUNLIGHT_RETURN_IF_ERROR(
+            stage(person, SafeKey({"notice", notice.notice_id(), "issued", person.person_id()}),
+                  "notice.issued", notice.case_id(),
+                  {{"notice", notice.notice_id()},
+                   {"reason", notice.reason()},
+                   {"due",
+                    absl::FormatTime("%Y-%m-%d %H:%M", FromProto(notice.response_due()), shanghai)},
+                   {"name", person.name().empty() ? person.person_id() : person.name()}}));
       }
     }
   }

@@ -25,8 +25,8 @@ class RecordingChannel final : public Channel {
   std::vector<Message> sent;
 };
 
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 12, 2, 9, 0, 0),
-                                        absl::FixedTimeZone(8 * 3600));
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2026, 12, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
 
 struct NotifierFixture {
   NotifierFixture() {
@@ -88,8 +88,9 @@ struct NotifierFixture {
   std::unique_ptr<Notifier> notifier;
 };
 
-TEST_CASE_METHOD(NotifierFixture, "a light is told once to the responsible person and each "
-                                  "department head by the channel they have") {
+TEST_CASE_METHOD(NotifierFixture,
+                 "a light is told once to the responsible person and each "
+                 "department head by the channel they have") {
   REQUIRE(notifier->ApplyEvents(kSupervisionStream, {Light(1, sv1::LIGHT_YELLOW, "wang")}).ok());
   // Redelivered (a reconnect replays from the cursor): nothing new.
   REQUIRE(notifier->ApplyEvents(kSupervisionStream, {Light(1, sv1::LIGHT_YELLOW, "wang")}).ok());
@@ -115,8 +116,9 @@ TEST_CASE_METHOD(NotifierFixture, "a light is told once to the responsible perso
   CHECK(dead->notifications(0).dead_reason() == "no phone or e-mail for head-qian");
 
   // The red light is a notification of its own; green changes tell nobody.
-  REQUIRE(notifier->ApplyEvents(kSupervisionStream, {Light(2, sv1::LIGHT_RED, "wang"),
-                                                     Light(3, sv1::LIGHT_GREEN, "wang")})
+  REQUIRE(notifier
+              ->ApplyEvents(kSupervisionStream,
+                            {Light(2, sv1::LIGHT_RED, "wang"), Light(3, sv1::LIGHT_GREEN, "wang")})
               .ok());
   REQUIRE(*outbox->DeliverDue() == 2);
   REQUIRE(sms.sent.size() == 2);
@@ -141,8 +143,8 @@ TEST_CASE_METHOD(NotifierFixture, "bad contacts are refused naming the field") {
   CHECK(absl::StartsWith(notifier->SetContact(request).status().message(), "contact.email:"));
   request.mutable_contact()->clear_department_id();
   request.mutable_contact()->clear_email();
-  CHECK(absl::StartsWith(notifier->SetContact(request).status().message(),
-                         "contact.department_id:"));
+  CHECK(
+      absl::StartsWith(notifier->SetContact(request).status().message(), "contact.department_id:"));
 }
 
 TEST_CASE_METHOD(NotifierFixture, "a notice issued is told to the department's heads") {

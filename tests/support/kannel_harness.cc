@@ -237,6 +237,9 @@ absl::Status KannelHarness::Start(absl::Duration timeout) {
        << "bearerbox-port = " << smsbox_port_ << "\n"
        << "sendsms-port = " << sendsms_port_ << "\n"
        << "sendsms-interface = 127.0.0.1\n"
+       // A delivery report whose receiver is down (restarting) is fetched again.
+       << "http-request-retry = 30\n"
+       << "http-queue-delay = 1\n"
        << "\n"
        << "group = sendsms-user\n"
        << "username = " << username_ << "\n"

@@ -16,9 +16,9 @@ namespace sunlight::notify {
 
 namespace {
 
-constexpr char kNotifications[] = "notifications";        // key -> Notification
-constexpr char kDue[] = "notification_due";               // DueKey -> key
-constexpr char kAttempts[] = "notification_attempts";     // AttemptKey -> Attempt
+constexpr char kNotifications[] = "notifications";     // key -> Notification
+constexpr char kDue[] = "notification_due";            // DueKey -> key
+constexpr char kAttempts[] = "notification_attempts";  // AttemptKey -> Attempt
 
 // notification_due: (next attempt in micros, key).
 using Due = storage::TupleKey<int64_t, std::string>;
@@ -195,8 +195,8 @@ absl::StatusOr<size_t> Outbox::DeliverDue(size_t max) {
     auto channel = channels_.find(n.channel());
     SendResult result;
     if (channel == channels_.end() || channel->second == nullptr) {
-      result = {SendOutcome::kRejected, absl::StrCat("no ", v1::Channel_Name(n.channel()),
-                                                     " channel is configured")};
+      result = {SendOutcome::kRejected,
+                absl::StrCat("no ", v1::Channel_Name(n.channel()), " channel is configured")};
     } else {
       result = channel->second->Send({n.key(), n.to(), n.subject(), n.body()});
     }
@@ -291,8 +291,8 @@ absl::StatusOr<std::vector<v1::Attempt>> Outbox::Attempts(const std::string& key
   std::string prefix = AttemptK::Prefix(key);
   SUNLIGHT_RETURN_IF_ERROR(store_->Scan(kAttempts, prefix, storage::PrefixSuccessor(prefix),
                                         [&](std::string_view k, std::string_view bytes) {
-                                          auto a = storage::ParseProto<v1::Attempt>(
-                                              bytes, kAttempts, k);
+                                          auto a =
+                                              storage::ParseProto<v1::Attempt>(bytes, kAttempts, k);
                                           if (!a.ok()) {
                                             failed = a.status();
                                             return false;

@@ -42,8 +42,7 @@ absl::StatusOr<v1::TemplateSet> LoadTemplates(const std::string& path);
 class Notifier {
  public:
   static absl::StatusOr<std::unique_ptr<Notifier>> Open(storage::Store* store, const Clock* clock,
-                                                        v1::TemplateSet templates,
-                                                        Outbox* outbox);
+                                                        v1::TemplateSet templates, Outbox* outbox);
 
   // Applies consecutive events of `stream`; the notifications they call for are staged in the
   // same write as the stream's cursor. Events at or before the cursor are skipped.

@@ -19,10 +19,10 @@ class NotifierGrpcService final : public v1::Notify::Service {
   explicit NotifierGrpcService(Notifier* notifier, const auth::Authorizer* authorizer = nullptr)
       : notifier_(notifier), authorizer_(authorizer) {}
 
-#define SUNLIGHT_NOTIFY_METHOD(Name, Request, Response)                                          \
-  grpc::Status Name(grpc::ServerContext* c, const v1::Request* r, v1::Response* out) override {  \
-    return server::Serve(auth::CheckCall(authorizer_, c, *r), notifier_, &Notifier::Name, *r,    \
-                         out);                                                                   \
+#define SUNLIGHT_NOTIFY_METHOD(Name, Request, Response)                                         \
+  grpc::Status Name(grpc::ServerContext* c, const v1::Request* r, v1::Response* out) override { \
+    return server::Serve(auth::CheckCall(authorizer_, c, *r), notifier_, &Notifier::Name, *r,   \
+                         out);                                                                  \
   }
   SUNLIGHT_NOTIFY_METHOD(SetContact, SetContactRequest, Contact)
   SUNLIGHT_NOTIFY_METHOD(ListContacts, ListContactsRequest, ListContactsResponse)

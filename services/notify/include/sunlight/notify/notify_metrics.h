@@ -6,12 +6,12 @@
 
 namespace sunlight::notify {
 
-#define SUNLIGHT_NOTIFY_METRICS(COUNTER, GAUGE)                                          \
-  GAUGE(backlog, "sunlight_notify_backlog",                                              \
-        "Notifications not yet delivered nor dead (queued, in flight, sent, retrying)")  \
-  GAUGE(delivered, "sunlight_notify_delivered", "Notifications delivered")               \
-  GAUGE(dead, "sunlight_notify_dead",                                                    \
-        "Notifications dead-lettered (refused, out of attempts, or nobody to reach)")    \
+#define SUNLIGHT_NOTIFY_METRICS(COUNTER, GAUGE)                                         \
+  GAUGE(backlog, "sunlight_notify_backlog",                                             \
+        "Notifications not yet delivered nor dead (queued, in flight, sent, retrying)") \
+  GAUGE(delivered, "sunlight_notify_delivered", "Notifications delivered")              \
+  GAUGE(dead, "sunlight_notify_dead",                                                   \
+        "Notifications dead-lettered (refused, out of attempts, or nobody to reach)")   \
   COUNTER(attempts, "sunlight_notify_attempts_total", "Delivery attempts made")
 SUNLIGHT_METRICS_STRUCT(NotifyMetrics, SUNLIGHT_NOTIFY_METRICS);
 
