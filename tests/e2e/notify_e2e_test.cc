@@ -118,8 +118,8 @@ struct NotifyProcess {
     process = std::make_unique<testing::ChildProcess>(args);
     int port = process->WaitForPortFile(dir.Sub("notify.port"));
     REQUIRE(port != 0);
-    stub = nv1::Notify::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                    grpc::InsecureChannelCredentials()));
+    stub = nv1::Notify::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
   absl::StatusOr<nv1::GetNotificationResponse> Get(const std::string& key) {
     grpc::ClientContext context;
@@ -137,8 +137,9 @@ struct NotifyProcess {
   std::unique_ptr<nv1::Notify::Stub> stub;
 };
 
-TEST_CASE("end to end through Kannel: one text message per light and delivered only on the "
-          "delivery report") {
+TEST_CASE(
+    "end to end through Kannel: one text message per light and delivered only on the "
+    "delivery report") {
   testing::KannelHarness kannel;
   absl::Status started = kannel.Start();
   INFO(started.ToString());
