@@ -244,3 +244,36 @@ TEST_CASE_METHOD(OutboxFixture,
 
 }  // namespace
 }  // namespace sunlight::notify
+
+namespace sunlight::notify {
+namespace {
+
+// Kannel's report can come back before its sendsms call has returned to us.
+class ReportFirstChannel final : public Channel {
+ public:
+  SendResult Send(const Message& message) override {
+    reported = outbox->ApplyDeliveryReport(message.idempotency_key, true, true, "1 delivered");
+    return {SendOutcome::kAccepted, "202 0: Accepted for delivery"};
+  }
+  Outbox* outbox = nullptr;
+  absl::Status reported;
+};
+
+TEST_CASE_METHOD(OutboxFixture, "a delivery report that overtakes its send is kept") {
+  ReportFirstChannel fast;
+  OutboxOptions o;
+  Outbox racing(store.get(), &clock, o, {{v1::CHANNEL_SMS, &fast}});
+  fast.outbox = &racing;
+  REQUIRE(racing.Open().ok());
+  Stage("s1", v1::CHANNEL_SMS);
+  racing.Committed(1);
+  CHECK(*racing.DeliverDue() == 1);
+  CHECK(fast.reported.ok());
+  CHECK(racing.Get("s1")->state() == v1::STATE_DELIVERED);
+  CHECK(racing.Backlog() == 0);
+  clock.Advance(absl::Hours(2));  // past any report wait: nothing is sent again
+  CHECK(*racing.DeliverDue() == 0);
+}
+
+}  // namespace
+}  // namespace sunlight::notify

@@ -201,10 +201,15 @@ absl::StatusOr<size_t> Outbox::DeliverDue(size_t max) {
       result = channel->second->Send({n.key(), n.to(), n.subject(), n.body()});
     }
     std::lock_guard lock(mu_);
+    // A delivery report may have come (and settled it) before the channel returned.
+    SUNLIGHT_ASSIGN_OR_RETURN(
+        auto stored, storage::LoadProto<v1::Notification>(*store_, kNotifications, n.key()));
+    if (stored.has_value()) n = *std::move(stored);
     absl::Time old_due = DueOf(n);
     const absl::Time now = clock_->Now();
-    n.set_last_detail(result.detail);
-    switch (result.outcome) {
+    const bool settled = n.state() != v1::STATE_SENDING;
+    if (!settled) n.set_last_detail(result.detail);
+    switch (settled ? SendOutcome::kAccepted : result.outcome) {
       case SendOutcome::kDelivered:
         n.set_state(v1::STATE_DELIVERED);
         *n.mutable_delivered_at() = ToProto(now);
@@ -213,6 +218,7 @@ absl::StatusOr<size_t> Outbox::DeliverDue(size_t max) {
         --backlog_;
         break;
       case SendOutcome::kAccepted:
+        if (settled) break;  // recorded below, as it stands
         n.set_state(v1::STATE_SENT);
         *n.mutable_next_attempt_at() = ToProto(now + options_.report_wait);
         break;
