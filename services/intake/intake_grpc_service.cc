@@ -32,6 +32,8 @@ auth::MethodPolicy IntakeMethodPolicy() {
       auth::Allow<v1::GetCaseRequest>(kRead | auth::kRatingDevices),
       auth::Allow<v1::ListCasesRequest>(kRead),
       auth::Allow<v1::QueryProgressRequest>(kRead | auth::kApplicants),
+      // The applicant's phone in full: the notify service alone.
+      auth::Allow<v1::GetApplicantContactRequest>(auth::kServices, {"notify"}),
       auth::Allow<v1::ComputeDeadlineRequest>(kRead),
   };
 }

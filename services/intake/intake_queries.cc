@@ -53,6 +53,24 @@ absl::StatusOr<v1::GetCaseResponse> Intake::GetCase(const v1::GetCaseRequest& re
   return response;
 }
 
+absl::StatusOr<v1::ApplicantContact> Intake::GetApplicantContact(
+    const v1::GetApplicantContactRequest& request) const {
+  SUNLIGHT_RETURN_IF_ERROR(RequireText(request.case_id(), "case_id"));
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Case record, LoadCase(request.case_id()));
+  v1::ApplicantContact contact;
+  contact.set_case_id(record.case_id());
+  contact.set_case_number(record.case_number());
+  v1::GetItemRequest item_request;
+  item_request.set_item_code(record.item_code());
+  item_request.set_version(record.item_version());
+  if (auto item = GetItem(item_request); item.ok()) {
+    contact.set_item_name(item->definition().name());
+  }
+  contact.set_phone(record.applicant().phone());
+  contact.set_notify_by_sms(record.applicant().notify_by_sms());
+  return contact;
+}
+
 absl::StatusOr<v1::ListCasesResponse> Intake::ListCases(const v1::ListCasesRequest& request) const {
   SUNLIGHT_RETURN_IF_ERROR(RequireText(request.department_id(), "department_id"));
   if (!v1::CaseState_IsValid(request.state())) return InvalidField("state", "unknown state");

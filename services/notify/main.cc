@@ -1,6 +1,8 @@
 // notify: notifications by text message (Kannel), e-mail (SMTP) and webhook, derived from the
 // supervision stream. Wiring only; logic in notifier.h and libs/notify.
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "applicant_directory.h"
 #include "dlr_receiver.h"
 #include "sunlight/base/log.h"
 #include "sunlight/base/secret_file.h"
@@ -19,6 +21,12 @@ int main(int argc, char** argv) {
                                       .column_families = nf::NotifierColumnFamilies(),
                                       .method_policy = nf::NotifierMethodPolicy()});
   main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its stream)"});
+  main.AddFlag({"intake", "",
+                "intake service address (its stream, and applicants' phones); "
+                "empty: nothing is sent to applicants"});
+  main.AddFlag({"workflow", "",
+                "workflow service address (its stream: decisions, completion, "
+                "certificates)"});
   main.AddFlag({"templates", "data/notify/templates.json", "the template set (versioned)"});
   main.AddFlag({"kannel_sendsms_url", "", "smsbox's sendsms URL; empty: no text messages"});
   main.AddFlag({"kannel_username", "sunlight", "the sendsms-user of kannel.conf"});
@@ -34,6 +42,9 @@ int main(int argc, char** argv) {
   main.AddFlag({"report_wait", "1h",
                 "how long a text message handed to Kannel waits for its final delivery report "
                 "before it is tried again"});
+  main.AddFlag({"first_backoff", "5s", "the wait after a failed attempt, doubled after each"});
+  main.AddFlag({"max_backoff", "30m", "the longest wait between two attempts"});
+  main.AddFlag({"max_attempts", "12", "attempts before a notification is dead-lettered"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto templates = nf::LoadTemplates(main.flag("templates"));
   if (!templates.ok()) return main.Fail(templates.status());
@@ -69,6 +80,19 @@ int main(int argc, char** argv) {
       outbox_options.report_wait <= absl::ZeroDuration()) {
     return main.Fail(absl::InvalidArgumentError("report_wait: a positive duration"));
   }
+  if (!absl::ParseDuration(main.flag("first_backoff"), &outbox_options.first_backoff) ||
+      outbox_options.first_backoff <= absl::ZeroDuration()) {
+    return main.Fail(absl::InvalidArgumentError("first_backoff: a positive duration"));
+  }
+  if (!absl::ParseDuration(main.flag("max_backoff"), &outbox_options.max_backoff) ||
+      outbox_options.max_backoff < outbox_options.first_backoff) {
+    return main.Fail(
+        absl::InvalidArgumentError("max_backoff: a duration of first_backoff or more"));
+  }
+  if (!absl::SimpleAtoi(main.flag("max_attempts"), &outbox_options.max_attempts) ||
+      outbox_options.max_attempts == 0) {
+    return main.Fail(absl::InvalidArgumentError("max_attempts: a positive number"));
+  }
   outbox = std::make_unique<nf::Outbox>(main.store(), main.clock(), outbox_options, channels);
   if (absl::Status opened = outbox->Open(); !opened.ok()) return main.Fail(opened);
   auto receiver = nf::DlrReceiver::Start(main.flag("dlr_listen"), outbox.get());
@@ -88,7 +112,13 @@ int main(int argc, char** argv) {
                                       .dlr_url = (*receiver)->Url(main.flag("dlr_host"))});
     late_sms.channel = sms.get();
   }
-  auto notifier = nf::Notifier::Open(main.store(), main.clock(), *templates, outbox.get());
+  std::unique_ptr<nf::IntakeApplicantDirectory> applicants;
+  if (!main.flag("intake").empty()) {
+    applicants = std::make_unique<nf::IntakeApplicantDirectory>(
+        main.flag("intake"), main.channel_credentials(), main.signer());
+  }
+  auto notifier =
+      nf::Notifier::Open(main.store(), main.clock(), *templates, outbox.get(), applicants.get());
   if (!notifier.ok()) return main.Fail(notifier.status());
   nf::Notifier* n = notifier->get();
   nf::NotifyMetrics metrics;
@@ -99,6 +129,14 @@ int main(int argc, char** argv) {
       nf::kSupervisionStream, main.flag("supervision"),
       [n] { return n->Cursor(nf::kSupervisionStream); },
       [n](const auto& batch) { return n->ApplyEvents(nf::kSupervisionStream, batch); });
+  for (const char* stream : {nf::kIntakeStream, nf::kWorkflowStream}) {
+    if (applicants == nullptr || main.flag(stream).empty()) continue;
+    main.Follow(
+        stream, main.flag(stream), [n, stream = std::string(stream)] { return n->Cursor(stream); },
+        [n, stream = std::string(stream)](const auto& batch) {
+          return n->ApplyEvents(stream, batch);
+        });
+  }
   absl::Duration every;
   if (!absl::ParseDuration(main.flag("deliver_every"), &every) || every <= absl::ZeroDuration()) {
     return main.Fail(absl::InvalidArgumentError("deliver_every: a positive duration"));

@@ -17,6 +17,7 @@
 #include "sunlight/storage/proto_record.h"
 #include "sunlight/storage/tuple_key.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::notify {
 
@@ -32,8 +33,9 @@ using Head = storage::TupleKey<std::string, std::string>;
 
 // The kinds the notifier sends, each of which the template set must have.
 const std::vector<std::string>& Kinds() {
-  static const auto* kinds =
-      new std::vector<std::string>{"light.yellow", "light.red", "notice.issued"};
+  static const auto* kinds = new std::vector<std::string>{
+      "light.yellow", "light.red",      "notice.issued",    "case.accepted",
+      "case.decided", "case.completed", "certificate.ready"};
   return *kinds;
 }
 
@@ -133,10 +135,11 @@ absl::StatusOr<v1::TemplateSet> LoadTemplates(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Open(storage::Store* store, const Clock* clock,
-                                                         v1::TemplateSet templates,
-                                                         Outbox* outbox) {
+                                                         v1::TemplateSet templates, Outbox* outbox,
+                                                         ApplicantDirectory* applicants) {
   if (outbox == nullptr) return absl::InvalidArgumentError("outbox: required");
-  return std::unique_ptr<Notifier>(new Notifier(store, clock, std::move(templates), outbox));
+  return std::unique_ptr<Notifier>(
+      new Notifier(store, clock, std::move(templates), outbox, applicants));
 }
 
 absl::StatusOr<uint64_t> Notifier::Cursor(const std::string& stream) const {
@@ -215,7 +218,7 @@ absl::StatusOr<std::vector<v1::Contact>> Notifier::Recipients(
 absl::StatusOr<bool> Notifier::StageFor(
     storage::WriteBatch& batch, const v1::Contact& to, const std::string& key,
     const std::string& kind, const std::string& case_id,
-    const std::vector<std::pair<std::string, std::string>>& fields) {
+    const std::vector<std::pair<std::string, std::string>>& fields, absl::Time not_before) {
   const v1::Template* text = nullptr;
   for (const auto& t : templates_.templates()) {
     if (t.kind() == kind) text = &t;
@@ -229,6 +232,7 @@ absl::StatusOr<bool> Notifier::StageFor(
   n.set_template_version(templates_.version());
   n.set_subject(Fill(text->subject_zh(), fields));
   n.set_body(Fill(text->body_zh(), fields));
+  if (not_before != absl::InfinitePast()) *n.mutable_not_before() = ToProto(not_before);
   if (!to.phone().empty()) {
     n.set_channel(v1::CHANNEL_SMS);
     n.set_to(to.phone());
@@ -244,9 +248,73 @@ absl::StatusOr<bool> Notifier::StageFor(
   return outbox_->Stage(batch, n);
 }
 
+namespace {
+
+const absl::TimeZone& Beijing() {
+  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
+  return *zone;
+}
+
+// Applicants are not woken: outside 08:00-21:00 a message waits for the next 08:00.
+absl::Time AfterQuietHours(absl::Time now) {
+  absl::CivilSecond local = absl::ToCivilSecond(now, Beijing());
+  if (local.hour() >= 8 && local.hour() < 21) return now;
+  absl::CivilDay day = absl::CivilDay(local);
+  if (local.hour() >= 21) day += 1;
+  return absl::FromCivil(absl::CivilHour(day.year(), day.month(), day.day(), 8), Beijing());
+}
+
+}  // namespace
+
+absl::StatusOr<bool> Notifier::StageForApplicant(storage::WriteBatch& batch,
+                                                 const events::v1::CaseEvent& event,
+                                                 size_t& staged) {
+  const std::string& type = event.type();
+  std::string kind, what;
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (type == "intake.case.accepted") {
+    intake::v1::CaseAccepted accepted;
+    if (!event.payload().UnpackTo(&accepted)) return absl::DataLossError("bad payload");
+    kind = "case.accepted";
+    fields.emplace_back(
+        "due",
+        absl::FormatTime("%Y-%m-%d", FromProto(accepted.receipt().promised_due()), Beijing()));
+  } else if (type == "workflow.case.decided") {
+    workflow::v1::CaseDecided decided;
+    if (!event.payload().UnpackTo(&decided)) return absl::DataLossError("bad payload");
+    kind = "case.decided";
+    fields.emplace_back("decision", decided.decision() == workflow::v1::DECISION_APPROVED
+                                        ? "准予许可"
+                                        : "不予许可");
+  } else if (type == "workflow.case.completed") {
+    kind = "case.completed";
+  } else if (type == "workflow.certificate.issued") {
+    workflow::v1::CertificateIssued issued;
+    if (!event.payload().UnpackTo(&issued)) return absl::DataLossError("bad payload");
+    kind = "certificate.ready";
+    fields.emplace_back("certificate", issued.certificate_number());
+  } else {
+    return false;
+  }
+  auto contact = applicants_->Contact(event.case_id());
+  if (contact.status().code() == absl::StatusCode::kNotFound) return false;
+  SUNLIGHT_RETURN_IF_ERROR(contact.status());
+  if (!contact->notify_by_sms() || contact->phone().empty()) return false;
+  v1::Contact to;
+  to.set_person_id(absl::StrCat("applicant:", contact->case_number()));
+  to.set_phone(contact->phone());
+  fields.emplace_back("case_number", contact->case_number());
+  fields.emplace_back("item", contact->item_name());
+  SUNLIGHT_ASSIGN_OR_RETURN(bool done,
+                            StageFor(batch, to, SafeKey({"applicant", event.case_id(), kind}), kind,
+                                     event.case_id(), fields, AfterQuietHours(clock_->Now())));
+  staged += done ? 1 : 0;
+  return done;
+}
+
 absl::Status Notifier::ApplyEvents(const std::string& stream,
                                    const std::vector<events::v1::CaseEvent>& events) {
-  if (stream != kSupervisionStream) {
+  if (stream != kSupervisionStream && stream != kIntakeStream && stream != kWorkflowStream) {
     return InvalidField("stream", absl::StrCat("unknown stream ", stream));
   }
   if (events.empty()) return absl::OkStatus();
@@ -267,6 +335,12 @@ absl::Status Notifier::ApplyEvents(const std::string& stream,
   for (const events::v1::CaseEvent& event : events) {
     if (event.sequence() <= cursor) continue;
     last = std::max(last, event.sequence());
+    if (stream != kSupervisionStream) {
+      if (applicants_ != nullptr && !event.case_id().empty()) {
+        SUNLIGHT_RETURN_IF_ERROR(StageForApplicant(batch, event, staged).status());
+      }
+      continue;
+    }
     if (event.type() == "supervision.light.changed") {
       sv1::LightChanged changed;
       if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");

@@ -10,6 +10,7 @@
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/testing/test_support.h"
+#include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::notify {
 namespace {
@@ -166,6 +167,73 @@ TEST_CASE_METHOD(NotifierFixture, "a notice issued is told to the department's h
   CHECK(absl::StrContains(mail.sent[0].subject, "n7"));
   CHECK(absl::StrContains(mail.sent[0].body, "办件超期未办结"));
   CHECK(sms.sent.empty());  // wang is no head
+}
+
+}  // namespace
+}  // namespace sunlight::notify
+
+namespace sunlight::notify {
+namespace {
+
+// Answers as intake's GetApplicantContact would.
+class Applicants final : public ApplicantDirectory {
+ public:
+  absl::StatusOr<intake::v1::ApplicantContact> Contact(const std::string& case_id) override {
+    if (case_id == "unknown") return absl::NotFoundError("no such case");
+    intake::v1::ApplicantContact c;
+    c.set_case_id(case_id);
+    c.set_case_number("20261201-000009");
+    c.set_item_name("个体工商户设立登记");
+    c.set_phone("13912345678");
+    c.set_notify_by_sms(case_id != "silent");
+    return c;
+  }
+};
+
+events::v1::CaseEvent Accepted(uint64_t sequence, const std::string& case_id) {
+  intake::v1::CaseAccepted accepted;
+  *accepted.mutable_receipt()->mutable_promised_due() = ToProto(kNow + absl::Hours(24 * 7));
+  events::v1::CaseEvent e;
+  e.set_sequence(sequence);
+  e.set_case_id(case_id);
+  e.set_type("intake.case.accepted");
+  e.mutable_payload()->PackFrom(accepted);
+  return e;
+}
+
+TEST_CASE_METHOD(NotifierFixture,
+                 "applicants who asked are told of acceptance and completion "
+                 "outside quiet hours") {
+  Applicants applicants;
+  auto templates = LoadTemplates(SUNLIGHT_TEMPLATES_FILE);
+  auto told = *Notifier::Open(store.get(), &clock, *templates, outbox.get(), &applicants);
+  // Accepted at 22:00: the message waits for 08:00 the next morning.
+  clock.Set(kNow + absl::Hours(13));
+  REQUIRE(told->ApplyEvents(kIntakeStream,
+                            {Accepted(1, "case-9"), Accepted(2, "silent"), Accepted(3, "unknown")})
+              .ok());
+  CHECK(outbox->Backlog() == 1);  // the silent one asked for nothing; the unknown one is gone
+  CHECK(*outbox->DeliverDue() == 0);
+  clock.Set(kNow + absl::Hours(23) - absl::Seconds(1));  // 07:59:59
+  CHECK(*outbox->DeliverDue() == 0);
+  clock.Set(kNow + absl::Hours(23));  // 08:00
+  REQUIRE(*outbox->DeliverDue() == 1);
+  REQUIRE(sms.sent.size() == 1);
+  CHECK(sms.sent[0].to == "13912345678");
+  CHECK(absl::StrContains(sms.sent[0].body, "20261201-000009"));
+  CHECK(absl::StrContains(sms.sent[0].body, "已受理"));
+  CHECK(absl::StrContains(sms.sent[0].body, "2026-12-09"));
+  // Completed during the day: at once.
+  events::v1::CaseEvent completed;
+  completed.set_sequence(1);
+  completed.set_case_id("case-9");
+  completed.set_type("workflow.case.completed");
+  completed.mutable_payload()->PackFrom(workflow::v1::CaseCompleted());
+  REQUIRE(told->ApplyEvents(kWorkflowStream, {completed}).ok());
+  REQUIRE(*outbox->DeliverDue() == 1);
+  CHECK(absl::StrContains(sms.sent[1].body, "已办结"));
+  CHECK(*told->Cursor(kWorkflowStream) == 1);
+  CHECK(*told->Cursor(kIntakeStream) == 3);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
                                       .column_families = sv::SupervisionColumnFamilies(),
                                       .method_policy = sv::SupervisionMethodPolicy(),
                                       .calendar = true,
-                                      .stream_readers = {"scoring", "gateway"}});
+                                      .stream_readers = {"scoring", "gateway", "notify"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"scoring", "",

@@ -6,12 +6,13 @@
 
 int main(int argc, char** argv) {
   namespace wf = sunlight::workflow;
-  sunlight::server::ServiceMain main({.name = "workflow",
-                                      .default_port = 7002,
-                                      .column_families = wf::WorkflowColumnFamilies(),
-                                      .method_policy = wf::WorkflowMethodPolicy(),
-                                      .calendar = true,
-                                      .stream_readers = {"supervision", "scoring", "gateway"}});
+  sunlight::server::ServiceMain main(
+      {.name = "workflow",
+       .default_port = 7002,
+       .column_families = wf::WorkflowColumnFamilies(),
+       .method_policy = wf::WorkflowMethodPolicy(),
+       .calendar = true,
+       .stream_readers = {"supervision", "scoring", "gateway", "notify"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   if (!main.Init(argc, argv)) return main.exit_code();
   auto workflow = wf::Workflow::Open(main.store(), main.calendar(), main.clock());

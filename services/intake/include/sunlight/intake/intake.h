@@ -64,6 +64,10 @@ class Intake {
   absl::StatusOr<v1::Case> ReceiveSupplement(const v1::ReceiveSupplementRequest& request);
   absl::StatusOr<v1::Case> WithdrawCase(const v1::WithdrawCaseRequest& request);
   absl::StatusOr<v1::GetCaseResponse> GetCase(const v1::GetCaseRequest& request) const;
+  // The applicant's phone in full and whether they asked for text messages (the notify
+  // service's only view of a case).
+  absl::StatusOr<v1::ApplicantContact> GetApplicantContact(
+      const v1::GetApplicantContactRequest& request) const;
   absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request) const;
   absl::StatusOr<v1::QueryProgressResponse> QueryProgress(
       const v1::QueryProgressRequest& request) const;

@@ -58,6 +58,10 @@ class IntakeGrpcService final : public v1::Intake::Service {
                          v1::ListCasesResponse* out) override {
     return Serve(c, *r, &Intake::ListCases, out);
   }
+  grpc::Status GetApplicantContact(grpc::ServerContext* c, const v1::GetApplicantContactRequest* r,
+                                   v1::ApplicantContact* out) override {
+    return Serve(c, *r, &Intake::GetApplicantContact, out);
+  }
   grpc::Status QueryProgress(grpc::ServerContext* c, const v1::QueryProgressRequest* r,
                              v1::QueryProgressResponse* out) override {
     return Serve(c, *r, &Intake::QueryProgress, out);
