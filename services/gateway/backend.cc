@@ -15,6 +15,7 @@
 #include "sunlight/auth/principal.h"
 #include "sunlight/auth/signing_channel.h"
 #include "sunlight/intake/v1/intake.pb.h"
+#include "sunlight/notify/v1/notify.pb.h"
 #include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/server/grpc_status.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
@@ -41,13 +42,19 @@ class GrpcBackend final : public Backend {
     stub("sunlight.workflow.v1.Workflow", options.workflow_target);
     stub("sunlight.supervision.v1.Supervision", options.supervision_target);
     stub("sunlight.scoring.v1.Scoring", options.scoring_target);
+    if (!options.notify_target.empty()) stub("sunlight.notify.v1.Notify", options.notify_target);
   }
 
   absl::StatusOr<std::unique_ptr<pb::Message>> Call(const pb::MethodDescriptor* method,
                                                     const pb::Message& request,
                                                     const auth::v1::Principal& principal) override {
     auto stub = stubs_.find(method->service()->full_name());
-    if (stub == stubs_.end()) return absl::InternalError("no backend for the method");
+    if (stub == stubs_.end()) {
+      if (method->service()->full_name() == "sunlight.notify.v1.Notify") {
+        return absl::UnavailableError("notifications are not configured");
+      }
+      return absl::InternalError("no backend for the method");
+    }
     grpc::ClientContext context;
     absl::Time now = absl::Now();
     context.set_deadline(absl::ToChronoTime(now + deadline_));
@@ -110,6 +117,9 @@ const pb::MethodDescriptor* SupervisionMethod(const char* name) {
 }
 const pb::MethodDescriptor* ScoringMethod(const char* name) {
   return Method(scoring::v1::ScoreSheet::descriptor()->file(), "Scoring", name);
+}
+const pb::MethodDescriptor* NotifyMethod(const char* name) {
+  return Method(notify::v1::Notification::descriptor()->file(), "Notify", name);
 }
 
 }  // namespace sunlight::gateway

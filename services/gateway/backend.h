@@ -35,6 +35,8 @@ struct GrpcBackendOptions {
   std::string workflow_target;
   std::string supervision_target;
   std::string scoring_target;
+  // The notify service; empty: none (its methods answer UNAVAILABLE).
+  std::string notify_target;
   // Each call's deadline, by real time (the gateway's clock may be offset or fake).
   absl::Duration deadline = absl::Seconds(10);
   // Signs the principal for each call, for that service and method; null: none is sent.
@@ -43,7 +45,7 @@ struct GrpcBackendOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
-// The four services over gRPC (one channel each, generic stubs); INTERNAL for a method of
+// The services over gRPC (one channel each, generic stubs); INTERNAL for a method of
 // another service.
 std::unique_ptr<Backend> NewGrpcBackend(const GrpcBackendOptions& options);
 
@@ -52,6 +54,7 @@ const google::protobuf::MethodDescriptor* IntakeMethod(const char* name);
 const google::protobuf::MethodDescriptor* WorkflowMethod(const char* name);
 const google::protobuf::MethodDescriptor* SupervisionMethod(const char* name);
 const google::protobuf::MethodDescriptor* ScoringMethod(const char* name);
+const google::protobuf::MethodDescriptor* NotifyMethod(const char* name);
 
 }  // namespace sunlight::gateway
 

@@ -84,6 +84,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
                                                      .workflow_target = o.workflow_target,
                                                      .supervision_target = o.supervision_target,
                                                      .scoring_target = o.scoring_target,
+                                                     .notify_target = o.notify_target,
                                                      .deadline = o.backend_deadline,
                                                      .signer = o.principal_signer,
                                                      .credentials = o.channel_credentials}));
@@ -94,6 +95,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddScoringRoutes();
   gateway->AddVoiceRoutes();
   gateway->AddAttendanceRoutes();
+  gateway->AddNotifyRoutes();
   gateway->AddExportRoutes();
   gateway->AddAccountRoutes();
   gateway->AddExchangeRoutes();

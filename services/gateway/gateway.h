@@ -42,7 +42,9 @@ struct GatewayOptions {
   std::string workflow_target;
   std::string supervision_target;
   std::string scoring_target;
-  // The backends; when null, the four services over gRPC at the targets above. Tests give a
+  // The notify service (--notify); empty: the notification routes answer 503.
+  std::string notify_target;
+  // The backends; when null, the services over gRPC at the targets above. Tests give a
   // fake to test routes and access rules without starting any backend.
   std::shared_ptr<Backend> backend;
   // Signs the principal of each backend call (the gateway's own key); null when the backends
@@ -112,6 +114,8 @@ class Gateway {
   void AddVoiceRoutes();
   // Staff assignments, device punches, corrections and sheets (gateway_routes_attendance.cc).
   void AddAttendanceRoutes();
+  // Contacts and notifications of the notify service (gateway_routes_notify.cc).
+  void AddNotifyRoutes();
   // CSV and Excel downloads of scoring tables (gateway_routes_exports.cc).
   void AddExportRoutes();
   template <typename Request, typename Response>

@@ -25,6 +25,9 @@ std::vector<server::FlagSpec> GatewayFlags() {
       {"workflow", "127.0.0.1:7002", "workflow service address"},
       {"supervision", "127.0.0.1:7003", "supervision service address"},
       {"scoring", "127.0.0.1:7004", "scoring service address"},
+      {"notify", "",
+       "notify service address (127.0.0.1:7005 in development); empty: the contacts and "
+       "notifications routes answer 503"},
       {"console_dir", "services/gateway/console",
        "the web console's files, served at /console/ (empty: no console)"},
       {"console_vendor_dir", "tools/console-vendor/node_modules/echarts/dist",
@@ -111,6 +114,7 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
                         .workflow_target = config.Get("workflow"),
                         .supervision_target = config.Get("supervision"),
                         .scoring_target = config.Get("scoring"),
+                        .notify_target = config.Get("notify"),
                         .principal_signer = std::move(signer),
                         .channel_credentials = std::move(credentials),
                         .token_ttl = token_ttl,

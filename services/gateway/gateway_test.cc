@@ -497,6 +497,10 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
      R"("unit":"LIMIT_UNIT_WORKING_DAYS"}})");
   std::string rules = ok("GET", "/v1/rule-set", insp);
   ok("PUT", "/v1/rule-set", admin, absl::StrCat(R"({"rules":)", rules, "}"));
+  // How market's head is reached when its lights change (notify).
+  ok("PUT", "/v1/contacts/lead-1", admin,
+     R"({"contact":{"name":"Zhao Lei","department_id":"market","head":true,)"
+     R"("phone":"13900002222"}})");
 
   // Window work: supplements asked for and handed in (by the applicant, then at the window),
   // acceptance, a refusal, a withdrawal, a window submission.
@@ -656,6 +660,21 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     rules.clear_content_hash();
     ok("POST", "/v1/scoring/rule-sets", admin,
        absl::StrCat(R"({"rule_set":)", json_of(rules), "}"));
+  }
+
+  // Notifications: market's lights told to its head by text message; with no channel
+  // configured each is a dead letter, which the administrator resends.
+  {
+    FeedNotify();
+    ok("GET", "/v1/contacts?department_id=market", insp);
+    notify::v1::ListNotificationsResponse dead;
+    REQUIRE(
+        pb::util::JsonStringToMessage(ok("GET", "/v1/notifications?state=STATE_DEAD", insp), &dead)
+            .ok());
+    REQUIRE(dead.notifications_size() > 0);
+    const std::string key = dead.notifications(0).key();
+    ok("GET", "/v1/notifications/" + key, insp);
+    ok("POST", "/v1/notifications/" + key + ":resend", admin);
   }
 
   // The public's voice, in March: the online case (completed in February) rated 非常不满意

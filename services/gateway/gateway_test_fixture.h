@@ -1,5 +1,6 @@
-// The gateway test fixture: the four backends (real libraries) over gRPC on port 0, and a
-// gateway in front of them; helpers to list the routes and to talk HTTP over a real socket.
+// The gateway test fixture: the backends (real libraries: intake, workflow, supervision,
+// scoring and notify) over gRPC on port 0, and a gateway in front of them; helpers to list the
+// routes and to talk HTTP over a real socket.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
 #define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
 
@@ -24,6 +25,8 @@
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/intake/intake_grpc_service.h"
+#include "sunlight/notify/notifier.h"
+#include "sunlight/notify/notifier_grpc_service.h"
 #include "sunlight/scoring/scoring.h"
 #include "sunlight/scoring/scoring_grpc_service.h"
 #include "sunlight/server/service_host.h"
@@ -40,8 +43,10 @@ namespace sunlight::gateway {
 
 namespace pb = ::google::protobuf;
 
-// The four backends (real libraries) over gRPC on port 0, and a gateway in front of them.
-// Nothing runs on its own: scoring is fed the suite's streams by the test (FeedScoring).
+// The backends (real libraries) over gRPC on port 0, and a gateway in front of them.
+// Nothing runs on its own: scoring is fed the suite's streams by the test (FeedScoring),
+// notify supervision's (FeedNotify). Notify has no channels: what it sends goes dead ("no
+// CHANNEL_SMS channel is configured").
 struct GatewayFixture : testing::SuiteFixture {
   GatewayFixture() {
     // Not started: tests hand it supervision's events (LiveEventsFrom).
@@ -74,6 +79,18 @@ struct GatewayFixture : testing::SuiteFixture {
     scoring_authorizer = authorize("scoring", scoring::ScoringMethodPolicy());
     scoring_service =
         std::make_unique<scoring::ScoringGrpcService>(scoring.get(), scoring_authorizer.get());
+    notify_store = testing::OpenScratchStore(dir.Sub("notify"), notify::NotifierColumnFamilies());
+    notify_outbox =
+        std::make_unique<notify::Outbox>(notify_store.get(), &clock, notify::OutboxOptions{},
+                                         std::map<notify::v1::Channel, notify::Channel*>{});
+    REQUIRE(notify_outbox->Open().ok());
+    notifier = notify::Notifier::Open(notify_store.get(), &clock,
+                                      notify::LoadTemplates(SUNLIGHT_TEMPLATES_FILE).value(),
+                                      notify_outbox.get())
+                   .value();
+    notify_authorizer = authorize("notify", notify::NotifierMethodPolicy());
+    notify_service =
+        std::make_unique<notify::NotifierGrpcService>(notifier.get(), notify_authorizer.get());
     stream_service = std::make_unique<eventlog::EventStreamService>(&intake->event_log(),
                                                                     intake_authorizer.get());
     host = std::make_unique<server::ServiceHost>(server::HostOptions{.service_name = "backends"});
@@ -81,6 +98,7 @@ struct GatewayFixture : testing::SuiteFixture {
     host->AddService(workflow_service.get());
     host->AddService(supervision_service.get());
     host->AddService(scoring_service.get());
+    host->AddService(notify_service.get());
     host->AddService(stream_service.get());
     REQUIRE(host->Start().ok());
     std::string target = absl::StrCat("127.0.0.1:", host->port());
@@ -116,6 +134,7 @@ struct GatewayFixture : testing::SuiteFixture {
                              .workflow_target = target,
                              .supervision_target = target,
                              .scoring_target = target,
+                             .notify_target = target,
                              .principal_signer = signer,
                              .audit_key = audit_key,
                              .live_events = live.get()})
@@ -131,6 +150,18 @@ struct GatewayFixture : testing::SuiteFixture {
       REQUIRE(
           scoring->ApplyEvents(stream, testing::EventsAfter(*log, *scoring->Cursor(stream))).ok());
     }
+  }
+
+  // Supervision's events so far into notify, as its follower would, and one round of
+  // deliveries (each a dead letter: there are no channels).
+  void FeedNotify() {
+    Pump();
+    REQUIRE(notifier
+                ->ApplyEvents(notify::kSupervisionStream,
+                              testing::EventsAfter(sv->event_log(),
+                                                   *notifier->Cursor(notify::kSupervisionStream)))
+                .ok());
+    REQUIRE(notify_outbox->DeliverDue().ok());
   }
 
   HttpResponse Call(const std::string& method, const std::string& target,
@@ -181,6 +212,11 @@ struct GatewayFixture : testing::SuiteFixture {
   std::unique_ptr<storage::Store> scoring_store;
   std::unique_ptr<scoring::Scoring> scoring;
   std::unique_ptr<scoring::ScoringGrpcService> scoring_service;
+  std::unique_ptr<storage::Store> notify_store;
+  std::unique_ptr<notify::Outbox> notify_outbox;
+  std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<auth::Authorizer> notify_authorizer;
+  std::unique_ptr<notify::NotifierGrpcService> notify_service;
   std::unique_ptr<intake::IntakeGrpcService> intake_service;
   std::unique_ptr<eventlog::EventStreamService> stream_service;
   std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;

@@ -64,5 +64,7 @@ int main(int argc, char** argv) {
   });
   return main.Run(absl::StrCat("REST on port ", (*http)->port(), "; intake ", main.flag("intake"),
                                ", workflow ", main.flag("workflow"), ", supervision ",
-                               main.flag("supervision"), ", scoring ", main.flag("scoring")));
+                               main.flag("supervision"), ", scoring ", main.flag("scoring"),
+                               ", notify ",
+                               main.flag("notify").empty() ? "(none)" : main.flag("notify")));
 }

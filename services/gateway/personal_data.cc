@@ -27,6 +27,13 @@ std::string MaskValue(PersonalData kind, const std::string& value) {
   }
 }
 
+std::string MaskEmailAddress(const std::string& address) {
+  size_t at = address.rfind('@');
+  if (at == std::string::npos) return MaskKeeping(SplitUtf8Characters(address), 1, 0);
+  return MaskKeeping(SplitUtf8Characters(address.substr(0, at)), 1, 0) +
+         MaskKeeping(SplitUtf8Characters(address.substr(at)), address.size() - at, 0);
+}
+
 MaskResult MaskPersonalData(pb::Message* message, uint32_t keep) {
   MaskResult result;
   VisitMessages(message, [&result, keep](pb::Message* m) {

@@ -3,7 +3,7 @@
 //
 //   node tests/console/console_e2e.mjs
 //
-// Starts intake, workflow, supervision, scoring and the gateway (serving services/gateway/console
+// Starts intake, workflow, supervision, scoring, notify and the gateway (serving services/gateway/console
 // at /console/, and the pinned ECharts from tools/console-vendor) on free ports in a temporary
 // directory, loads the demo catalogue over REST, submits and accepts a case, then moves
 // supervision's clock to 15 s before the case's red instant (restart with --clock_offset) and
@@ -18,7 +18,9 @@
 // real name over REST, its rectification due with its light on the evaluations page; both
 // counted by light on the board), the attendance page (a post set and a correction asked for
 // over REST), logout, an administrator
-// publishing an ended month, an appeal (scoring restarted with its clock in the next month so
+// publishing an ended month and resending a dead letter on the notifications page (the case's
+// red light told to market's head, whose contact was set over REST; no text-message channel
+// here, so it is dead with the reason), the contact shown masked, an appeal (scoring restarted with its clock in the next month so
 // the red month can be published: the market clerk appeals the case's red deduction, the
 // inspector upholds it, the administrator approves the draft version without it), and the
 // password change: a user the security
@@ -163,7 +165,7 @@ async function main() {
   browserReady.catch(() => {});
 
   // ---- 1. keys, certificates and users: each service its own principal key and certificate
-  const services = ['intake', 'workflow', 'supervision', 'scoring', 'gateway'];
+  const services = ['intake', 'workflow', 'supervision', 'scoring', 'notify', 'gateway'];
   const keyDir = path.join(tmp, 'keys');
   const caDir = path.join(tmp, 'ca');
   execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
@@ -210,13 +212,17 @@ async function main() {
   let scoring = await startService('scoring', bin('scoring'), [...common('scoring'), ...scoringArgs], portFile('scoring'));
   const scoringPort = scoring.port;
   const scoringAddr = `127.0.0.1:${scoringPort}`;
+  // Notify follows supervision, with no channels: what it sends is a dead letter.
+  const notify = await startService('notify', bin('notify'), [...common('notify'), `--supervision=${supervisionAddr}`,
+    `--templates=${path.join(SRC, 'data', 'notify', 'templates.json')}`], portFile('notify'));
   const vendorDir = path.join(SRC, 'tools', 'console-vendor', 'node_modules', 'echarts', 'dist');
   check(fs.existsSync(path.join(vendorDir, 'echarts.min.js')), `${vendorDir}/echarts.min.js is missing: run ./tools/setup`);
   const httpPortFile = path.join(tmp, 'http.port');
   fs.rmSync(httpPortFile, { force: true });
   await startService('gateway', bin('gateway'), [...common('gateway'), '--http_listen=127.0.0.1:0',
     `--http_port_file=${httpPortFile}`, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`,
-    `--supervision=${supervisionAddr}`, `--scoring=${scoringAddr}`, `--users_file=${usersFile}`,
+    `--supervision=${supervisionAddr}`, `--scoring=${scoringAddr}`, `--notify=127.0.0.1:${notify.port}`,
+    `--users_file=${usersFile}`,
     `--console_dir=${consoleDir}`, `--console_vendor_dir=${vendorDir}`], portFile('gateway'));
   const httpPort = await waitFor('the gateway HTTP port file', () => {
     const text = fs.existsSync(httpPortFile) ? fs.readFileSync(httpPortFile, 'utf8').trim() : '';
@@ -236,6 +242,9 @@ async function main() {
   for (const window of catalogue.windows || []) await rest('POST', '/v1/windows', { token: admin, body: { window } });
   for (const definition of catalogue.items || []) await rest('POST', '/v1/items', { token: admin, body: { definition } });
   step(`catalogue loaded: ${(catalogue.departments || []).length} departments, ${(catalogue.windows || []).length} windows, ${(catalogue.items || []).length} items`);
+  // How market's head is reached (notify): told of every light of market.
+  await rest('PUT', '/v1/contacts/market-head', { token: admin, body: { contact: {
+    name: '刘洋', department_id: 'market', head: true, phone: '13900002222' } } });
 
   const clerk = await loginRest('clerk', passwords.clerk);
   const submitted = await rest('POST', '/v1/cases', {
@@ -786,9 +795,41 @@ async function main() {
     `the versions of ${ended} after publishing: ${JSON.stringify(versionsAfter).slice(0, 300)}`);
   await clearToasts(page);
   await page.screenshot({ path: shot('scores-published.png'), fullPage: true });
+  step(`an administrator sees the board and the case read-only, and publishes ${ended} from the scores page (version 1)`);
+  // The notifications page: the case's red light told to market's head, a dead letter with
+  // its reason (no text-message channel here), the number masked; resent, it is tried again.
+  const deadLetter = await waitFor('the red light\'s dead letter for market-head', async () => {
+    const data = await rest('GET', '/v1/notifications?state=STATE_DEAD&limit=500', { token: insp });
+    return (data.notifications || []).find((n) => n.recipient === 'market-head' && n.case_id === caseId && n.kind === 'light.red');
+  }, 30_000, 500);
+  check(deadLetter.to === '139****2222' && deadLetter.dead_reason === 'no CHANNEL_SMS channel is configured',
+    `the dead letter: ${JSON.stringify(deadLetter).slice(0, 400)}`);
+  await page.click('[data-nav="notifications"]');
+  await page.waitForSelector('#notify-totals #notify-dead', { timeout: 10_000 });
+  await page.click('#notify-states [data-state="STATE_DEAD"]');
+  const deadRow = `#notify-table tr[data-key="${deadLetter.key}"]`;
+  await page.waitForSelector(deadRow, { timeout: 10_000 });
+  check(/no CHANNEL_SMS channel is configured/.test(await page.$eval(deadRow, (tr) => tr.textContent)), 'the dead letter\'s row shows no reason');
+  await page.click(deadRow);
+  await page.waitForSelector(`#notify-detail[data-key="${deadLetter.key}"] #notify-dead-reason`, { timeout: 10_000 });
+  await page.waitForSelector('#notify-detail #notify-attempts tbody tr', { timeout: 5_000 });
+  await page.click('#notify-resend button[type="submit"]');
+  const resent = await waitFor('the resent notification to be tried again', async () => {
+    const data = await rest('GET', `/v1/notifications/${encodeURIComponent(deadLetter.key)}`, { token: insp });
+    return (data.attempts || []).length >= 2 ? data : null;
+  }, 15_000, 300);
+  check(resent.notification.to === '139****2222', `the resent notification: ${JSON.stringify(resent).slice(0, 300)}`);
+  await page.click('#notify-tabs [data-tab="contacts"]');
+  const contactRow = '#contacts-table tr[data-person="market-head"]';
+  await page.waitForSelector(contactRow, { timeout: 10_000 });
+  const contactText = await page.$eval(contactRow, (tr) => tr.textContent);
+  check(/139\*{4}2222/.test(contactText) && !/13900002222/.test(contactText), `market-head's contact row: ${contactText}`);
+  check(await page.$(`${contactRow} [data-edit]`) !== null, 'the administrator is offered no edit of a contact');
+  await clearToasts(page);
+  await page.screenshot({ path: shot('notifications.png'), fullPage: true });
+  step(`notifications page: dead letter ${deadLetter.key} (${deadLetter.dead_reason}) resent and tried again; market-head's phone shown masked`);
   await page.click('#logout');
   await page.waitForSelector('#login-form', { state: 'visible', timeout: 10_000 });
-  step(`an administrator sees the board and the case read-only, and publishes ${ended} from the scores page (version 1)`);
 
   // ---- 5i2. an appeal against a deduction, upheld, and the draft it makes approved
   // The month just published has no cases; the red case's deduction is in redMonth (the month

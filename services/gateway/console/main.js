@@ -1,7 +1,7 @@
 // The inspectors' console, started by index.html: log in and out, the session (first the
 // password change when the account must change its password), routing by the location's hash
 // to the board, case lists, alerts, case pages, monthly scores, statistics, complaints,
-// evaluations and attendance, the live
+// evaluations, attendance and notifications, the live
 // events wired to them, the language and the wall mode. The gateway serves these files with
 // a Content-Security-Policy of default-src 'self': no inline scripts or handlers.
 import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY, isInspector, isAdmin, isStaff } from './state.js';
@@ -20,6 +20,7 @@ import { renderStatisticsView } from './statistics.js';
 import { renderComplaintsView } from './complaints.js';
 import { renderEvaluationsView } from './evaluations.js';
 import { renderAttendanceView } from './attendance.js';
+import { renderNotificationsView } from './notifications.js';
 import { disposeCharts } from './charts.js';
 import { initPassword, showPassword, hidePassword, passwordOpen, passwordForced, relabelPassword } from './password.js';
 
@@ -49,10 +50,13 @@ function showApp() {
 }
 
 // The pages of the public's voice and of attendance are for the people who work the center's
-// cases: staff, inspectors and the system administrator.
+// cases: staff, inspectors and the system administrator; notifications for inspectors and the
+// administrator.
 function renderNav() {
   const allowed = !!S.me && (isInspector() || isAdmin() || isStaff());
   for (const a of $$('[data-nav-for="signed-in"]')) a.hidden = !allowed;
+  const watching = !!S.me && (isInspector() || isAdmin());
+  for (const a of $$('[data-nav-for="watch"]')) a.hidden = !watching;
 }
 
 function renderUser() {
@@ -192,6 +196,7 @@ function parseRoute() {
   if (parts[0] === 'complaints') return { name: 'complaints', params };
   if (parts[0] === 'evaluations') return { name: 'evaluations', params };
   if (parts[0] === 'attendance') return { name: 'attendance', params };
+  if (parts[0] === 'notifications') return { name: 'notifications', params };
   return { name: 'board', params };
 }
 
@@ -214,6 +219,7 @@ function render() {
   else if (S.route.name === 'complaints') renderComplaintsView(view, seq, rerender);
   else if (S.route.name === 'evaluations') renderEvaluationsView(view, seq, rerender);
   else if (S.route.name === 'attendance') renderAttendanceView(view, seq, rerender);
+  else if (S.route.name === 'notifications') renderNotificationsView(view, seq, rerender);
 }
 // Re-render in place (language switch, catalogue loaded): keeps the scroll position.
 function rerender() {
