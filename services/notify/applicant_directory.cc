@@ -10,7 +10,7 @@ IntakeApplicantDirectory::IntakeApplicantDirectory(
     const std::string& target, std::shared_ptr<grpc::ChannelCredentials> credentials,
     std::shared_ptr<const auth::PrincipalSigner> signer) {
   auth::v1::Principal self;
-  self.set_user_id("notify");
+  self.set_user_id("service:notify");
   self.set_role(auth::kService);
   stub_ = intake::v1::Intake::NewStub(
       auth::SigningChannel(target, std::move(credentials), std::move(signer), self));

@@ -129,7 +129,7 @@ TEST_CASE_METHOD(NotifierFixture,
   auto got = notifier->GetNotification(get);
   REQUIRE(got.ok());
   CHECK(got->notification().state() == v1::STATE_DELIVERED);
-  CHECK(got->notification().template_version() == "2026-12-v1");
+  CHECK(got->notification().template_version() == "2026-12-v2");
   CHECK(got->attempts_size() == 1);
 }
 

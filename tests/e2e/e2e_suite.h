@@ -53,9 +53,11 @@ inline const pb::Value& Field(const pb::Struct& s, const std::string& name) {
 }
 
 struct Suite {
-  Suite()
+  // With `notify_flags` (its channels: Kannel's sendsms URL and the like), the notify service
+  // runs too, following intake, workflow and supervision, and the gateway reaches it.
+  explicit Suite(std::vector<std::string> notify_flags = {})
       : dir("suite-e2e"),
-        secrets(dir, {"intake", "workflow", "supervision", "scoring", "gateway"}) {
+        secrets(dir, {"intake", "workflow", "supervision", "scoring", "notify", "gateway"}) {
     REQUIRE(secrets.status().ok());
     {
       std::ofstream users(dir.Sub("users.jsonl"));
@@ -72,6 +74,15 @@ struct Suite {
             << "\n"
             << R"({"user":{"user_id":"lead","role":"leader","department_id":"market"},)"
             << R"("password":"guiding-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"handler","role":"handler","department_id":"market"},)"
+            << R"("password":"handling-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"reviewer","role":"reviewer","department_id":"market"},)"
+            << R"("password":"checking-e2e-pass"})"
+            << "\n"
+            << R"({"user":{"user_id":"approver","role":"approver","department_id":"market"},)"
+            << R"("password":"signing-e2e-pass"})"
             << "\n"
             << R"({"user":{"user_id":"clock-1","role":"attendance_device"},)"
             << R"("password":"punching-e2e-pass"})"
@@ -97,12 +108,22 @@ struct Suite {
     absl::Status restarted = supervision->Restart(SIGTERM);
     INFO(restarted.ToString());
     REQUIRE(restarted.ok());
-    gateway = Start("gateway", SUNLIGHT_GATEWAY_BINARY,
-                    {"--http_listen=127.0.0.1:0", "--http_port_file=" + http_port_file(),
-                     "--intake=" + intake->target(), "--workflow=" + workflow->target(),
-                     "--supervision=" + supervision->target(), "--scoring=" + scoring->target(),
-                     "--users_file=" + dir.Sub("users.jsonl")},
-                    {http_port_file()});
+    std::vector<std::string> gateway_flags = {"--http_listen=127.0.0.1:0",
+                                              "--http_port_file=" + http_port_file(),
+                                              "--intake=" + intake->target(),
+                                              "--workflow=" + workflow->target(),
+                                              "--supervision=" + supervision->target(),
+                                              "--scoring=" + scoring->target(),
+                                              "--users_file=" + dir.Sub("users.jsonl")};
+    if (!notify_flags.empty()) {
+      notify_flags.insert(notify_flags.end(),
+                          {"--intake=" + intake->target(), "--workflow=" + workflow->target(),
+                           "--supervision=" + supervision->target(),
+                           std::string("--templates=") + SUNLIGHT_TEMPLATES_FILE});
+      notify = Start("notify", SUNLIGHT_NOTIFY_BINARY, notify_flags);
+      gateway_flags.push_back("--notify=" + notify->target());
+    }
+    gateway = Start("gateway", SUNLIGHT_GATEWAY_BINARY, gateway_flags, {http_port_file()});
   }
 
   // Starts a binary on its own store with the suite's flags (unsynced writes, its keys and
@@ -173,7 +194,7 @@ struct Suite {
 
   testing::ScratchDir dir;
   testing::SuiteSecrets secrets;
-  std::unique_ptr<ServiceProcess> intake, workflow, supervision, scoring, gateway;
+  std::unique_ptr<ServiceProcess> intake, workflow, supervision, scoring, notify, gateway;
   std::unique_ptr<HttpClient> http;
 };
 
