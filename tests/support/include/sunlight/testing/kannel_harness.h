@@ -8,9 +8,12 @@
 //   auto got = kannel.WaitForReceived(1);         // what the operator side was handed
 //   CHECK((*got)[0].text == "您好");
 //   kannel.Kill();                                // sendsms now refuses connections
+//   REQUIRE(kannel.Restart().ok());               // the same ports and kannel.conf again
 //
 // The fake SMSC confirms every message at once, so each one with a dlr-mask brings an
 // "SMSC accepted" (8, answer "ACK/") and a "delivered" (1) report, in no fixed order.
+// The sendsms user refuses receivers starting with kDeniedPrefix ("1700"): smsbox answers
+// 400 "Number(s) has/have been denied by white- and/or black-lists." (a permanent refusal).
 #ifndef SUNLIGHT_TESTING_KANNEL_HARNESS_H_
 #define SUNLIGHT_TESTING_KANNEL_HARNESS_H_
 
@@ -37,6 +40,9 @@ struct OperatorMessage {
 
 class KannelHarness {
  public:
+  // Receivers starting with this are refused by the sendsms user (its black-list-regex).
+  static constexpr char kDeniedPrefix[] = "1700";
+
   KannelHarness();
   // Kills whatever still runs (SIGKILL) and removes the directory.
   ~KannelHarness();
@@ -75,8 +81,16 @@ class KannelHarness {
   void Stop();
   // At once: SIGKILL to all three.
   void Kill();
+  // After Stop or Kill (kills whatever still runs first): starts the three again with the
+  // same kannel.conf, on the same ports, and waits as Start does. What fakesmsc received
+  // before stays in Received() (its log is appended to); messages Kannel held when it was
+  // killed, and their pending delivery reports (dlr-storage is internal), are lost.
+  // FAILED_PRECONDITION before Start.
+  absl::Status Restart(absl::Duration timeout = absl::Seconds(30));
 
  private:
+  // Starts bearerbox, then WaitUntilReady starts the others.
+  absl::Status Launch(absl::Time deadline);
   absl::Status WaitUntilReady(absl::Time deadline);
   void StartSmsbox();
   void StartFakeSmsc();
