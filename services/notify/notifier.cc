@@ -279,6 +279,18 @@ absl::StatusOr<bool> Notifier::StageForApplicant(storage::WriteBatch& batch,
     fields.emplace_back(
         "due",
         absl::FormatTime("%Y-%m-%d", FromProto(accepted.receipt().promised_due()), Beijing()));
+  } else if (type == "intake.case.supplement_requested") {
+    // The one complete list of what is missing (一次性告知), each request its own message.
+    intake::v1::SupplementRequested requested;
+    if (!event.payload().UnpackTo(&requested)) return absl::DataLossError("bad payload");
+    kind = "case.supplement";
+    std::string materials;
+    for (const auto& m : requested.missing_materials()) {
+      if (!materials.empty()) materials += "、";
+      materials += m.name();
+    }
+    fields.emplace_back("materials", materials);
+    what = absl::StrCat(event.case_version());
   } else if (type == "workflow.case.decided") {
     workflow::v1::CaseDecided decided;
     if (!event.payload().UnpackTo(&decided)) return absl::DataLossError("bad payload");
@@ -305,9 +317,10 @@ absl::StatusOr<bool> Notifier::StageForApplicant(storage::WriteBatch& batch,
   to.set_phone(contact->phone());
   fields.emplace_back("case_number", contact->case_number());
   fields.emplace_back("item", contact->item_name());
-  SUNLIGHT_ASSIGN_OR_RETURN(bool done,
-                            StageFor(batch, to, SafeKey({"applicant", event.case_id(), kind}), kind,
-                                     event.case_id(), fields, AfterQuietHours(clock_->Now())));
+  const std::string key = what.empty() ? SafeKey({"applicant", event.case_id(), kind})
+                                       : SafeKey({"applicant", event.case_id(), kind, what});
+  SUNLIGHT_ASSIGN_OR_RETURN(bool done, StageFor(batch, to, key, kind, event.case_id(), fields,
+                                                AfterQuietHours(clock_->Now())));
   staged += done ? 1 : 0;
   return done;
 }

@@ -233,7 +233,20 @@ TEST_CASE_METHOD(NotifierFixture,
   REQUIRE(*outbox->DeliverDue() == 1);
   CHECK(absl::StrContains(sms.sent[1].body, "已办结"));
   CHECK(*told->Cursor(kWorkflowStream) == 1);
-  CHECK(*told->Cursor(kIntakeStream) == 3);
+  // Materials missing: the one complete list, a message per request.
+  intake::v1::SupplementRequested requested;
+  requested.add_missing_materials()->set_name("租赁合同");
+  requested.add_missing_materials()->set_name("健康证明");
+  events::v1::CaseEvent supplement;
+  supplement.set_sequence(4);
+  supplement.set_case_id("case-9");
+  supplement.set_case_version(3);
+  supplement.set_type("intake.case.supplement_requested");
+  supplement.mutable_payload()->PackFrom(requested);
+  REQUIRE(told->ApplyEvents(kIntakeStream, {supplement}).ok());
+  REQUIRE(*outbox->DeliverDue() == 1);
+  CHECK(absl::StrContains(sms.sent[2].body, "租赁合同、健康证明"));
+  CHECK(*told->Cursor(kIntakeStream) == 4);
 }
 
 }  // namespace
