@@ -15,16 +15,6 @@ namespace {
 constexpr char kContactContext[] = "scoring.complainant";
 constexpr char kQueryCodePurpose[] = "complaint query code";
 
-absl::Status RequireCharacters(const std::string& text, const std::string& field, size_t max,
-                               bool required) {
-  if (text.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(text, field, 4 * max));
-  if (SplitUtf8Characters(text).size() > max) {
-    return InvalidField(field, absl::StrCat("at most ", max, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status RequireOptionalId(const std::string& value, const std::string& field) {
   return value.empty() ? absl::OkStatus() : RequireBoundedText(value, field, 128);
 }

@@ -31,16 +31,6 @@ absl::Status RequireLevel(v1::EvaluationLevel level, const std::string& field) {
   return absl::OkStatus();
 }
 
-absl::Status RequireCharacters(const std::string& text, const std::string& field, size_t max,
-                               bool required) {
-  if (text.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(text, field, 4 * max));
-  if (SplitUtf8Characters(text).size() > max) {
-    return InvalidField(field, absl::StrCat("at most ", max, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 std::string LevelName(v1::EvaluationLevel level) {
   std::string name = v1::EvaluationLevel_Name(level);
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -21,6 +21,7 @@
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/testing/http_client.h"
 #include "sunlight/testing/kannel_harness.h"
+#include "sunlight/testing/live_stream.h"
 #include "sunlight/testing/loopback_port.h"
 #include "sunlight/testing/test_support.h"
 
@@ -29,42 +30,6 @@ namespace {
 
 namespace nv1 = ::sunlight::notify::v1;
 namespace sv1 = ::sunlight::supervision::v1;
-
-// A stream that serves what the test appends, and waits for more.
-class LiveStream final : public events::v1::EventStream::Service {
- public:
-  void Append(events::v1::CaseEvent e) {
-    std::lock_guard lock(mu_);
-    e.set_sequence(events_.size() + 1);
-    events_.push_back(std::move(e));
-  }
-  grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
-                         grpc::ServerWriter<events::v1::CaseEvent>* writer) override {
-    size_t next = request->from_sequence() > 0 ? request->from_sequence() - 1 : 0;
-    while (!context->IsCancelled()) {
-      std::vector<events::v1::CaseEvent> batch;
-      {
-        std::lock_guard lock(mu_);
-        for (; next < events_.size(); ++next) batch.push_back(events_[next]);
-      }
-      for (const auto& e : batch) {
-        if (!writer->Write(e)) return grpc::Status::OK;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return grpc::Status::OK;
-  }
-  grpc::Status GetStreamInfo(grpc::ServerContext*, const events::v1::GetStreamInfoRequest*,
-                             events::v1::StreamInfo* info) override {
-    std::lock_guard lock(mu_);
-    info->set_last_sequence(events_.size());
-    return grpc::Status::OK;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<events::v1::CaseEvent> events_;
-};
 
 events::v1::CaseEvent Light(sv1::Light to, int case_index = 1, const std::string& person = "wang") {
   sv1::LightChanged changed;
@@ -185,23 +150,37 @@ struct NotifyProcess {
   std::unique_ptr<nv1::Notify::Stub> stub;
 };
 
-TEST_CASE(
-    "end to end through Kannel: one text message per light and delivered only on the "
-    "delivery report") {
+// Real Kannel, the supervision stream the test serves, and the notify binary following it
+// (not yet started: a test may set flags first).
+struct KannelFixture {
+  KannelFixture() {
+    absl::Status started = kannel.Start();
+    INFO(started.ToString());
+    REQUIRE(started.ok());
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &stream_port);
+    builder.RegisterService(&supervision);
+    server = builder.BuildAndStart();
+    notify = std::make_unique<NotifyProcess>(dir, kannel, stream_port);
+  }
+  ~KannelFixture() {
+    notify.reset();
+    server->Shutdown(std::chrono::system_clock::now());
+  }
+
   testing::KannelHarness kannel;
-  absl::Status started = kannel.Start();
-  INFO(started.ToString());
-  REQUIRE(started.ok());
-  LiveStream supervision;
+  testing::LiveStream supervision;
   int stream_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &stream_port);
-  builder.RegisterService(&supervision);
-  auto server = builder.BuildAndStart();
-  testing::ScratchDir dir("notify-e2e");
-  NotifyProcess notify(dir, kannel, stream_port);
-  notify.Start();
-  notify.AddContact();
+  std::unique_ptr<grpc::Server> server;
+  testing::ScratchDir dir{"notify-e2e"};
+  std::unique_ptr<NotifyProcess> notify;
+};
+
+TEST_CASE_METHOD(KannelFixture,
+                 "end to end through Kannel: one text message per light and delivered only on the "
+                 "delivery report") {
+  notify->Start();
+  notify->AddContact();
 
   // Yellow: one message to wang, through Kannel to the operator side.
   supervision.Append(Light(sv1::LIGHT_YELLOW));
@@ -214,10 +193,10 @@ TEST_CASE(
   // Delivered once the report came: an attempt (SENT), then reports, the last DELIVERED.
   const std::string yellow = "light.step.c-1.1.yellow.wang";
   REQUIRE(Eventually([&] {
-    auto n = notify.Get(yellow);
+    auto n = notify->Get(yellow);
     return n.ok() && n->notification().state() == nv1::STATE_DELIVERED;
   }));
-  auto record = notify.Get(yellow);
+  auto record = notify->Get(yellow);
   REQUIRE(record.ok());
   REQUIRE(record->attempts_size() >= 2);
   CHECK(record->attempts(0).result() == nv1::STATE_SENT);
@@ -229,50 +208,38 @@ TEST_CASE(
   CHECK(delivered_by_report);
 
   // Red: one more message; the notify process restarted in between replays nothing.
-  notify.process->Kill(SIGTERM);
-  notify.Start();
+  notify->process->Kill(SIGTERM);
+  notify->Start();
   supervision.Append(Light(sv1::LIGHT_RED));
   got = kannel.WaitForReceived(2);
   REQUIRE(got.ok());
   CHECK(absl::StrContains((*got)[1].text, "红灯"));
   REQUIRE(Eventually([&] {
-    auto n = notify.Get("light.step.c-1.1.red.wang");
+    auto n = notify->Get("light.step.c-1.1.red.wang");
     return n.ok() && n->notification().state() == nv1::STATE_DELIVERED;
   }));
   absl::SleepFor(absl::Seconds(1));
   CHECK(kannel.Received().size() == 2);  // exactly one per transition
-  notify.process->Kill(SIGTERM);
-  server->Shutdown(std::chrono::system_clock::now());
+  notify->process->Kill(SIGTERM);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    KannelFixture,
     "end to end through Kannel: SIGKILL during a burst of 1000 and each message arrives "
     "exactly once") {
-  testing::KannelHarness kannel;
-  absl::Status started = kannel.Start();
-  INFO(started.ToString());
-  REQUIRE(started.ok());
-  LiveStream supervision;
-  int stream_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &stream_port);
-  builder.RegisterService(&supervision);
-  auto server = builder.BuildAndStart();
-  testing::ScratchDir dir("notify-burst");
-  NotifyProcess notify(dir, kannel, stream_port);
-  notify.Start();
-  notify.AddContact();
+  notify->Start();
+  notify->AddContact();
   constexpr int kBurst = 1000;
   for (int i = 1; i <= kBurst; ++i) supervision.Append(Light(sv1::LIGHT_RED, i));
   // Killed in the middle of the burst, then started again on the same store.
   REQUIRE(Eventually([&] { return kannel.Received().size() >= kBurst / 4; }, absl::Seconds(60)));
-  notify.process->Kill(SIGKILL);
+  notify->process->Kill(SIGKILL);
   const size_t before_restart = kannel.Received().size();
   INFO("received before the kill: " << before_restart);
   CHECK(before_restart < kBurst);
-  notify.Start();
+  notify->Start();
   // Everything delivered (reports included), with the interrupted ones waited for.
-  REQUIRE(Eventually([&] { return notify.Backlog() == 0; }, absl::Seconds(90)));
+  REQUIRE(Eventually([&] { return notify->Backlog() == 0; }, absl::Seconds(90)));
   absl::SleepFor(absl::Seconds(1));
   std::map<std::string, int> by_case;
   for (const auto& m : kannel.Received()) {
@@ -287,7 +254,7 @@ TEST_CASE(
     ++twice;
     // What the delivery record says of a message sent twice.
     int index = std::stoi(number.substr(9));
-    auto record = notify.Get(absl::StrCat("light.step.c-", index, ".1.red.wang"));
+    auto record = notify->Get(absl::StrCat("light.step.c-", index, ".1.red.wang"));
     if (!record.ok()) continue;
     for (const auto& a : record->attempts()) {
       UNSCOPED_INFO(number << " attempt " << a.number() << (a.report() ? " report " : " ")
@@ -295,37 +262,25 @@ TEST_CASE(
     }
   }
   CHECK(twice == 0);
-  notify.process->Kill(SIGTERM);
-  server->Shutdown(std::chrono::system_clock::now());
+  notify->process->Kill(SIGTERM);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    KannelFixture,
     "end to end through Kannel: Kannel down for a while, messages queue and back off, none is "
     "lost, the backlog rises and falls; a number Kannel refuses is dead-lettered with its "
     "answer") {
-  testing::KannelHarness kannel;
-  absl::Status started = kannel.Start();
-  INFO(started.ToString());
-  REQUIRE(started.ok());
-  LiveStream supervision;
-  int stream_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &stream_port);
-  builder.RegisterService(&supervision);
-  auto server = builder.BuildAndStart();
-  testing::ScratchDir dir("notify-outage");
-  NotifyProcess notify(dir, kannel, stream_port);
   const int metrics_port = testing::UnusedLoopbackPort();
   REQUIRE(metrics_port != 0);
-  notify.SetFlag("metrics_listen", absl::StrCat("127.0.0.1:", metrics_port));
+  notify->SetFlag("metrics_listen", absl::StrCat("127.0.0.1:", metrics_port));
   // Waits of 1, 2, 4, 4 … s (each ±20%), and attempts enough to outlast the outage.
-  notify.SetFlag("first_backoff", "1s");
-  notify.SetFlag("max_backoff", "4s");
-  notify.SetFlag("max_attempts", "100");
-  notify.Start();
-  notify.AddContact();
+  notify->SetFlag("first_backoff", "1s");
+  notify->SetFlag("max_backoff", "4s");
+  notify->SetFlag("max_attempts", "100");
+  notify->Start();
+  notify->AddContact();
   const std::string denied_phone = absl::StrCat(testing::KannelHarness::kDeniedPrefix, "1234567");
-  notify.AddContact("li", denied_phone);
+  notify->AddContact("li", denied_phone);
 
   // Kannel down: sendsms refuses connections.
   kannel.Kill();
@@ -335,13 +290,13 @@ TEST_CASE(
   // Every one tried and RETRYING with the connection error; none dead.
   REQUIRE(Eventually([&] {
     for (int i = 1; i <= kLights; ++i) {
-      auto n = notify.Get(key(i));
+      auto n = notify->Get(key(i));
       if (!n.ok() || n->notification().state() != nv1::STATE_RETRYING) return false;
     }
     return true;
   }));
   for (int i = 1; i <= kLights; ++i) {
-    auto n = notify.Get(key(i));
+    auto n = notify->Get(key(i));
     REQUIRE(n.ok());
     INFO(key(i) << ": " << n->notification().last_detail());
     // curl's "Couldn't connect to server", after the channel's "connection: ".
@@ -349,14 +304,14 @@ TEST_CASE(
     CHECK(absl::StrContains(n->notification().last_detail(), "connect to server"));
     CHECK(n->attempts_size() >= 1);
   }
-  CHECK(notify.Backlog() == kLights);
+  CHECK(notify->Backlog() == kLights);
   CHECK(Eventually([&] { return Gauge(metrics_port, "sunlight_notify_backlog") == kLights; }));
   // Backing off: for one notification, the wait it was given after each failed attempt
   // (next_attempt_at - last_attempt_at) grows with the attempts: ~1 s, ~2 s, ~4 s.
   std::map<uint32_t, absl::Duration> wait_after;
   REQUIRE(Eventually(
       [&] {
-        auto n = notify.Get(key(1));
+        auto n = notify->Get(key(1));
         if (n.ok() && n->notification().state() == nv1::STATE_RETRYING) {
           wait_after[n->notification().attempts()] =
               FromProto(n->notification().next_attempt_at()) -
@@ -372,14 +327,14 @@ TEST_CASE(
   CHECK(wait_after[1] < wait_after[2]);
   CHECK(wait_after[2] < wait_after[3]);
   CHECK(wait_after[3] <= absl::Milliseconds(4900));
-  auto record = notify.Get(key(1));
+  auto record = notify->Get(key(1));
   REQUIRE(record.ok());
   for (const auto& a : record->attempts()) {
     CHECK(a.result() == nv1::STATE_RETRYING);
     CHECK(absl::StartsWith(a.detail(), "connection: "));
   }
   CHECK(kannel.Received().empty());
-  CHECK(notify.Backlog() == kLights);
+  CHECK(notify->Backlog() == kLights);
 
   // Kannel back on the same ports: every message arrives, once, and is delivered.
   absl::Status restarted = kannel.Restart();
@@ -388,7 +343,7 @@ TEST_CASE(
   auto got = kannel.WaitForReceived(kLights, absl::Seconds(60));
   INFO(got.status().ToString());
   REQUIRE(got.ok());
-  REQUIRE(Eventually([&] { return notify.Backlog() == 0; }, absl::Seconds(60)));
+  REQUIRE(Eventually([&] { return notify->Backlog() == 0; }, absl::Seconds(60)));
   CHECK(Eventually([&] { return Gauge(metrics_port, "sunlight_notify_backlog") == 0; }));
   absl::SleepFor(absl::Seconds(1));
   std::map<std::string, int> by_case;
@@ -404,7 +359,7 @@ TEST_CASE(
     CHECK(count == 1);
   }
   for (int i = 1; i <= kLights; ++i) {
-    auto n = notify.Get(key(i));
+    auto n = notify->Get(key(i));
     REQUIRE(n.ok());
     CHECK(n->notification().state() == nv1::STATE_DELIVERED);
   }
@@ -414,10 +369,10 @@ TEST_CASE(
   supervision.Append(Light(sv1::LIGHT_RED, kLights + 1, "li"));
   const std::string refused = absl::StrCat("light.step.c-", kLights + 1, ".1.red.li");
   REQUIRE(Eventually([&] {
-    auto n = notify.Get(refused);
+    auto n = notify->Get(refused);
     return n.ok() && n->notification().state() == nv1::STATE_DEAD;
   }));
-  record = notify.Get(refused);
+  record = notify->Get(refused);
   REQUIRE(record.ok());
   INFO(record->notification().dead_reason());
   CHECK(absl::StrContains(record->notification().dead_reason(), "400"));
@@ -425,12 +380,11 @@ TEST_CASE(
                           "denied by white- and/or black-lists"));
   CHECK(record->notification().attempts() == 1);
   CHECK(record->notification().to() == denied_phone);
-  CHECK(notify.Backlog() == 0);
+  CHECK(notify->Backlog() == 0);
   CHECK(Eventually([&] { return Gauge(metrics_port, "sunlight_notify_dead") == 1; }));
   absl::SleepFor(absl::Milliseconds(500));
   CHECK(kannel.Received().size() == kLights);
-  notify.process->Kill(SIGTERM);
-  server->Shutdown(std::chrono::system_clock::now());
+  notify->process->Kill(SIGTERM);
 }
 
 }  // namespace

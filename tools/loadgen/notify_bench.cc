@@ -45,6 +45,7 @@
 #include "sunlight/server/config.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
 #include "sunlight/testing/kannel_harness.h"
+#include "sunlight/testing/live_stream.h"
 #include "sunlight/testing/loopback_port.h"
 #include "sunlight/testing/test_support.h"
 
@@ -53,42 +54,6 @@ namespace {
 
 namespace nv1 = ::sunlight::notify::v1;
 namespace sv1 = ::sunlight::supervision::v1;
-
-// A stream that serves what is appended, and waits for more.
-class LiveStream final : public events::v1::EventStream::Service {
- public:
-  void Append(events::v1::CaseEvent e) {
-    std::lock_guard lock(mu_);
-    e.set_sequence(events_.size() + 1);
-    events_.push_back(std::move(e));
-  }
-  grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
-                         grpc::ServerWriter<events::v1::CaseEvent>* writer) override {
-    size_t next = request->from_sequence() > 0 ? request->from_sequence() - 1 : 0;
-    while (!context->IsCancelled()) {
-      std::vector<events::v1::CaseEvent> batch;
-      {
-        std::lock_guard lock(mu_);
-        for (; next < events_.size(); ++next) batch.push_back(events_[next]);
-      }
-      for (const auto& e : batch) {
-        if (!writer->Write(e)) return grpc::Status::OK;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return grpc::Status::OK;
-  }
-  grpc::Status GetStreamInfo(grpc::ServerContext*, const events::v1::GetStreamInfoRequest*,
-                             events::v1::StreamInfo* info) override {
-    std::lock_guard lock(mu_);
-    info->set_last_sequence(events_.size());
-    return grpc::Status::OK;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<events::v1::CaseEvent> events_;
-};
 
 // A delivery-report receiver for the direct peer: answers 200 to every request and counts
 // the "delivered" ones (status=1), as notify's receiver would record them.
@@ -266,7 +231,7 @@ int Run(int argc, char** argv) {
   std::cout << absl::StrFormat("BENCH kannel_direct_no_reports_per_s %.1f messages/s\n", bare_rate);
 
   // 2. The notify binary following the served stream, synced.
-  LiveStream supervision;
+  testing::LiveStream supervision;
   int stream_port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &stream_port);

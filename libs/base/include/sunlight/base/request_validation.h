@@ -41,6 +41,19 @@ inline absl::Status RequireBoundedText(absl::string_view value, absl::string_vie
   return RequireUtf8(value, field, max_bytes);
 }
 
+// Free text people read and type (a comment, reasons): well-formed UTF-8 of at most
+// `max_characters` characters (not bytes: a Chinese character is one), required or not.
+inline absl::Status RequireCharacters(absl::string_view text, absl::string_view field,
+                                      size_t max_characters, bool required) {
+  if (text.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
+  absl::Status utf8 = RequireUtf8(text, field, 4 * max_characters);
+  if (!utf8.ok()) return utf8;
+  if (SplitUtf8Characters(text).size() > max_characters) {
+    return InvalidField(field, absl::StrCat("at most ", max_characters, " characters"));
+  }
+  return absl::OkStatus();
+}
+
 // A reference to a stored document: required, at most 2,048 bytes of printable ASCII without
 // spaces, an "https://" URL or the document store's "doc:<id>".
 inline absl::Status ValidateDocumentRef(absl::string_view value, absl::string_view field) {
