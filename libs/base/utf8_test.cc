@@ -53,7 +53,7 @@ TEST_CASE("RequireUtf8 names the field and never the value") {
   CHECK(RequireText("\xC0\xAF", "reason").message() == "reason: not valid UTF-8 (byte 0)");
 }
 
-TEST_CASE("message text: the first bad string is named by its path; sanitising repairs it") {
+TEST_CASE("message text: the first bad string is named by its path and sanitising repairs it") {
   calendar::v1::HolidayCalendarFile file;
   file.set_name("cn");
   (*file.mutable_years())["2026"].add_days_off("2026-01-01");

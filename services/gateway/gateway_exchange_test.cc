@@ -148,7 +148,7 @@ TEST_CASE_METHOD(ExchangeFixture,
 }
 
 TEST_CASE_METHOD(ExchangeFixture,
-                 "an allowed push is staged until an administrator approves it; then it is in "
+                 "an allowed push is staged until an administrator approves it and then it is in "
                  "force") {
   iv1::ItemDefinition pushed = intake::BusinessLicence();
   pushed.mutable_promised_limit()->set_amount(4);

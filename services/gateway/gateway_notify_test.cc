@@ -49,6 +49,43 @@ TEST_CASE_METHOD(GatewayFixture, "notify: the routes are in the OpenAPI document
   CHECK(roles_of("/v1/notifications", "get") == watch);
   CHECK(roles_of("/v1/notifications/{key}", "get") == watch);
   CHECK(roles_of("/v1/notifications/{key}:resend", "post") == admin);
+  CHECK(roles_of("/v1/messages", "post") == watch);
+}
+
+TEST_CASE_METHOD(GatewayFixture,
+                 "notify: an inspector sends a message by hand to a department and it is "
+                 "audited",
+                 "[notify]") {
+  const std::string admin = Login("admin", "admin-password");
+  const std::string insp = Login("insp", "inspector-password");
+  REQUIRE(Call("PUT", "/v1/contacts/lead-1", admin, ContactBody("lead-1", "13900002222")).status ==
+          200);
+  const std::string body =
+      R"({"request_id":"m-1","department_id":"market","text":"请于今日下班前报送整改情况。"})";
+  HttpResponse r = Call("POST", "/v1/messages", insp, body);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto sent = Parse<nv1::SendMessageResponse>(r.body);
+  REQUIRE(sent.notifications_size() == 1);
+  CHECK(sent.notifications(0).to() == "139****2222");
+  CHECK(sent.notifications(0).sent_by().id() == "insp");
+  CHECK(sent.notifications(0).kind() == "manual");
+  // Retried: the same notification, nothing new.
+  r = Call("POST", "/v1/messages", insp, body);
+  REQUIRE(r.status == 200);
+  CHECK(Parse<nv1::SendMessageResponse>(r.body).notifications(0).key() ==
+        sent.notifications(0).key());
+  // Bad input names the field; a clerk may not.
+  r = Call("POST", "/v1/messages", insp, R"({"request_id":"m-2","text":"x"})");
+  CHECK(r.status == 400);
+  CHECK(ErrorField(r) == "case_id");
+  r = Call("POST", "/v1/messages", insp, R"({"request_id":"m-2","department_id":"market"})");
+  CHECK(r.status == 400);
+  CHECK(ErrorField(r) == "text");
+  CHECK(Call("POST", "/v1/messages", Login("clerk-1", "clerk-password"), body).status == 403);
+  r = Call("GET", "/v1/audit?page_size=1000", Login("auditor", "reader-of-the-log"));
+  CHECK(r.body.find("POST /v1/messages") != std::string::npos);
+  CHECK(r.body.find("market") != std::string::npos);
 }
 
 TEST_CASE_METHOD(GatewayFixture,
@@ -224,7 +261,8 @@ TEST_CASE_METHOD(GatewayFixture, "notify: without --notify the routes answer 503
                                                         {"GET", "/v1/contacts"},
                                                         {"GET", "/v1/notifications"},
                                                         {"GET", "/v1/notifications/k"},
-                                                        {"POST", "/v1/notifications/k:resend"}}) {
+                                                        {"POST", "/v1/notifications/k:resend"},
+                                                        {"POST", "/v1/messages"}}) {
     HttpResponse r = Call(method, path, admin,
                           method == "PUT"    ? ContactBody("lead-1", "13900002222")
                           : method == "POST" ? "{}"

@@ -2,7 +2,8 @@
 // of staff is reached), and the outbox's notifications (text messages, e-mail, webhooks) with
 // their attempts and delivery reports, a dead one resent by the administrator. Phones are
 // masked by their mark (Contact.phone), e-mail addresses and a notification's destination
-// here, by its channel. Without --notify every one of them answers 503.
+// here, by its channel; messages by hand (POST /v1/messages), audited like every change.
+// Without --notify every one of them answers 503.
 #include "gateway_routes.h"
 #include "sunlight/base/mask.h"
 #include "sunlight/base/request_validation.h"
@@ -38,7 +39,7 @@ std::string MaskDestination(nv1::Channel channel, const std::string& to) {
     case nv1::CHANNEL_SMS:
       return MaskPhone(to);
     case nv1::CHANNEL_EMAIL:
-      return MaskEmailAddress(to);
+      return MaskEmail(to);
     case nv1::CHANNEL_WEBHOOK:
       return MaskUrl(to);
     default:
@@ -64,7 +65,8 @@ void MaskNotification(nv1::Notification& n,
 }
 
 void MaskContact(nv1::Contact& c) {
-  if (!c.email().empty()) c.set_email(MaskEmailAddress(c.email()));
+  if (!c.email().empty()) c.set_email(MaskEmail(c.email()));
+  if (!c.webhook_url().empty()) c.set_webhook_url(MaskUrl(c.webhook_url()));
 }
 
 }  // namespace
@@ -88,9 +90,10 @@ void Gateway::AddNotifyRoutes() {
     Route& r =
         AddRoute("PUT", "/v1/contacts/{person_id}", auth::kAdministrators,
                  "Set how a member of staff is reached when a light or notice concerns them: "
-                 "`contact` (name, department, whether a head of it, phone, e-mail; "
-                 "`contact.person_id` the path's or empty). A phone or e-mail sent back exactly as "
-                 "GET /v1/contacts shows it (masked) keeps the stored one.",
+                 "`contact` (name, department, whether a head of it, phone, e-mail, or for a "
+                 "platform an https `webhook_url`; `language` zh or en; `contact.person_id` the "
+                 "path's or empty). A phone, e-mail or URL sent back exactly as GET /v1/contacts "
+                 "shows it (masked) keeps the stored one.",
                  set_contact);
     r.prepare = require_notify;
     r.local = [this, set_contact, list_contacts](
@@ -108,7 +111,8 @@ void Gateway::AddNotifyRoutes() {
       // address has a '*' the console would send) stands for the stored one it masks.
       const bool phone_masked = c->phone().find('*') != std::string::npos;
       const bool email_masked = c->email().find('*') != std::string::npos;
-      if (phone_masked || email_masked) {
+      const bool url_masked = c->webhook_url().find('*') != std::string::npos;
+      if (phone_masked || email_masked || url_masked) {
         SUNLIGHT_ASSIGN_OR_RETURN(auto listed,
                                   Invoke(call, list_contacts, nv1::ListContactsRequest()));
         nv1::Contact stored;
@@ -123,11 +127,18 @@ void Gateway::AddNotifyRoutes() {
           c->set_phone(stored.phone());
         }
         if (email_masked) {
-          if (stored.email().empty() || MaskEmailAddress(stored.email()) != c->email()) {
+          if (stored.email().empty() || MaskEmail(stored.email()) != c->email()) {
             return InvalidField("contact.email",
                                 "masked, but not as the stored address: type the whole address");
           }
           c->set_email(stored.email());
+        }
+        if (url_masked) {
+          if (stored.webhook_url().empty() || MaskUrl(stored.webhook_url()) != c->webhook_url()) {
+            return InvalidField("contact.webhook_url",
+                                "masked, but not as the stored URL: type the whole URL");
+          }
+          c->set_webhook_url(stored.webhook_url());
         }
       }
       SUNLIGHT_RETURN_IF_ERROR(RecordIntent(call));
@@ -175,6 +186,27 @@ void Gateway::AddNotifyRoutes() {
     r.finish = [](Call&, pb::Message& message) {
       auto& response = static_cast<nv1::GetNotificationResponse&>(message);
       MaskNotification(*response.mutable_notification(), response.mutable_attempts());
+    };
+  }
+  {
+    Route& r =
+        AddRoute("POST", "/v1/messages", kWatch,
+                 "Send a message by hand (手工发送短消息): `text` (at most 300 characters) to "
+                 "the applicant of `case_id` (by text message, else e-mail; after quiet "
+                 "hours) or to every member of `department_id`'s staff with a contact; "
+                 "`request_id` makes a retry send nothing again. Audited. The answer: one "
+                 "notification per recipient, destinations masked.",
+                 NotifyMethod("SendMessage"));
+    r.prepare = [require_notify](Call& call, pb::Message& message) -> absl::Status {
+      SUNLIGHT_RETURN_IF_ERROR(require_notify(call, message));
+      const auto& request = static_cast<const nv1::SendMessageRequest&>(message);
+      call.target = request.case_id().empty() ? request.department_id() : request.case_id();
+      return absl::OkStatus();
+    };
+    r.finish = [](Call&, pb::Message& message) {
+      for (auto& n : *static_cast<nv1::SendMessageResponse&>(message).mutable_notifications()) {
+        MaskNotification(n);
+      }
     };
   }
   {

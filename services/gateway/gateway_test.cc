@@ -675,6 +675,8 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     const std::string key = dead.notifications(0).key();
     ok("GET", "/v1/notifications/" + key, insp);
     ok("POST", "/v1/notifications/" + key + ":resend", admin);
+    ok("POST", "/v1/messages", insp,
+       R"({"request_id":"happy-1","department_id":"market","text":"请及时处理亮灯办件。"})");
   }
 
   // The public's voice, in March: the online case (completed in February) rated 非常不满意

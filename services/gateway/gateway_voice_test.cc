@@ -274,7 +274,7 @@ TEST_CASE_METHOD(VoiceFixture,
   CHECK(audited >= 2);
 }
 
-TEST_CASE_METHOD(VoiceFixture, "voice: a refused case may be rated; a withdrawn or open one not",
+TEST_CASE_METHOD(VoiceFixture, "voice: a refused case may be rated but a withdrawn or open one not",
                  "[voice]") {
   const Applied refused = Apply("refused-1");
   const std::string clerk = SocketLogin("clerk-1", "clerk-password");

@@ -22,16 +22,11 @@ std::string MaskValue(PersonalData kind, const std::string& value) {
       return MaskPhone(value);
     case common::v1::ADDRESS:
       return MaskKeeping(SplitUtf8Characters(value), 6, 0);
+    case common::v1::EMAIL:
+      return MaskEmail(value);
     default:
       return "";  // query codes, client addresses, document references, sealed data
   }
-}
-
-std::string MaskEmailAddress(const std::string& address) {
-  size_t at = address.rfind('@');
-  if (at == std::string::npos) return MaskKeeping(SplitUtf8Characters(address), 1, 0);
-  return MaskKeeping(SplitUtf8Characters(address.substr(0, at)), 1, 0) +
-         MaskKeeping(SplitUtf8Characters(address.substr(at)), address.size() - at, 0);
 }
 
 MaskResult MaskPersonalData(pb::Message* message, uint32_t keep) {

@@ -29,11 +29,6 @@ inline constexpr uint32_t kAllPersonalData = ~PersonalBit(common::v1::SEALED);
 // One value masked as its kind says.
 std::string MaskValue(common::v1::PersonalData kind, const std::string& value);
 
-// An e-mail address (common.proto has no kind for them; the routes that show one mask it
-// with this): the first character and the domain kept ("z***@market.example"); without an
-// '@', the first character only.
-std::string MaskEmailAddress(const std::string& address);
-
 }  // namespace sunlight::gateway
 
 #endif  // SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_

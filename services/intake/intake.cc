@@ -29,7 +29,8 @@ std::vector<std::string> IntakeColumnFamilies() {
           store::kCases,
           store::kCaseNumbers,
           store::kIdempotency,
-          store::kCasesByDepartment};
+          store::kCasesByDepartment,
+          store::kNotifyQueryCodes};
 }
 
 absl::StatusOr<std::unique_ptr<Intake>> Intake::Open(

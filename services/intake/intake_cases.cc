@@ -70,6 +70,20 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   SUNLIGHT_RETURN_IF_ERROR(RequireText(applicant.id_number(), "applicant.id_number"));
   if (applicant.id_number().size() > 32) return InvalidField("applicant.id_number", "too long");
   if (applicant.phone().size() > 32) return InvalidField("applicant.phone", "too long");
+  SUNLIGHT_RETURN_IF_ERROR(ValidateEmailAddress(applicant.email(), "applicant.email"));
+  if (applicant.notify_by_sms()) {
+    SUNLIGHT_RETURN_IF_ERROR(ValidatePhoneNumber(applicant.phone(), "applicant.phone"));
+    if (applicant.phone().empty()) {
+      return InvalidField("applicant.phone", "required for notify_by_sms");
+    }
+  }
+  if (!applicant.language().empty() && applicant.language() != "zh" &&
+      applicant.language() != "en") {
+    return InvalidField("applicant.language", "zh or en");
+  }
+  if (applicant.notify_by_email() && applicant.email().empty()) {
+    return InvalidField("applicant.email", "required for notify_by_email");
+  }
   SUNLIGHT_RETURN_IF_ERROR(ValidateMaterials(request.materials(), 0));
   if (request.subject().size() > kMaxTextLength) return InvalidField("subject", "too long");
 
@@ -116,6 +130,12 @@ absl::StatusOr<v1::SubmitCaseResponse> Intake::SubmitCase(const v1::SubmitCaseRe
   record.set_query_code(std::move(query_code));
 
   storage::WriteBatch batch;
+  if (applicant.notify_by_sms() || applicant.notify_by_email()) {
+    batch.Put(store::kNotifyQueryCodes, record.case_id(),
+              data_key_ == nullptr
+                  ? record.query_code()
+                  : data_key_->Seal(record.query_code(), store::kQueryCodeSealContext));
+  }
   batch.Put(store::kIdempotency, idempotency_key, record.case_id());
   batch.Put(store::kCaseNumbers, record.case_number(), record.case_id());
   batch.Put(store::kCasesByDepartment,

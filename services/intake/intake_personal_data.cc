@@ -28,9 +28,11 @@ void Intake::SealPersonalData(pb::Message* message) const {
     v1::Applicant secret;
     secret.set_id_number(applicant->id_number());
     secret.set_phone(applicant->phone());
+    secret.set_email(applicant->email());
     applicant->set_sealed_personal_data(data_key_->Seal(secret.SerializeAsString(), kSealContext));
     applicant->set_id_number(MaskIdNumber(applicant->id_number()));
     applicant->set_phone(MaskPhone(applicant->phone()));
+    applicant->set_email(MaskEmail(applicant->email()));
   });
 }
 
@@ -52,6 +54,7 @@ absl::Status Intake::OpenPersonalData(pb::Message* message) const {
     }
     applicant->set_id_number(secret.id_number());
     applicant->set_phone(secret.phone());
+    applicant->set_email(secret.email());
     applicant->clear_sealed_personal_data();
   });
   return status;

@@ -24,6 +24,7 @@ void MaskApplicant(v1::Case& record) {
   auto* applicant = record.mutable_applicant();
   applicant->set_id_number(MaskIdNumber(applicant->id_number()));
   applicant->set_phone(MaskPhone(applicant->phone()));
+  applicant->set_email(MaskEmail(applicant->email()));
   record.clear_query_code();
 }
 
@@ -68,6 +69,16 @@ absl::StatusOr<v1::ApplicantContact> Intake::GetApplicantContact(
   }
   contact.set_phone(record.applicant().phone());
   contact.set_notify_by_sms(record.applicant().notify_by_sms());
+  contact.set_email(record.applicant().email());
+  contact.set_notify_by_email(record.applicant().notify_by_email());
+  contact.set_language(record.applicant().language());
+  SUNLIGHT_ASSIGN_OR_RETURN(auto code, store_->Get(store::kNotifyQueryCodes, record.case_id()));
+  if (code.has_value() && data_key_ != nullptr) {
+    auto opened = data_key_->Open(*code, store::kQueryCodeSealContext);
+    if (!opened.ok()) return absl::DataLossError("a case's sealed query code does not open");
+    code = *std::move(opened);
+  }
+  if (code.has_value()) contact.set_query_code(*std::move(code));
   return contact;
 }
 

@@ -38,6 +38,11 @@ inline constexpr char kCaseNumbers[] = "case_numbers";
 inline constexpr char kIdempotency[] = "idempotency";
 // CaseByDepartmentKey -> "" (an index: the case itself is in kCases).
 inline constexpr char kCasesByDepartment[] = "cases_by_department";
+// case_id -> the query code sealed with the data key (context kQueryCodeSealContext), for the
+// applicants who asked to be told of their case (ApplicantContact.query_code); plain without
+// a data key, like the stored query code itself.
+inline constexpr char kNotifyQueryCodes[] = "notify_query_codes";
+inline constexpr char kQueryCodeSealContext[] = "sunlight.intake.v1.ApplicantContact.query_code";
 
 // DATA_LOSS "malformed <family> key <hex>".
 inline absl::Status MalformedKey(std::string_view family, std::string_view key) {

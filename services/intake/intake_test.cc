@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/case_codes.h"
 #include "sunlight/testing/intake_fixture.h"
@@ -450,6 +451,55 @@ TEST_CASE_METHOD(IntakeFixture, "a copied intake store has no ID number or phone
   data_key = auth::DataKey::FromKey("another data key of at least 32 bytes!").value();
   Reopen();
   CHECK(intake->GetCase(get).status().code() == absl::StatusCode::kDataLoss);
+}
+
+// Issue 19: the applicant chooses how to be told; the notify service alone reads the phone,
+// the address and the query code (for the "submitted" message), which stay sealed at rest.
+TEST_CASE_METHOD(IntakeFixture,
+                 "an applicant who asked to be told is reachable by the notify service "
+                 "with the query code") {
+  auto request = SubmitRequest("told-1");
+  request.mutable_applicant()->set_notify_by_sms(true);
+  request.mutable_applicant()->set_notify_by_email(true);
+  request.mutable_applicant()->set_email("li.ming@example.cn");
+  request.mutable_applicant()->set_language("en");
+  auto submitted = intake->SubmitCase(request);
+  REQUIRE(submitted.ok());
+  v1::GetApplicantContactRequest get;
+  get.set_case_id(submitted->case_().case_id());
+  auto contact = intake->GetApplicantContact(get);
+  REQUIRE(contact.ok());
+  CHECK(contact->notify_by_sms());
+  CHECK(contact->notify_by_email());
+  CHECK(contact->email() == "li.ming@example.cn");
+  CHECK(contact->language() == "en");
+  CHECK(contact->phone() == request.applicant().phone());
+  CHECK(contact->query_code() == submitted->case_().query_code());
+  // One who asked for nothing has no query code kept.
+  auto quiet = intake->SubmitCase(SubmitRequest("quiet-1"));
+  REQUIRE(quiet.ok());
+  get.set_case_id(quiet->case_().case_id());
+  CHECK(intake->GetApplicantContact(get)->query_code().empty());
+  // Neither the address nor the code is in clear in the store.
+  REQUIRE(store->Flush().ok());
+  const std::string bytes = AllBytes(dir.Sub("db"));
+  CHECK(bytes.find("li.ming@example.cn") == std::string::npos);
+  CHECK(bytes.find(submitted->case_().query_code()) == std::string::npos);
+
+  auto no_email = SubmitRequest("told-2");
+  no_email.mutable_applicant()->set_notify_by_email(true);
+  CHECK(absl::StartsWith(intake->SubmitCase(no_email).status().message(), "applicant.email:"));
+  auto bad_email = SubmitRequest("told-3");
+  bad_email.mutable_applicant()->set_email("li.ming");
+  CHECK(absl::StartsWith(intake->SubmitCase(bad_email).status().message(), "applicant.email:"));
+  auto no_phone = SubmitRequest("told-4");
+  no_phone.mutable_applicant()->set_notify_by_sms(true);
+  no_phone.mutable_applicant()->clear_phone();
+  CHECK(absl::StartsWith(intake->SubmitCase(no_phone).status().message(), "applicant.phone:"));
+  auto bad_language = SubmitRequest("told-5");
+  bad_language.mutable_applicant()->set_language("fr");
+  CHECK(
+      absl::StartsWith(intake->SubmitCase(bad_language).status().message(), "applicant.language:"));
 }
 
 }  // namespace

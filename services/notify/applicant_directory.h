@@ -1,5 +1,6 @@
-// The applicant directory of the notify service: intake's GetApplicantContact over gRPC,
-// signed as the notify service (intake lets no one else read a phone number in full).
+// The notify service's directories of the public: intake's GetApplicantContact and scoring's
+// GetComplainantContact over gRPC, signed as the notify service (neither lets anyone else read
+// a phone number in full).
 #ifndef SUNLIGHT_SERVICES_NOTIFY_APPLICANT_DIRECTORY_H_
 #define SUNLIGHT_SERVICES_NOTIFY_APPLICANT_DIRECTORY_H_
 
@@ -9,6 +10,7 @@
 #include "sunlight/auth/principal.h"
 #include "sunlight/intake/v1/intake.grpc.pb.h"
 #include "sunlight/notify/notifier.h"
+#include "sunlight/scoring/v1/scoring.grpc.pb.h"
 
 namespace sunlight::notify {
 
@@ -21,6 +23,18 @@ class IntakeApplicantDirectory final : public ApplicantDirectory {
 
  private:
   std::unique_ptr<intake::v1::Intake::Stub> stub_;
+};
+
+class ScoringComplainantDirectory final : public ComplainantDirectory {
+ public:
+  ScoringComplainantDirectory(const std::string& target,
+                              std::shared_ptr<grpc::ChannelCredentials> credentials,
+                              std::shared_ptr<const auth::PrincipalSigner> signer);
+  absl::StatusOr<scoring::v1::ComplainantContact> Complainant(
+      const std::string& complaint_id) override;
+
+ private:
+  std::unique_ptr<scoring::v1::Scoring::Stub> stub_;
 };
 
 }  // namespace sunlight::notify

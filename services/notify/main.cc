@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   main.AddFlag({"workflow", "",
                 "workflow service address (its stream: decisions, completion, "
                 "certificates)"});
+  main.AddFlag({"scoring", "",
+                "scoring service address (its stream: complaints accepted and answered, and "
+                "complainants' phones); empty: nothing is sent to complainants"});
   main.AddFlag({"templates", "data/notify/templates.json", "the template set (versioned)"});
   main.AddFlag({"kannel_sendsms_url", "", "smsbox's sendsms URL; empty: no text messages"});
   main.AddFlag({"kannel_username", "sunlight", "the sendsms-user of kannel.conf"});
@@ -117,8 +120,13 @@ int main(int argc, char** argv) {
     applicants = std::make_unique<nf::IntakeApplicantDirectory>(
         main.flag("intake"), main.channel_credentials(), main.signer());
   }
-  auto notifier =
-      nf::Notifier::Open(main.store(), main.clock(), *templates, outbox.get(), applicants.get());
+  std::unique_ptr<nf::ScoringComplainantDirectory> complainants;
+  if (!main.flag("scoring").empty()) {
+    complainants = std::make_unique<nf::ScoringComplainantDirectory>(
+        main.flag("scoring"), main.channel_credentials(), main.signer());
+  }
+  auto notifier = nf::Notifier::Open(main.store(), main.clock(), *templates, outbox.get(),
+                                     applicants.get(), complainants.get());
   if (!notifier.ok()) return main.Fail(notifier.status());
   nf::Notifier* n = notifier->get();
   nf::NotifyMetrics metrics;
@@ -129,8 +137,9 @@ int main(int argc, char** argv) {
       nf::kSupervisionStream, main.flag("supervision"),
       [n] { return n->Cursor(nf::kSupervisionStream); },
       [n](const auto& batch) { return n->ApplyEvents(nf::kSupervisionStream, batch); });
-  for (const char* stream : {nf::kIntakeStream, nf::kWorkflowStream}) {
-    if (applicants == nullptr || main.flag(stream).empty()) continue;
+  for (const char* stream : {nf::kIntakeStream, nf::kWorkflowStream, nf::kScoringStream}) {
+    if (main.flag(stream).empty()) continue;
+    if (applicants == nullptr && stream != std::string(nf::kScoringStream)) continue;
     main.Follow(
         stream, main.flag(stream), [n, stream = std::string(stream)] { return n->Cursor(stream); },
         [n, stream = std::string(stream)](const auto& batch) {

@@ -6,9 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
+#include "notifier_text.h"
 #include "sunlight/base/proto_time.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/base/status_macros.h"
@@ -33,9 +34,14 @@ using Head = storage::TupleKey<std::string, std::string>;
 
 // The kinds the notifier sends, each of which the template set must have.
 const std::vector<std::string>& Kinds() {
-  static const auto* kinds = new std::vector<std::string>{
-      "light.yellow", "light.red",      "notice.issued",    "case.accepted",
-      "case.decided", "case.completed", "certificate.ready"};
+  static const auto* kinds =
+      new std::vector<std::string>{"light.yellow",       "light.red",
+                                   "notice.issued",      "case.submitted",
+                                   "case.supplement",    "case.accepted",
+                                   "case.decided",       "case.completed",
+                                   "certificate.ready",  "evaluation.invitation",
+                                   "complaint.accepted", "complaint.not_accepted",
+                                   "complaint.answered", "manual"};
   return *kinds;
 }
 
@@ -62,47 +68,19 @@ const char* ClockWhat(sv1::ClockKind kind) {
   }
 }
 
-// An idempotency key of the parts, of the characters every channel carries as they are
-// (Kannel's report URL among them): [A-Za-z0-9._~-], the parts joined by '.', others '_'.
-std::string SafeKey(std::initializer_list<std::string_view> parts) {
-  std::string key;
-  for (std::string_view part : parts) {
-    if (!key.empty()) key += '.';
-    for (char c : part) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '_' || c == '~' || c == '-';
-      key += ok ? c : (c == '/' ? '.' : '_');
-    }
-  }
-  return key.substr(0, 128);
-}
-
-std::string Fill(const std::string& text,
-                 const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::vector<std::pair<std::string, std::string>> replacements;
-  for (const auto& [name, value] : fields) replacements.emplace_back("{" + name + "}", value);
-  return absl::StrReplaceAll(text, replacements);
-}
-
 absl::Status ValidateContact(const v1::Contact& c) {
   SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(c.person_id(), "contact.person_id", 64));
   SUNLIGHT_RETURN_IF_ERROR(RequireBoundedText(c.department_id(), "contact.department_id", 128));
   if (!c.name().empty()) SUNLIGHT_RETURN_IF_ERROR(RequireUtf8(c.name(), "contact.name", 256));
-  const std::string& phone = c.phone();
-  if (!phone.empty()) {
-    bool digits = phone.size() >= 5 && phone.size() <= 20;
-    for (size_t i = 0; i < phone.size(); ++i) {
-      digits &= (phone[i] >= '0' && phone[i] <= '9') || (i == 0 && phone[i] == '+');
-    }
-    if (!digits) return InvalidField("contact.phone", "digits, a leading + allowed, 5 to 20");
+  SUNLIGHT_RETURN_IF_ERROR(ValidatePhoneNumber(c.phone(), "contact.phone"));
+  SUNLIGHT_RETURN_IF_ERROR(ValidateEmailAddress(c.email(), "contact.email"));
+  if (!c.webhook_url().empty() &&
+      (!absl::StartsWith(c.webhook_url(), "https://") || c.webhook_url().size() > 2048 ||
+       c.webhook_url().find_first_of(" \r\n\t") != std::string::npos)) {
+    return InvalidField("contact.webhook_url", "an https:// URL of at most 2,048 bytes");
   }
-  const std::string& email = c.email();
-  if (!email.empty()) {
-    size_t at = email.find('@');
-    bool ok = email.size() <= 254 && at != std::string::npos && at > 0 &&
-              email.find('@', at + 1) == std::string::npos && at + 1 < email.size() &&
-              email.find_first_of(" \r\n\t<>,;") == std::string::npos;
-    if (!ok) return InvalidField("contact.email", "an address name@domain");
+  if (!c.language().empty() && c.language() != "zh" && c.language() != "en") {
+    return InvalidField("contact.language", "zh or en");
   }
   return absl::OkStatus();
 }
@@ -136,10 +114,11 @@ absl::StatusOr<v1::TemplateSet> LoadTemplates(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Open(storage::Store* store, const Clock* clock,
                                                          v1::TemplateSet templates, Outbox* outbox,
-                                                         ApplicantDirectory* applicants) {
+                                                         ApplicantDirectory* applicants,
+                                                         ComplainantDirectory* complainants) {
   if (outbox == nullptr) return absl::InvalidArgumentError("outbox: required");
   return std::unique_ptr<Notifier>(
-      new Notifier(store, clock, std::move(templates), outbox, applicants));
+      new Notifier(store, clock, std::move(templates), outbox, applicants, complainants));
 }
 
 absl::StatusOr<uint64_t> Notifier::Cursor(const std::string& stream) const {
@@ -215,23 +194,25 @@ absl::StatusOr<std::vector<v1::Contact>> Notifier::Recipients(
   return out;
 }
 
-absl::StatusOr<bool> Notifier::StageFor(
-    storage::WriteBatch& batch, const v1::Contact& to, const std::string& key,
-    const std::string& kind, const std::string& case_id,
-    const std::vector<std::pair<std::string, std::string>>& fields, absl::Time not_before) {
+absl::StatusOr<bool> Notifier::StageFor(storage::WriteBatch& batch, const v1::Contact& to,
+                                        const std::string& key, const std::string& kind,
+                                        const std::string& case_id, const TextFields& fields,
+                                        absl::Time not_before, const common::v1::Actor* sent_by) {
   const v1::Template* text = nullptr;
   for (const auto& t : templates_.templates()) {
     if (t.kind() == kind) text = &t;
   }
   if (text == nullptr) return absl::FailedPreconditionError(absl::StrCat("no template ", kind));
+  const bool english = to.language() == "en" && !text->body_en().empty();
   v1::Notification n;
   n.set_key(key);
   n.set_kind(kind);
   n.set_case_id(case_id);
   n.set_recipient(to.person_id());
   n.set_template_version(templates_.version());
-  n.set_subject(Fill(text->subject_zh(), fields));
-  n.set_body(Fill(text->body_zh(), fields));
+  n.set_subject(Fill(english ? text->subject_en() : text->subject_zh(), fields));
+  n.set_body(Fill(english ? text->body_en() : text->body_zh(), fields));
+  if (sent_by != nullptr) *n.mutable_sent_by() = *sent_by;
   if (not_before != absl::InfinitePast()) *n.mutable_not_before() = ToProto(not_before);
   if (!to.phone().empty()) {
     n.set_channel(v1::CHANNEL_SMS);
@@ -239,165 +220,119 @@ absl::StatusOr<bool> Notifier::StageFor(
   } else if (!to.email().empty()) {
     n.set_channel(v1::CHANNEL_EMAIL);
     n.set_to(to.email());
+  } else if (!to.webhook_url().empty()) {
+    n.set_channel(v1::CHANNEL_WEBHOOK);
+    n.set_to(to.webhook_url());
+    v1::WebhookMessage message;
+    message.set_key(key);
+    message.set_kind(kind);
+    message.set_case_id(case_id);
+    message.set_recipient(to.person_id());
+    message.set_subject(n.subject());
+    message.set_text(n.body());
+    message.set_template_version(templates_.version());
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
+      return absl::InternalError("webhook message: not printable as JSON");
+    }
+    n.set_body(std::move(json));
   } else {
     SUNLIGHT_ASSIGN_OR_RETURN(
-        bool staged, outbox_->StageUndeliverable(
-                         batch, n, absl::StrCat("no phone or e-mail for ", to.person_id())));
+        bool staged,
+        outbox_->StageUndeliverable(
+            batch, n, absl::StrCat("no phone, e-mail or webhook for ", to.person_id())));
     return staged;
   }
   return outbox_->Stage(batch, n);
 }
 
-namespace {
-
-const absl::TimeZone& Beijing() {
-  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
-  return *zone;
+absl::Status Notifier::Stage(Staging& staging, const v1::Contact& to, const std::string& key,
+                             const std::string& kind, const std::string& case_id,
+                             const TextFields& fields, absl::Time not_before,
+                             const common::v1::Actor* sent_by) {
+  if (!staging.keys.insert(key).second) return absl::OkStatus();
+  SUNLIGHT_ASSIGN_OR_RETURN(
+      bool done, StageFor(staging.batch, to, key, kind, case_id, fields, not_before, sent_by));
+  if (!done) return absl::OkStatus();
+  staging.staged.push_back(key);
+  const bool reachable = !to.phone().empty() || !to.email().empty() || !to.webhook_url().empty();
+  (reachable ? staging.deliverable : staging.undeliverable) += 1;
+  return absl::OkStatus();
 }
 
-// Applicants are not woken: outside 08:00-21:00 a message waits for the next 08:00.
-absl::Time AfterQuietHours(absl::Time now) {
-  absl::CivilSecond local = absl::ToCivilSecond(now, Beijing());
-  if (local.hour() >= 8 && local.hour() < 21) return now;
-  absl::CivilDay day = absl::CivilDay(local);
-  if (local.hour() >= 21) day += 1;
-  return absl::FromCivil(absl::CivilHour(day.year(), day.month(), day.day(), 8), Beijing());
-}
-
-}  // namespace
-
-absl::StatusOr<bool> Notifier::StageForApplicant(storage::WriteBatch& batch,
-                                                 const events::v1::CaseEvent& event,
-                                                 size_t& staged) {
-  const std::string& type = event.type();
-  std::string kind, what;
-  std::vector<std::pair<std::string, std::string>> fields;
-  if (type == "intake.case.accepted") {
-    intake::v1::CaseAccepted accepted;
-    if (!event.payload().UnpackTo(&accepted)) return absl::DataLossError("bad payload");
-    kind = "case.accepted";
-    fields.emplace_back(
-        "due",
-        absl::FormatTime("%Y-%m-%d", FromProto(accepted.receipt().promised_due()), Beijing()));
-  } else if (type == "intake.case.supplement_requested") {
-    // The one complete list of what is missing (一次性告知), each request its own message.
-    intake::v1::SupplementRequested requested;
-    if (!event.payload().UnpackTo(&requested)) return absl::DataLossError("bad payload");
-    kind = "case.supplement";
-    std::string materials;
-    for (const auto& m : requested.missing_materials()) {
-      if (!materials.empty()) materials += "、";
-      materials += m.name();
-    }
-    fields.emplace_back("materials", materials);
-    what = absl::StrCat(event.case_version());
-  } else if (type == "workflow.case.decided") {
-    workflow::v1::CaseDecided decided;
-    if (!event.payload().UnpackTo(&decided)) return absl::DataLossError("bad payload");
-    kind = "case.decided";
-    fields.emplace_back("decision", decided.decision() == workflow::v1::DECISION_APPROVED
-                                        ? "准予许可"
-                                        : "不予许可");
-  } else if (type == "workflow.case.completed") {
-    kind = "case.completed";
-  } else if (type == "workflow.certificate.issued") {
-    workflow::v1::CertificateIssued issued;
-    if (!event.payload().UnpackTo(&issued)) return absl::DataLossError("bad payload");
-    kind = "certificate.ready";
-    fields.emplace_back("certificate", issued.certificate_number());
-  } else {
-    return false;
-  }
-  auto contact = applicants_->Contact(event.case_id());
-  if (contact.status().code() == absl::StatusCode::kNotFound) return false;
-  SUNLIGHT_RETURN_IF_ERROR(contact.status());
-  if (!contact->notify_by_sms() || contact->phone().empty()) return false;
-  v1::Contact to;
-  to.set_person_id(absl::StrCat("applicant:", contact->case_number()));
-  to.set_phone(contact->phone());
-  fields.emplace_back("case_number", contact->case_number());
-  fields.emplace_back("item", contact->item_name());
-  const std::string key = what.empty() ? SafeKey({"applicant", event.case_id(), kind})
-                                       : SafeKey({"applicant", event.case_id(), kind, what});
-  SUNLIGHT_ASSIGN_OR_RETURN(bool done, StageFor(batch, to, key, kind, event.case_id(), fields,
-                                                AfterQuietHours(clock_->Now())));
-  staged += done ? 1 : 0;
-  return done;
+absl::Status Notifier::CommitStaging(Staging& staging) {
+  SUNLIGHT_RETURN_IF_ERROR(store_->Write(staging.batch));
+  outbox_->Committed(staging.deliverable);
+  outbox_->CommittedDead(staging.undeliverable);
+  return absl::OkStatus();
 }
 
 absl::Status Notifier::ApplyEvents(const std::string& stream,
                                    const std::vector<events::v1::CaseEvent>& events) {
-  if (stream != kSupervisionStream && stream != kIntakeStream && stream != kWorkflowStream) {
+  if (stream != kSupervisionStream && stream != kIntakeStream && stream != kWorkflowStream &&
+      stream != kScoringStream) {
     return InvalidField("stream", absl::StrCat("unknown stream ", stream));
   }
   if (events.empty()) return absl::OkStatus();
   std::lock_guard lock(write_mu_);
   SUNLIGHT_ASSIGN_OR_RETURN(uint64_t cursor, Cursor(stream));
-  storage::WriteBatch batch;
-  std::set<std::string> keys;  // staged in this batch (the store does not have them yet)
-  size_t staged = 0, undeliverable = 0;
+  Staging staging;
   uint64_t last = cursor;
-  auto stage = [&](const v1::Contact& to, const std::string& key, const std::string& kind,
-                   const std::string& case_id,
-                   const std::vector<std::pair<std::string, std::string>>& fields) -> absl::Status {
-    if (!keys.insert(key).second) return absl::OkStatus();
-    SUNLIGHT_ASSIGN_OR_RETURN(bool done, StageFor(batch, to, key, kind, case_id, fields));
-    if (done) (to.phone().empty() && to.email().empty() ? undeliverable : staged) += 1;
-    return absl::OkStatus();
-  };
   for (const events::v1::CaseEvent& event : events) {
     if (event.sequence() <= cursor) continue;
     last = std::max(last, event.sequence());
-    if (stream != kSupervisionStream) {
-      if (applicants_ != nullptr && !event.case_id().empty()) {
-        SUNLIGHT_RETURN_IF_ERROR(StageForApplicant(batch, event, staged).status());
-      }
-      continue;
-    }
-    if (event.type() == "supervision.light.changed") {
-      sv1::LightChanged changed;
-      if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
-      if (changed.to() != sv1::LIGHT_YELLOW && changed.to() != sv1::LIGHT_RED) continue;
-      const sv1::Clock& clock = changed.clock();
-      const bool red = changed.to() == sv1::LIGHT_RED;
-      const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
-      std::string subject =
-          !clock.case_number().empty() ? clock.case_number() : clock.subject_ref();
-      SUNLIGHT_ASSIGN_OR_RETURN(auto people,
-                                Recipients(clock.department_id(), clock.responsible_person()));
-      for (const v1::Contact& person : people) {
-        SUNLIGHT_RETURN_IF_ERROR(
-            stage(person,
-                  SafeKey({"light", clock.clock_id(), red ? "red" : "yellow", person.person_id()}),
-                  red ? "light.red" : "light.yellow", clock.case_id(),
-                  {{"what", ClockWhat(clock.kind())},
-                   {"subject", subject},
-                   {"due", absl::FormatTime("%Y-%m-%d %H:%M", FromProto(clock.due()), shanghai)},
-                   {"name", person.name().empty() ? person.person_id() : person.name()}}));
-      }
-    } else if (event.type() == "supervision.notice.issued") {
-      sv1::NoticeChanged changed;
-      if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
-      const sv1::Notice& notice = changed.notice();
-      SUNLIGHT_ASSIGN_OR_RETURN(auto people, Recipients(notice.department_id(), ""));
-      const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
-      for (const v1::Contact& person : people) {
-        SUNLIGHT_RETURN_IF_ERROR(
-            stage(person, SafeKey({"notice", notice.notice_id(), "issued", person.person_id()}),
-                  "notice.issued", notice.case_id(),
-                  {{"notice", notice.notice_id()},
-                   {"reason", notice.reason()},
-                   {"due",
-                    absl::FormatTime("%Y-%m-%d %H:%M", FromProto(notice.response_due()), shanghai)},
-                   {"name", person.name().empty() ? person.person_id() : person.name()}}));
-      }
+    if (stream == kScoringStream) {
+      SUNLIGHT_RETURN_IF_ERROR(StageForComplainant(staging, event));
+    } else if (stream != kSupervisionStream) {
+      SUNLIGHT_RETURN_IF_ERROR(StageForApplicant(staging, event));
+    } else {
+      SUNLIGHT_RETURN_IF_ERROR(StageForStaff(staging, event));
     }
   }
   if (last == cursor) return absl::OkStatus();
-  eventlog::PutCursor(batch, stream, last);
-  SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
-  outbox_->Committed(staged);
-  outbox_->CommittedDead(undeliverable);
+  eventlog::PutCursor(staging.batch, stream, last);
+  return CommitStaging(staging);
+}
+
+absl::Status Notifier::StageForStaff(Staging& staging, const events::v1::CaseEvent& event) {
+  if (event.type() == "supervision.light.changed") {
+    sv1::LightChanged changed;
+    if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
+    if (changed.to() != sv1::LIGHT_YELLOW && changed.to() != sv1::LIGHT_RED) {
+      return absl::OkStatus();
+    }
+    const sv1::Clock& clock = changed.clock();
+    const bool red = changed.to() == sv1::LIGHT_RED;
+    std::string subject = !clock.case_number().empty() ? clock.case_number() : clock.subject_ref();
+    SUNLIGHT_ASSIGN_OR_RETURN(auto people,
+                              Recipients(clock.department_id(), clock.responsible_person()));
+    for (const v1::Contact& person : people) {
+      SUNLIGHT_RETURN_IF_ERROR(
+          Stage(staging, person,
+                SafeKey({"light", clock.clock_id(), red ? "red" : "yellow", person.person_id()}),
+                red ? "light.red" : "light.yellow", clock.case_id(),
+                {{"what", ClockWhat(clock.kind())},
+                 {"subject", subject},
+                 {"due", BeijingTime(FromProto(clock.due()), true)},
+                 {"name", person.name().empty() ? person.person_id() : person.name()}}));
+    }
+  } else if (event.type() == "supervision.notice.issued") {
+    sv1::NoticeChanged changed;
+    if (!event.payload().UnpackTo(&changed)) return absl::DataLossError("bad payload");
+    const sv1::Notice& notice = changed.notice();
+    SUNLIGHT_ASSIGN_OR_RETURN(auto people, Recipients(notice.department_id(), ""));
+    for (const v1::Contact& person : people) {
+      SUNLIGHT_RETURN_IF_ERROR(Stage(
+          staging, person, SafeKey({"notice", notice.notice_id(), "issued", person.person_id()}),
+          "notice.issued", notice.case_id(),
+          {{"notice", notice.notice_id()},
+           {"reason", notice.reason()},
+           {"due", BeijingTime(FromProto(notice.response_due()), true)},
+           {"name", person.name().empty() ? person.person_id() : person.name()}}));
+    }
+  }
   return absl::OkStatus();
 }
 

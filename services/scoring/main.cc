@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
                                       .column_families = sc::ScoringColumnFamilies(),
                                       .method_policy = sc::ScoringMethodPolicy(),
                                       .calendar = true,
-                                      .stream_readers = {"gateway", "supervision"}});
+                                      .stream_readers = {"gateway", "supervision", "notify"}});
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its event stream)"});

@@ -194,6 +194,26 @@ absl::StatusOr<v1::Complaint> Scoring::GetComplaint(const v1::GetComplaintReques
   return *std::move(c);
 }
 
+absl::StatusOr<v1::ComplainantContact> Scoring::GetComplainantContact(
+    const v1::GetComplainantContactRequest& request) const {
+  v1::GetComplaintRequest get;
+  get.set_complaint_id(request.complaint_id());
+  SUNLIGHT_ASSIGN_OR_RETURN(v1::Complaint c, GetComplaint(get));
+  v1::ComplainantContact contact;
+  contact.set_complaint_id(c.complaint_id());
+  contact.set_complaint_number(c.complaint_number());
+  if (c.sealed_contact().empty()) return contact;
+  auto opened = data_key_->Open(c.sealed_contact(), kContactContext);
+  v1::Complaint sealed;
+  if (!opened.ok() || !sealed.ParseFromString(*opened)) {
+    return absl::DataLossError(
+        absl::StrCat("complaint ", c.complaint_id(), ": contact does not open"));
+  }
+  contact.set_name(sealed.complainant_name());
+  contact.set_phone(sealed.complainant_phone());
+  return contact;
+}
+
 absl::StatusOr<v1::Complaint> Scoring::QueryComplaint(
     const v1::QueryComplaintRequest& request) const {
   uint64_t number = ComplaintNumberOf(request.complaint_number());

@@ -29,6 +29,7 @@ auth::MethodPolicy ScoringMethodPolicy() {
       auth::Allow<v1::FileComplaintRequest>(auth::kApplicants | auth::kInspectors |
                                             auth::kAdministrators),
       auth::Allow<v1::GetComplaintRequest>(kRead),
+      auth::Allow<v1::GetComplainantContactRequest>(auth::kServices, {"notify"}),
       auth::Allow<v1::QueryComplaintRequest>(auth::kApplicants),
       auth::Allow<v1::ListComplaintsRequest>(kRead),
       auth::Allow<v1::DecideComplaintAcceptanceRequest>(auth::kInspectors),

@@ -287,7 +287,7 @@ TEST_CASE_METHOD(SupervisionFixture,
 }
 
 TEST_CASE_METHOD(SupervisionFixture,
-                 "a supplement pause moves the instants to the second; an "
+                 "a supplement pause moves the instants to the second and an "
                  "open pause does not move") {
   std::string case_id = AcceptCase("pause");
   clock.Set(At(2026, 2, 24, 10));

@@ -116,10 +116,11 @@ struct Suite {
                                               "--scoring=" + scoring->target(),
                                               "--users_file=" + dir.Sub("users.jsonl")};
     if (!notify_flags.empty()) {
-      notify_flags.insert(notify_flags.end(),
-                          {"--intake=" + intake->target(), "--workflow=" + workflow->target(),
-                           "--supervision=" + supervision->target(),
-                           std::string("--templates=") + SUNLIGHT_TEMPLATES_FILE});
+      notify_flags.insert(
+          notify_flags.end(),
+          {"--intake=" + intake->target(), "--workflow=" + workflow->target(),
+           "--supervision=" + supervision->target(), "--scoring=" + scoring->target(),
+           std::string("--templates=") + SUNLIGHT_TEMPLATES_FILE});
       notify = Start("notify", SUNLIGHT_NOTIFY_BINARY, notify_flags);
       gateway_flags.push_back("--notify=" + notify->target());
     }

@@ -268,7 +268,7 @@ TEST_CASE_METHOD(
 TEST_CASE_METHOD(
     KannelFixture,
     "end to end through Kannel: Kannel down for a while, messages queue and back off, none is "
-    "lost, the backlog rises and falls; a number Kannel refuses is dead-lettered with its "
+    "lost, the backlog rises and falls and a number Kannel refuses is dead-lettered with its "
     "answer") {
   const int metrics_port = testing::UnusedLoopbackPort();
   REQUIRE(metrics_port != 0);

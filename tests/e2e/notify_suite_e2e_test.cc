@@ -1,7 +1,9 @@
 // End to end, over real sockets, the whole suite with the notify service and a real Kannel
-// (e2e_suite.h, kannel_harness.h): an applicant who asked for text messages is told of
-// acceptance, decision, completion and the certificate, once each; the market's head is told
-// of the case's red light (supervision runs a month ahead) once per clock.
+// (e2e_suite.h, kannel_harness.h): an applicant who asked for text messages is told of the
+// submission (with the query code), acceptance, decision, completion, the certificate and
+// invited to rate the service, once each; a complainant of acceptance and the answer; the
+// market's head is told of the case's red light (supervision runs a month ahead) once per
+// clock.
 #include <sys/stat.h>
 
 #include "absl/strings/match.h"
@@ -100,6 +102,8 @@ TEST_CASE(
   const pb::Struct& record = Field(submitted, "case").struct_value();
   const std::string case_id = Field(record, "case_id").string_value();
   const std::string number = Field(record, "case_number").string_value();
+  const std::string query_code = Field(record, "query_code").string_value();
+  REQUIRE(!query_code.empty());
   const std::string clerk = suite.Login("clerk", "window-e2e-pass");
   suite.Expect(200, "POST", absl::StrCat("/v1/cases/", case_id, ":accept"),
                R"({"window_id":"W01"})", clerk);
@@ -112,7 +116,7 @@ TEST_CASE(
   PassStep(suite, case_id, "complete", handler);
   PassStep(suite, case_id, "certificate", clerk, R"(,"certificate_number":"GT-2026-000001")");
 
-  // The applicant's four messages, each once, in order.
+  // The applicant's six messages, each once, in order.
   auto to_applicant = [&] {
     std::vector<std::string> texts;
     for (const auto& m : kannel.Received()) {
@@ -120,22 +124,54 @@ TEST_CASE(
     }
     return texts;
   };
-  REQUIRE(Eventually([&] { return to_applicant().size() >= 4; }));
+  REQUIRE(Eventually([&] { return to_applicant().size() >= 6; }));
   absl::SleepFor(absl::Seconds(1));
   std::vector<std::string> texts = to_applicant();
   INFO(absl::StrJoin(texts, " | "));
-  REQUIRE(texts.size() == 4);
-  CHECK(absl::StrContains(texts[0], "已受理"));
+  REQUIRE(texts.size() == 6);
   CHECK(absl::StrContains(texts[0], number));
-  int decided = 0, completed = 0, certificate = 0;
+  CHECK(absl::StrContains(texts[0], "查询码" + query_code));
+  CHECK(absl::StrContains(texts[1], "已受理"));
+  int decided = 0, completed = 0, certificate = 0, invited = 0;
   for (const auto& t : texts) {
     decided += absl::StrContains(t, "准予许可") ? 1 : 0;
     completed += absl::StrContains(t, "已办结") ? 1 : 0;
     certificate += absl::StrContains(t, "GT-2026-000001") ? 1 : 0;
+    invited += absl::StrContains(t, "评价") ? 1 : 0;
   }
   CHECK(decided == 1);
   CHECK(completed == 1);
   CHECK(certificate == 1);
+  CHECK(invited == 1);
+
+  // A complaint with a phone: the complainant is told it was accepted, then the outcome.
+  pb::Struct filed = suite.Expect(
+      201, "POST", "/v1/public/complaints",
+      R"({"category":"COMPLAINT_CATEGORY_ATTITUDE","department_id":"market","window_id":"W01",)"
+      R"("description":"窗口人员态度生硬","complainant_name":"刘洋","complainant_phone":"13912340000"})");
+  const std::string complaint_id =
+      Field(Field(filed, "complaint").struct_value(), "complaint_id").string_value();
+  const std::string complaint_number =
+      Field(Field(filed, "complaint").struct_value(), "complaint_number").string_value();
+  const std::string inspector = suite.Login("insp", "watchful-e2e-pass");
+  suite.Expect(200, "POST", absl::StrCat("/v1/complaints/", complaint_id, ":decide-acceptance"),
+               R"({"accept":true,"reasons":"属于受理范围"})", inspector);
+  suite.Expect(200, "POST", absl::StrCat("/v1/complaints/", complaint_id, ":conclude"),
+               R"({"outcome":"COMPLAINT_OUTCOME_VALID","reasons":"经调阅录像属实"})", inspector);
+  auto to_complainant = [&] {
+    std::vector<std::string> texts;
+    for (const auto& m : kannel.Received()) {
+      if (m.to == "13912340000") texts.push_back(m.text);
+    }
+    return texts;
+  };
+  REQUIRE(Eventually([&] { return to_complainant().size() >= 2; }));
+  std::vector<std::string> answers = to_complainant();
+  INFO(absl::StrJoin(answers, " | "));
+  REQUIRE(answers.size() == 2);
+  CHECK(absl::StrContains(answers[0], complaint_number + "已受理"));
+  CHECK(absl::StrContains(answers[1], "投诉属实"));
+  CHECK(absl::StrContains(answers[1], "经调阅录像属实"));
 
   // The head was told of the red lights (the case's, and its steps'), once per clock.
   REQUIRE(Eventually([&] {
@@ -146,7 +182,6 @@ TEST_CASE(
   }));
   // Once per (clock, light): as many messages reached the head as the notify store holds
   // for them, and every one of those delivered.
-  const std::string inspector = suite.Login("insp", "watchful-e2e-pass");
   size_t for_head = 0;
   REQUIRE(Eventually([&] {
     pb::Struct all = suite.Expect(200, "GET", "/v1/notifications?limit=500", "", inspector);

@@ -36,17 +36,24 @@ void EventSubscriber::Run() {
   auto stub = events::v1::EventStream::NewStub(channel);
   std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
+  std::string last_reason;
   while (!stopping_) {
     bool made_progress = false;
     absl::Status ended = RunOnce(*stub, &made_progress);
     if (stopping_) break;
     if (made_progress) backoff = options_.initial_backoff;
+    // Why the stream stopped, once per change of reason (a refused subscription, an
+    // unreachable service), so that operators see a follower that cannot follow.
+    if (std::string reason = ended.ToString(); reason != last_reason && !made_progress) {
+      LogWarning("subscriber", absl::StrCat("stream ", options_.stream, " at ", options_.target,
+                                            ": ", reason, "; trying again"));
+      last_reason = std::move(reason);
+    }
     double jitter = std::uniform_real_distribution<double>(0.8, 1.2)(rng);
     std::unique_lock lock(mu_);
     stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(backoff * jitter),
                       [this] { return stopping_.load(); });
     backoff = std::min(backoff * 2, options_.max_backoff);
-    (void)ended;  // The reason is visible to callers through connections()/last_handled().
   }
 }
 

@@ -2,7 +2,7 @@
 // message, e-mail or webhook. The backlog and the dead letters counted, the outbox listed by
 // state (GET /v1/notifications; a dead letter with its reason), one notification's attempts
 // and delivery reports (GET /v1/notifications/{key}), resent by the system administrator when
-// dead (POST /v1/notifications/{key}:resend). And the contacts (GET /v1/contacts): how each
+// dead (POST /v1/notifications/{key}:resend). A message by hand (notify_message.js). And the contacts (GET /v1/contacts): how each
 // member of staff is reached, set by the administrator (PUT /v1/contacts/{person_id}). For
 // inspectors and the administrator; phones, addresses and destinations come masked, and a
 // masked value sent back unchanged keeps the stored one.
@@ -12,6 +12,7 @@ import { $$, h, append } from './dom.js';
 import { num, fmtTime } from './format.js';
 import { get, api, post, qs } from './api.js';
 import { errorBox, caseLink, sectionHead, fact, toast, busyAction, errorLine } from './parts.js';
+import { renderMessageForm } from './notify_message.js';
 
 const STATES = ['STATE_DEAD', 'STATE_RETRYING', 'STATE_QUEUED', 'STATE_SENDING', 'STATE_SENT', 'STATE_DELIVERED'];
 const LIMIT = 50;
@@ -30,15 +31,16 @@ const reasonOf = (n) => (n.state === 'STATE_DEAD' ? n.dead_reason || n.last_deta
 
 export function renderNotificationsView(view, seq, rerender) {
   const p = S.route.params;
-  const tab = p.tab === 'contacts' ? 'contacts' : 'notifications';
-  const tabs = h('div', { class: 'tabs', role: 'tablist', id: 'notify-tabs' }, ['notifications', 'contacts'].map((k) =>
-    h('a', { href: hashOf({ tab: k === 'contacts' ? k : '' }), role: 'tab', class: 'tab' + (k === tab ? ' active' : ''),
+  const tab = p.tab === 'contacts' || p.tab === 'message' ? p.tab : 'notifications';
+  const tabs = h('div', { class: 'tabs', role: 'tablist', id: 'notify-tabs' }, ['notifications', 'contacts', 'message'].map((k) =>
+    h('a', { href: hashOf({ tab: k === 'notifications' ? '' : k }), role: 'tab', class: 'tab' + (k === tab ? ' active' : ''),
       'aria-selected': String(k === tab), dataset: { tab: k } }, t('nf.tab.' + k))));
   append(view, [
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, t('nf.title')), h('p', { class: 'muted' }, t('nf.sub')))),
     tabs,
   ]);
   if (tab === 'contacts') renderContacts(view, seq, rerender);
+  else if (tab === 'message') renderMessageForm(view, rerender);
   else renderNotifications(view, seq, rerender);
 }
 
@@ -237,7 +239,7 @@ function contactsTable(contacts, onEdit) {
     h('td', null, deptName(c.department_id) || '—'),
     h('td', null, c.head ? h('strong', null, t('yes')) : h('span', { class: 'muted' }, t('no'))),
     h('td', { class: 'mono nowrap' }, c.phone || '—'),
-    h('td', { class: 'mono' }, c.email || (c.phone ? '—' : h('span', { class: 'bad' }, t('ct.unreachable')))),
+    h('td', { class: 'mono' }, c.email || c.webhook_url || (c.phone ? '—' : h('span', { class: 'bad' }, t('ct.unreachable')))),
     onEdit ? h('td', { class: 'nowrap' }, h('button', { type: 'button', class: 'ghost', dataset: { edit: c.person_id || '' }, onclick: () => onEdit(c) }, t('ct.edit'))) : null));
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'contacts-table' }, h('thead', null, head), h('tbody', null, rows)));
 }
@@ -257,6 +259,8 @@ function drawForm(panel, rerender) {
   const head = h('select', { name: 'head' }, [['false', t('no')], ['true', t('yes')]].map(([v, l]) => h('option', { value: v, selected: v === String(!!c.head) }, l)));
   const phone = input('phone', c.phone, { type: 'tel', maxlength: '20', placeholder: '13800000000' });
   const email = input('email', c.email, { maxlength: '254', inputmode: 'email', placeholder: 'name@example.gov.cn' });
+  const webhook = input('webhook_url', c.webhook_url, { maxlength: '2048', placeholder: 'https://' });
+  const language = h('select', { name: 'language' }, [['', '中文'], ['en', 'English']].map(([v, l]) => h('option', { value: v, selected: v === (c.language === 'zh' ? '' : c.language || '') }, l)));
   const field = (key, el) => h('label', null, h('span', null, t(key)), el);
   const error = errorLine();
   const form = h('form', { class: 'action-form', id: 'contact-form' },
@@ -264,7 +268,7 @@ function drawForm(panel, rerender) {
     isNew ? null : h('p', { class: 'muted' }, t('ct.masked.hint')),
     h('div', { class: 'form-grid' },
       field('ct.person', person), field('ct.name', name), field('col.department', dept), field('ct.head', head),
-      field('ct.phone', phone), field('ct.email', email)),
+      field('ct.phone', phone), field('ct.email', email), field('ct.webhook', webhook), field('ct.language', language)),
     h('p', { class: 'muted small' }, t('ct.reach.hint')),
     h('div', { class: 'row end' },
       h('button', { type: 'button', class: 'ghost', onclick: () => { editing = null; panel.hidden = true; } }, t('password.cancel')),
@@ -273,7 +277,7 @@ function drawForm(panel, rerender) {
     const id = person.value.trim();
     const saved = await api('PUT', '/v1/contacts/' + encodeURIComponent(id), { contact: {
       person_id: id, name: name.value.trim(), department_id: dept.value, head: head.value === 'true',
-      phone: phone.value.trim(), email: email.value.trim(),
+      phone: phone.value.trim(), email: email.value.trim(), webhook_url: webhook.value.trim(), language: language.value,
     } });
     toast(t('ct.saved.ok', { p: saved.person_id || id }), '', null, 'info');
     editing = null;

@@ -4,6 +4,7 @@
 //
 //   MaskIdNumber("110101199003071234") == "110101********1234"
 //   MaskPhone("13812345678")           == "138****5678"
+//   MaskEmail("zhang@qq.com")          == "z****@qq.com"
 #ifndef SUNLIGHT_BASE_MASK_H_
 #define SUNLIGHT_BASE_MASK_H_
 
@@ -40,6 +41,15 @@ inline std::string MaskPhone(absl::string_view phone) {
   std::vector<absl::string_view> characters = SplitUtf8Characters(phone);
   if (characters.size() <= 7) return MaskKeeping(characters, 0, characters.size() > 2 ? 2 : 0);
   return MaskKeeping(characters, 3, 4);
+}
+
+// Keeps the first character of an e-mail address's name and its domain ("z***@qq.com");
+// without an '@', the first character only.
+inline std::string MaskEmail(absl::string_view address) {
+  size_t at = address.rfind('@');
+  if (at == absl::string_view::npos) return MaskKeeping(SplitUtf8Characters(address), 1, 0);
+  return MaskKeeping(SplitUtf8Characters(address.substr(0, at)), 1, 0) +
+         std::string(address.substr(at));
 }
 
 }  // namespace sunlight

@@ -54,6 +54,28 @@ inline absl::Status RequireCharacters(absl::string_view text, absl::string_view 
   return absl::OkStatus();
 }
 
+// A phone number to send text messages to, when given: digits (a leading '+' allowed), 5 to
+// 20 of them.
+inline absl::Status ValidatePhoneNumber(absl::string_view phone, absl::string_view field) {
+  if (phone.empty()) return absl::OkStatus();
+  bool digits = phone.size() >= 5 && phone.size() <= 20;
+  for (size_t i = 0; i < phone.size(); ++i) {
+    digits &= (phone[i] >= '0' && phone[i] <= '9') || (i == 0 && phone[i] == '+');
+  }
+  return digits ? absl::OkStatus() : InvalidField(field, "digits, a leading + allowed, 5 to 20");
+}
+
+// An e-mail address to write to, when given: one '@' with a name before it and a domain after,
+// at most 254 bytes, no spaces, line breaks or the separators <>,;.
+inline absl::Status ValidateEmailAddress(absl::string_view email, absl::string_view field) {
+  if (email.empty()) return absl::OkStatus();
+  size_t at = email.find('@');
+  bool ok = email.size() <= 254 && at != absl::string_view::npos && at > 0 &&
+            email.find('@', at + 1) == absl::string_view::npos && at + 1 < email.size() &&
+            email.find_first_of(" \r\n\t<>,;") == absl::string_view::npos;
+  return ok ? absl::OkStatus() : InvalidField(field, "an address name@domain");
+}
+
 // A reference to a stored document: required, at most 2,048 bytes of printable ASCII without
 // spaces, an "https://" URL or the document store's "doc:<id>".
 inline absl::Status ValidateDocumentRef(absl::string_view value, absl::string_view field) {

@@ -29,6 +29,7 @@ class NotifierGrpcService final : public v1::Notify::Service {
   SUNLIGHT_NOTIFY_METHOD(ListNotifications, ListNotificationsRequest, ListNotificationsResponse)
   SUNLIGHT_NOTIFY_METHOD(GetNotification, GetNotificationRequest, GetNotificationResponse)
   SUNLIGHT_NOTIFY_METHOD(Resend, ResendRequest, Notification)
+  SUNLIGHT_NOTIFY_METHOD(SendMessage, SendMessageRequest, SendMessageResponse)
 #undef SUNLIGHT_NOTIFY_METHOD
 
  private:

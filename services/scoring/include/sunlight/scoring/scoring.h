@@ -112,6 +112,9 @@ class Scoring {
   // not within the rule set's working days, concluded valid or not within the handling limit.
   absl::StatusOr<v1::FileComplaintResponse> FileComplaint(const v1::FileComplaintRequest& request);
   absl::StatusOr<v1::Complaint> GetComplaint(const v1::GetComplaintRequest& request) const;
+  // The complainant's name and phone in full (the notify service's only).
+  absl::StatusOr<v1::ComplainantContact> GetComplainantContact(
+      const v1::GetComplainantContactRequest& request) const;
   absl::StatusOr<v1::Complaint> QueryComplaint(const v1::QueryComplaintRequest& request) const;
   absl::StatusOr<v1::ListComplaintsResponse> ListComplaints(
       const v1::ListComplaintsRequest& request) const;

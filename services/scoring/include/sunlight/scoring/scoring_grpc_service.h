@@ -43,6 +43,7 @@ class ScoringGrpcService final : public v1::Scoring::Service {
   SUNLIGHT_SCORING_METHOD(DecideEvaluationReview, DecideEvaluationReviewRequest, Evaluation)
   SUNLIGHT_SCORING_METHOD(FileComplaint, FileComplaintRequest, FileComplaintResponse)
   SUNLIGHT_SCORING_METHOD(GetComplaint, GetComplaintRequest, Complaint)
+  SUNLIGHT_SCORING_METHOD(GetComplainantContact, GetComplainantContactRequest, ComplainantContact)
   SUNLIGHT_SCORING_METHOD(QueryComplaint, QueryComplaintRequest, Complaint)
   SUNLIGHT_SCORING_METHOD(ListComplaints, ListComplaintsRequest, ListComplaintsResponse)
   SUNLIGHT_SCORING_METHOD(DecideComplaintAcceptance, DecideComplaintAcceptanceRequest, Complaint)
