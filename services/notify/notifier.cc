@@ -256,7 +256,6 @@ absl::Status Notifier::Stage(Staging& staging, const v1::Contact& to, const std:
   SUNLIGHT_ASSIGN_OR_RETURN(
       bool done, StageFor(staging.batch, to, key, kind, case_id, fields, not_before, sent_by));
   if (!done) return absl::OkStatus();
-  staging.staged.push_back(key);
   const bool reachable = !to.phone().empty() || !to.email().empty() || !to.webhook_url().empty();
   (reachable ? staging.deliverable : staging.undeliverable) += 1;
   return absl::OkStatus();

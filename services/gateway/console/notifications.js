@@ -40,7 +40,7 @@ export function renderNotificationsView(view, seq, rerender) {
     tabs,
   ]);
   if (tab === 'contacts') renderContacts(view, seq, rerender);
-  else if (tab === 'message') renderMessageForm(view, rerender);
+  else if (tab === 'message') renderMessageForm(view);
   else renderNotifications(view, seq, rerender);
 }
 

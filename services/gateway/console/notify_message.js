@@ -13,7 +13,7 @@ import { sectionHead, toast, busyAction, errorLine } from './parts.js';
 // nothing twice.
 const newRequestId = () => 'console-' + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + '-' + Math.random().toString(36).slice(2));
 
-export function renderMessageForm(view, rerender) {
+export function renderMessageForm(view) {
   const p = S.route.params;
   let requestId = newRequestId();
   const to = h('select', { name: 'to' }, [['department', t('msg.to.department')], ['case', t('msg.to.case')]]
@@ -54,5 +54,4 @@ export function renderMessageForm(view, rerender) {
   });
   form.addEventListener('submit', (ev) => { ev.preventDefault(); if (form.reportValidity()) run(); });
   view.appendChild(form);
-  void rerender;
 }

@@ -118,7 +118,6 @@ class Notifier {
   struct Staging {
     storage::WriteBatch batch;
     std::set<std::string> keys;
-    std::vector<std::string> staged;
     size_t deliverable = 0;
     size_t undeliverable = 0;
   };
