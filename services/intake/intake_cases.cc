@@ -226,12 +226,20 @@ absl::StatusOr<v1::Case> Intake::RefuseCase(const v1::RefuseCaseRequest& request
                                record.state() != v1::CASE_STATE_AWAITING_SUPPLEMENT)) {
     return WrongState(record, "refuse");
   }
+  if (!request.window_id().empty()) {
+    SUNLIGHT_ASSIGN_OR_RETURN(auto window, store_->Get(store::kWindows, request.window_id()));
+    if (!window.has_value()) {
+      return InvalidField("window_id", absl::StrCat("no window ", request.window_id()));
+    }
+  }
   absl::Time now = clock_->Now();
   record.set_state(v1::CASE_STATE_REFUSED);
   record.set_closing_reason(request.reason());
   *record.mutable_closed_at() = ToProto(now);
   v1::CaseRefused payload;
   payload.set_reason(request.reason());
+  payload.set_window_id(request.window_id());
+  payload.set_case_number(record.case_number());
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Case refused, CommitCase(std::move(record), "intake.case.refused",
                                                          request.actor(), payload));
   metrics_.cases_refused.Increment();

@@ -154,9 +154,23 @@ TEST_CASE_METHOD(IntakeFixture, "refusal needs a reason and is only possible bef
   CHECK(no_reason.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(Mentions(no_reason.status(), "reason"));
   refuse.set_reason("not within this department's remit");
+  refuse.set_window_id("W9");  // no such window
+  auto no_window = intake->RefuseCase(refuse);
+  CHECK(no_window.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(Mentions(no_window.status(), "window_id"));
+  refuse.set_window_id("W1");
   auto refused = intake->RefuseCase(refuse);
   REQUIRE(refused.ok());
   CHECK(refused->state() == v1::CASE_STATE_REFUSED);
+  // The video service holds the clip of the window where it was refused.
+  v1::CaseRefused payload;
+  bool seen = false;
+  for (const auto& event : testing::EventsAfter(intake->event_log(), 0)) {
+    if (event.type() == "intake.case.refused") seen = event.payload().UnpackTo(&payload);
+  }
+  REQUIRE(seen);
+  CHECK(payload.window_id() == "W1");
+  CHECK(payload.case_number() == refused->case_number());
 
   v1::Case other = Submit("k2");
   REQUIRE(Accept(other.case_id()).ok());

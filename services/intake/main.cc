@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
        .column_families = sunlight::intake::IntakeColumnFamilies(),
        .method_policy = sunlight::intake::IntakeMethodPolicy(),
        .calendar = true,
-       .stream_readers = {"workflow", "supervision", "scoring", "gateway", "notify"}});
+       .stream_readers = {"workflow", "supervision", "scoring", "gateway", "notify", "video"}});
   main.AddFlag({"data_key_file", "",
                 "key (32+ bytes, mode 0600) sealing applicants' ID numbers and phones and "
                 "hashing query codes at rest; required unless --insecure_development"});

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   main.AddFlag({"intake", "127.0.0.1:7001", "intake service address (its event stream)"});
   main.AddFlag({"workflow", "127.0.0.1:7002", "workflow service address (its event stream)"});
   main.AddFlag({"supervision", "127.0.0.1:7003", "supervision service address (its event stream)"});
+  main.AddFlag({"video", "",
+                "video service address, e.g. 127.0.0.1:7006 (its event stream: conduct events, "
+                "counted once an inspector confirmed them); empty: not followed"});
   main.AddFlag({"data_key_file", "",
                 "file (mode 0600) of the key that seals complainants' contacts and hashes "
                 "complaint query codes; required unless --insecure_development (then empty "
@@ -30,7 +33,9 @@ int main(int argc, char** argv) {
   sc::ScoringGrpcService service(s, main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&s->event_log());
-  for (const char* stream : {sc::kIntakeStream, sc::kWorkflowStream, sc::kSupervisionStream}) {
+  for (const char* stream :
+       {sc::kIntakeStream, sc::kWorkflowStream, sc::kSupervisionStream, sc::kVideoStream}) {
+    if (stream == sc::kVideoStream && main.flag(stream).empty()) continue;  // optional
     main.Follow(
         stream, main.flag(stream), [s, stream = std::string(stream)] { return s->Cursor(stream); },
         [s, stream = std::string(stream)](const auto& batch) {
@@ -54,6 +59,7 @@ int main(int argc, char** argv) {
     }
   });
   return main.Run(absl::StrCat("following intake at ", main.flag("intake"), ", workflow at ",
-                               main.flag("workflow"), " and supervision at ",
-                               main.flag("supervision")));
+                               main.flag("workflow"), ", supervision at ", main.flag("supervision"),
+                               " and video at ",
+                               main.flag("video").empty() ? "(none)" : main.flag("video")));
 }

@@ -237,7 +237,8 @@ absl::StatusOr<size_t> Scoring::DraftStaleMonths() {
 }
 
 absl::Status Scoring::ApplyEvents(const std::string& stream, const std::vector<CaseEvent>& events) {
-  if (stream != kIntakeStream && stream != kWorkflowStream && stream != kSupervisionStream) {
+  if (stream != kIntakeStream && stream != kWorkflowStream && stream != kSupervisionStream &&
+      stream != kVideoStream) {
     return InvalidField("stream", absl::StrCat("unknown stream ", stream));
   }
   if (events.empty()) return absl::OkStatus();
@@ -248,6 +249,10 @@ absl::Status Scoring::ApplyEvents(const std::string& stream, const std::vector<C
   for (const CaseEvent& event : events) {
     if (event.sequence() <= cursor) continue;
     last = std::max(last, event.sequence());
+    if (stream == kVideoStream) {  // conduct events belong to no case
+      SUNLIGHT_RETURN_IF_ERROR(ApplyVideo(m, event));
+      continue;
+    }
     if (event.case_id().empty()) continue;
     if (stream == kIntakeStream) {
       SUNLIGHT_RETURN_IF_ERROR(ApplyIntake(m, event));

@@ -54,9 +54,23 @@ class Scoring::Mutation {
     return &m;
   }
 
+  // The occurrence at `key` (OccurrenceKey) as this write leaves it so far, loaded once: empty
+  // when none is stored. The caller sets it to what it stages, so that a second look within
+  // the same write sees the first.
+  absl::StatusOr<v1::Occurrence*> StoredOccurrence(const std::string& key) {
+    auto it = occurrences.find(key);
+    if (it != occurrences.end()) return &it->second;
+    SUNLIGHT_ASSIGN_OR_RETURN(
+        auto stored, storage::LoadProto<v1::Occurrence>(*store_, store::kOccurrences, key));
+    v1::Occurrence& o = occurrences[key];
+    if (stored.has_value()) o = *std::move(stored);
+    return &o;
+  }
+
   std::map<std::string, v1::CaseRecord> records;
   std::map<std::string, std::string> loaded;  // bytes of each record as stored
   std::map<std::string, v1::Measures> aggregates;
+  std::map<std::string, v1::Occurrence> occurrences;  // by OccurrenceKey
   storage::WriteBatch batch;
   std::vector<CaseEvent> events;
   const storage::Store* store_;

@@ -69,6 +69,7 @@ v1::RuleSet DefaultRuleSet() {
   deduct("2.6 差评 bad evaluation", "bad_evaluation", 200);
   deduct("2.7 整改超期 late rectification", "rectification_late", 300);
   deduct("2.8 考勤 attendance fault", "attendance_fault", 50);
+  deduct("2.11 视频监察违规(经核实) confirmed conduct event", "conduct_confirmed", 200);
   auto* bonus = r.add_bonuses();
   bonus->set_clause("3 提前办结 working days saved");
   bonus->set_measure("working_days_saved");
@@ -99,7 +100,8 @@ const std::set<std::string>& KnownEvents() {
                                                         "valid_complaint",
                                                         "bad_evaluation",
                                                         "rectification_late",
-                                                        "attendance_fault"};
+                                                        "attendance_fault",
+                                                        "conduct_confirmed"};
   return *events;
 }
 

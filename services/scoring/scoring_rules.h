@@ -5,9 +5,10 @@
 //  - an indicator loses weight x (1 - rate) of the subject's completed cases that month;
 //  - a deduction costs its points once per occurrence that month: a case whose clock first
 //    turned yellow / red that month, an anomaly raised, a notice escalated, a supplement
-//    requested; and, from the occurrences of evaluations, complaints and attendance days
-//    (each names the subjects it counts for), a bad evaluation, a late rectification, a valid
-//    complaint, an attendance fault;
+//    requested; and, from the occurrences of evaluations, complaints, attendance days and
+//    conduct events (each names the subjects it counts for), a bad evaluation, a late
+//    rectification, a valid complaint, an attendance fault, a conduct event an inspector
+//    confirmed;
 //  - a bonus gives its points per whole working day saved against the limits, up to its cap.
 // Departments are scored by the cases they own, windows and persons by the cases they
 // accepted; a person also by the steps they handled (step_yellow, step_red: the step's own
@@ -30,8 +31,8 @@ namespace sunlight::scoring {
 namespace v1 = ::sunlight::scoring::v1;
 
 // The rule set used until an administrator sets one: 100 points, on-time rate weighted 20,
-// yellow -5 and red -10 per case, anomaly -2, escalated notice -5, +1 per working day saved up
-// to +5, clamped to [0, 120], appeals within 5 working days.
+// yellow -5 and red -10 per case, anomaly -2, escalated notice -5, confirmed conduct event -2,
+// +1 per working day saved up to +5, clamped to [0, 120], appeals within 5 working days.
 v1::RuleSet DefaultRuleSet();
 v1::AttendanceRules DefaultAttendanceRules();
 

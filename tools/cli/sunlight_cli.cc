@@ -109,7 +109,7 @@ commands:
   submit --item=CODE --name=N --id-number=ID [--phone=P] [--kind=person|organisation]
          [--channel=window|online] [--key=K] [--subject=S] [--material=code:name ...]
   accept CASE_ID [--window=W]
-  refuse CASE_ID --reason=R
+  refuse CASE_ID --reason=R [--window=W]
   request-supplement CASE_ID --missing=name:reason ...
   receive-supplement CASE_ID --material=code:name ...
   withdraw CASE_ID --reason=R --applicant_request=doc:ID|https://…
@@ -577,6 +577,7 @@ int main(int argc, char** argv) {
   if (command == "refuse") {
     iv1::RefuseCaseRequest request;
     request.set_reason(args.Get("reason"));
+    request.set_window_id(args.Get("window"));
     return CaseAction(*stub, args, request, &iv1::Intake::Stub::RefuseCase);
   }
   if (command == "request-supplement") {

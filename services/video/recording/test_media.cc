@@ -65,19 +65,24 @@ std::vector<absl::Status> ReplayMovie(const std::string& movie, SegmentWriter& w
   return errors;
 }
 
-std::vector<SegmentInfo> RecordTestMovie(const sunlight::testing::ScratchDir& dir, absl::Time start,
-                                         absl::Duration length, int key_interval,
-                                         absl::Duration segment_duration) {
-  std::string movie = MakeTestMovie(dir.Sub("camera.mp4"), length, key_interval);
+std::vector<SegmentInfo> RecordMovieAs(const std::string& movie, const std::string& camera_id,
+                                       const std::string& directory, absl::Time start,
+                                       absl::Duration segment_duration) {
   FakeClock clock(start);
   std::vector<SegmentInfo> segments;
-  SegmentWriter writer({.camera_id = "hall-1",
-                        .directory = dir.Sub("segments"),
-                        .segment_duration = segment_duration},
-                       clock, [&](const SegmentInfo& s) { segments.push_back(s); });
+  SegmentWriter writer(
+      {.camera_id = camera_id, .directory = directory, .segment_duration = segment_duration}, clock,
+      [&](const SegmentInfo& s) { segments.push_back(s); });
   REQUIRE(ReplayMovie(movie, writer, clock, 1.0).empty());
   REQUIRE(writer.Close().ok());
   return segments;
+}
+
+std::vector<SegmentInfo> RecordTestMovie(const sunlight::testing::ScratchDir& dir, absl::Time start,
+                                         absl::Duration length, int key_interval,
+                                         absl::Duration segment_duration) {
+  return RecordMovieAs(MakeTestMovie(dir.Sub("camera.mp4"), length, key_interval), "hall-1",
+                       dir.Sub("segments"), start, segment_duration);
 }
 
 double ProbedDurationSeconds(const std::string& path) {

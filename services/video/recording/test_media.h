@@ -38,6 +38,12 @@ std::vector<SegmentInfo> RecordTestMovie(const sunlight::testing::ScratchDir& di
                                          absl::Duration length, int key_interval,
                                          absl::Duration segment_duration);
 
+// `movie` (MakeTestMovie) recorded as camera `camera_id` from `start` into segments of
+// `segment_duration` under `directory`, with a fake clock exactly in step with it.
+std::vector<SegmentInfo> RecordMovieAs(const std::string& movie, const std::string& camera_id,
+                                       const std::string& directory, absl::Time start,
+                                       absl::Duration segment_duration);
+
 // ffprobe's format duration of `path` in seconds; -1 when ffprobe finds no duration or fails.
 double ProbedDurationSeconds(const std::string& path);
 // Number of video frames ffprobe decodes from `path` (-count_frames); -1 on failure. Decoding

@@ -1,9 +1,9 @@
 // The scoring service's logic: measures and statistics (统计分析) and monthly performance
 // scores (绩效评估) of every department, window and person, derived from the intake,
-// workflow and supervision streams.
+// workflow and supervision streams, and from the video stream's confirmed conduct events.
 //
 //   SUNLIGHT_ASSIGN_OR_RETURN(auto scoring, Scoring::Open(store.get(), calendar, &clock));
-//   scoring->ApplyEvents("intake", batch);            // also "workflow" and "supervision"
+//   scoring->ApplyEvents("intake", batch);  // also "workflow", "supervision" and "video"
 //   scoring->GetStatistics(request);                  // any measure, grouping and period
 //   scoring->PublishMonth(request);                   // freezes a month's scores
 //
@@ -40,6 +40,8 @@ namespace v1 = ::sunlight::scoring::v1;
 inline constexpr char kIntakeStream[] = "intake";
 inline constexpr char kWorkflowStream[] = "workflow";
 inline constexpr char kSupervisionStream[] = "supervision";
+// Conduct events (absent from post, crowding) count once an inspector confirmed them.
+inline constexpr char kVideoStream[] = "video";
 
 // Column families of the scoring store, besides the event log's.
 std::vector<std::string> ScoringColumnFamilies();
@@ -54,7 +56,8 @@ class Scoring {
   ScoringMetrics& metrics() { return metrics_; }
 
   // Applies consecutive events of `stream` and commits what they change with the stream's
-  // cursor in one write. Events at or before the cursor are skipped.
+  // cursor in one write. Events at or before the cursor are skipped. INVALID_ARGUMENT for a
+  // stream other than the four above.
   absl::Status ApplyEvents(const std::string& stream,
                            const std::vector<events::v1::CaseEvent>& events);
   absl::StatusOr<uint64_t> Cursor(const std::string& stream) const;
@@ -156,6 +159,9 @@ class Scoring {
   absl::Status ApplyIntake(Mutation& m, const events::v1::CaseEvent& event);
   absl::Status ApplyWorkflow(Mutation& m, const events::v1::CaseEvent& event);
   absl::Status ApplySupervision(Mutation& m, const events::v1::CaseEvent& event);
+  // A confirmed conduct event becomes an occurrence (scoring_conduct.cc); the other video
+  // events change nothing. An unreadable one is logged and skipped, never an error.
+  absl::Status ApplyVideo(Mutation& m, const events::v1::CaseEvent& event);
   // Writes the changed records, swapping their contributions in the aggregates.
   absl::Status StageRecords(Mutation& m);
   // Swaps one occurrence for another in the aggregates and the occurrences of their months
