@@ -19,6 +19,7 @@
 #include "sunlight/scoring/v1/scoring.pb.h"
 #include "sunlight/server/grpc_status.h"
 #include "sunlight/supervision/v1/supervision.pb.h"
+#include "sunlight/video/v1/video.pb.h"
 #include "sunlight/workflow/v1/workflow.pb.h"
 
 namespace sunlight::gateway {
@@ -43,6 +44,7 @@ class GrpcBackend final : public Backend {
     stub("sunlight.supervision.v1.Supervision", options.supervision_target);
     stub("sunlight.scoring.v1.Scoring", options.scoring_target);
     if (!options.notify_target.empty()) stub("sunlight.notify.v1.Notify", options.notify_target);
+    if (!options.video_target.empty()) stub("sunlight.video.v1.Video", options.video_target);
   }
 
   absl::StatusOr<std::unique_ptr<pb::Message>> Call(const pb::MethodDescriptor* method,
@@ -52,6 +54,9 @@ class GrpcBackend final : public Backend {
     if (stub == stubs_.end()) {
       if (method->service()->full_name() == "sunlight.notify.v1.Notify") {
         return absl::UnavailableError("notifications are not configured");
+      }
+      if (method->service()->full_name() == "sunlight.video.v1.Video") {
+        return absl::UnavailableError("video is not configured");
       }
       return absl::InternalError("no backend for the method");
     }
@@ -120,6 +125,9 @@ const pb::MethodDescriptor* ScoringMethod(const char* name) {
 }
 const pb::MethodDescriptor* NotifyMethod(const char* name) {
   return Method(notify::v1::Notification::descriptor()->file(), "Notify", name);
+}
+const pb::MethodDescriptor* VideoMethod(const char* name) {
+  return Method(video::v1::Camera::descriptor()->file(), "Video", name);
 }
 
 }  // namespace sunlight::gateway

@@ -37,6 +37,8 @@ struct GrpcBackendOptions {
   std::string scoring_target;
   // The notify service; empty: none (its methods answer UNAVAILABLE).
   std::string notify_target;
+  // The video service; empty: none (its methods answer UNAVAILABLE).
+  std::string video_target;
   // Each call's deadline, by real time (the gateway's clock may be offset or fake).
   absl::Duration deadline = absl::Seconds(10);
   // Signs the principal for each call, for that service and method; null: none is sent.
@@ -55,6 +57,7 @@ const google::protobuf::MethodDescriptor* WorkflowMethod(const char* name);
 const google::protobuf::MethodDescriptor* SupervisionMethod(const char* name);
 const google::protobuf::MethodDescriptor* ScoringMethod(const char* name);
 const google::protobuf::MethodDescriptor* NotifyMethod(const char* name);
+const google::protobuf::MethodDescriptor* VideoMethod(const char* name);
 
 }  // namespace sunlight::gateway
 

@@ -44,9 +44,12 @@ HttpResponse ServeConsoleFile(const std::string& console_dir, const std::string&
   HttpResponse file;
   file.content_type = type->second;
   file.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  // Footage (clips, snapshots) is fetched with the bearer token and shown from blob: URLs,
+  // which only the console's own scripts can make.
   file.headers.emplace_back("Content-Security-Policy",
                             "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                            "img-src 'self' data:; frame-ancestors 'none'");
+                            "img-src 'self' data: blob:; media-src 'self' blob:; "
+                            "frame-ancestors 'none'");
   // The pinned library changes only with its package: let the browser keep it a day.
   if (vendor) file.headers.emplace_back("Cache-Control", "private, max-age=86400");
   return file;

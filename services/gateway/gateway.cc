@@ -85,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
                                                      .supervision_target = o.supervision_target,
                                                      .scoring_target = o.scoring_target,
                                                      .notify_target = o.notify_target,
+                                                     .video_target = o.video_target,
                                                      .deadline = o.backend_deadline,
                                                      .signer = o.principal_signer,
                                                      .credentials = o.channel_credentials}));
@@ -96,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Open(storage::Store* store, co
   gateway->AddVoiceRoutes();
   gateway->AddAttendanceRoutes();
   gateway->AddNotifyRoutes();
+  gateway->AddVideoRoutes();
   gateway->AddExportRoutes();
   gateway->AddAccountRoutes();
   gateway->AddExchangeRoutes();
@@ -187,13 +189,23 @@ HttpResponse Gateway::Serve(Call& call) {
   const HttpRequest& http = *call.http;
   std::string action = absl::StrCat(route.http_method, " ", route.pattern);
   bool state_change = route.http_method != "GET";
+  // Whose outcome is an audit entry, refused or not: changes, and the reads routes ask for.
+  const bool audited = state_change || route.audited_read;
   const std::string& audit_action = route.audit_action.empty() ? action : route.audit_action;
   auto fail = [&](const absl::Status& status, std::string field = "") {
     HttpResponse response = ErrorFor(status, std::move(field));
     if (response.status == 429) metrics_.requests_limited.Increment();
     // An outcome: a failure to record it is logged (the intent is recorded already).
-    if (state_change) (void)Audit(call, audit_action, call.target, response.status);
+    if (audited) (void)Audit(call, audit_action, call.target, response.status);
     return response;
+  };
+  // An audited read's success goes out only once it is recorded (nothing is sent before).
+  auto audit_read = [&](HttpResponse reply) {
+    if (!route.audited_read) return reply;
+    if (!Audit(call, audit_action, call.target, reply.status).ok() && reply.status < 400) {
+      return ErrorFor(absl::UnavailableError("the audit log cannot be written; not shown"));
+    }
+    return reply;
   };
 
   // Who is calling.
@@ -247,7 +259,7 @@ HttpResponse Gateway::Serve(Call& call) {
       return fail(s, field);
     }
   }
-  if (route.stream) return route.stream(call);
+  if (route.stream) return audit_read(route.stream(call));
 
   // The request message: JSON body, then query arguments, then path parameters.
   std::unique_ptr<pb::Message> request(
@@ -294,6 +306,8 @@ HttpResponse Gateway::Serve(Call& call) {
   HttpResponse reply = JsonResponse(**response, route.success_status);
   if (state_change) {
     (void)Audit(call, audit_action, call.target, reply.status);
+  } else if (route.audited_read) {
+    reply = audit_read(std::move(reply));
   }
   // Personal data in full goes out only once its reading is recorded.
   if (call.full_personal_data &&

@@ -44,6 +44,8 @@ struct GatewayOptions {
   std::string scoring_target;
   // The notify service (--notify); empty: the notification routes answer 503.
   std::string notify_target;
+  // The video service (--video); empty: the video routes answer 503.
+  std::string video_target;
   // The backends; when null, the services over gRPC at the targets above. Tests give a
   // fake to test routes and access rules without starting any backend.
   std::shared_ptr<Backend> backend;
@@ -116,6 +118,9 @@ class Gateway {
   void AddAttendanceRoutes();
   // Contacts and notifications of the notify service (gateway_routes_notify.cc).
   void AddNotifyRoutes();
+  // Cameras, recordings, clips, holds and conduct events of the video service
+  // (gateway_routes_video.cc).
+  void AddVideoRoutes();
   // CSV and Excel downloads of scoring tables (gateway_routes_exports.cc).
   void AddExportRoutes();
   template <typename Request, typename Response>

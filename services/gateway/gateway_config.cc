@@ -28,6 +28,8 @@ std::vector<server::FlagSpec> GatewayFlags() {
       {"notify", "",
        "notify service address (127.0.0.1:7005 in development); empty: the contacts and "
        "notifications routes answer 503"},
+      {"video", "127.0.0.1:7006",
+       "video service address; empty: the cameras, clips and conduct events routes answer 503"},
       {"console_dir", "services/gateway/console",
        "the web console's files, served at /console/ (empty: no console)"},
       {"console_vendor_dir", "tools/console-vendor/node_modules/echarts/dist",
@@ -115,6 +117,7 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromFlags(
                         .supervision_target = config.Get("supervision"),
                         .scoring_target = config.Get("scoring"),
                         .notify_target = config.Get("notify"),
+                        .video_target = config.Get("video"),
                         .principal_signer = std::move(signer),
                         .channel_credentials = std::move(credentials),
                         .token_ttl = token_ttl,

@@ -741,6 +741,37 @@ TEST_CASE_METHOD(GatewayFixture, "every route has a happy path") {
     ok("GET", "/v1/attendance/2026-03/clerk-1", clerk);
   }
 
+  // Video (the fixture's fake service and its camera hall-w07): the camera changed, its
+  // coverage, segments and gaps, clips by range and by hold, a hold for the online case made
+  // and released, the pending conduct event's snapshot and its confirmation, the storage.
+  {
+    const std::string range = "from=2026-03-05T01:00:00Z&to=2026-03-05T01:05:00Z";
+    ok("GET", "/v1/video/cameras", insp);
+    ok("GET", "/v1/video/cameras/hall-w07", insp);
+    ok("PUT", "/v1/video/cameras/hall-w07", admin,
+       R"({"camera":{"name":"7 号窗口","rtsp_url":"rtsp://10.1.0.7/stream1","window_id":"W1",)"
+       R"("enabled":true},"username":"viewer","password":"camera-password"})");
+    ok("GET", "/v1/video/cameras/hall-w07/coverage?day=2026-03-05", insp);
+    ok("GET", "/v1/video/cameras/hall-w07/segments?" + range, insp);
+    ok("GET", "/v1/video/cameras/hall-w07/gaps?" + range, insp);
+    ok("GET", "/v1/video/cameras/hall-w07/clip.mp4?" + range, insp);
+    ok("GET", "/v1/video/holds/h-000000000001/clip.mp4", insp);
+    const std::string hold =
+        field(ok("POST", "/v1/video/holds", insp,
+                 absl::StrCat(R"({"camera_id":"hall-w07","start":"2026-03-05T01:00:00Z",)",
+                              R"("end":"2026-03-05T01:05:00Z","reason":"投诉调查","case_id":")",
+                              online, R"("})")),
+              "hold_id");
+    ok("GET", "/v1/video/holds?case_id=" + online, insp);
+    ok("POST", "/v1/video/holds/" + hold + ":release", admin, R"({"reason":"调查结束"})");
+    ok("GET", "/v1/video/conduct-events?decision=CONDUCT_DECISION_PENDING", insp);
+    ok("GET", "/v1/video/conduct-events/ce-000000000001", insp);
+    ok("GET", "/v1/video/conduct-events/ce-000000000001/snapshot.jpg", insp);
+    ok("POST", "/v1/video/conduct-events/ce-000000000001:decide", insp,
+       R"({"decision":"CONDUCT_DECISION_CONFIRMED","reason":"窗口无人 20 分钟"})");
+    ok("GET", "/v1/video/storage", insp);
+  }
+
   // The audit log (the audit administrator's), and logging out.
   std::string auditor = Login("auditor", "reader-of-the-log");
   ok("GET", "/v1/audit", auditor);

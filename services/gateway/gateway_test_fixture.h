@@ -1,6 +1,6 @@
 // The gateway test fixture: the backends (real libraries: intake, workflow, supervision,
-// scoring and notify) over gRPC on port 0, and a gateway in front of them; helpers to list the
-// routes and to talk HTTP over a real socket.
+// scoring and notify; a fake video service) over gRPC on port 0, and a gateway in front of
+// them; helpers to list the routes and to talk HTTP over a real socket.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
 #define SUNLIGHT_SERVICES_GATEWAY_GATEWAY_TEST_FIXTURE_H_
 
@@ -18,6 +18,7 @@
 #include "exchange/relay.h"
 #include "gateway.h"
 #include "gateway_test_http.h"
+#include "gateway_test_video.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "http_server.h"
@@ -100,6 +101,9 @@ struct GatewayFixture : testing::SuiteFixture {
     host->AddService(scoring_service.get());
     host->AddService(notify_service.get());
     host->AddService(stream_service.get());
+    // No video library yet: a fake in memory, checking the principals as a service would.
+    fake_video.verifier = verifier;
+    host->AddService(&fake_video);
     REQUIRE(host->Start().ok());
     std::string target = absl::StrCat("127.0.0.1:", host->port());
     gateway_store = storage::Store::Open({.path = dir.Sub("gateway"),
@@ -135,6 +139,7 @@ struct GatewayFixture : testing::SuiteFixture {
                              .supervision_target = target,
                              .scoring_target = target,
                              .notify_target = target,
+                             .video_target = target,
                              .principal_signer = signer,
                              .audit_key = audit_key,
                              .live_events = live.get()})
@@ -221,6 +226,7 @@ struct GatewayFixture : testing::SuiteFixture {
   std::unique_ptr<eventlog::EventStreamService> stream_service;
   std::unique_ptr<workflow::WorkflowGrpcService> workflow_service;
   std::unique_ptr<supervision::SupervisionGrpcService> supervision_service;
+  FakeVideo fake_video;
   std::unique_ptr<server::ServiceHost> host;
   std::unique_ptr<storage::Store> gateway_store;
   std::unique_ptr<Gateway> gateway;

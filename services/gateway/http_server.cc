@@ -69,6 +69,7 @@ MHD_Result CollectHeader(void* cls, MHD_ValueKind, const char* key, const char* 
 struct Stream {
   std::function<bool(std::string*)> next;
   std::string pending;
+  size_t taken = 0;  // of `pending`, already handed over (a clip's chunks are megabytes)
   int fd = -1;
 };
 
@@ -83,13 +84,15 @@ bool PeerClosed(int fd) {
 ssize_t ReadStream(void* cls, uint64_t, char* buffer, size_t max) {
   auto* stream = static_cast<Stream*>(cls);
   // Blocking here is fine: each connection has its own thread.
-  while (stream->pending.empty()) {
+  while (stream->taken == stream->pending.size()) {
+    stream->pending.clear();
+    stream->taken = 0;
     if (PeerClosed(stream->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
     if (!stream->next(&stream->pending)) return MHD_CONTENT_READER_END_OF_STREAM;
   }
-  size_t n = std::min(max, stream->pending.size());
-  std::memcpy(buffer, stream->pending.data(), n);
-  stream->pending.erase(0, n);
+  size_t n = std::min(max, stream->pending.size() - stream->taken);
+  std::memcpy(buffer, stream->pending.data() + stream->taken, n);
+  stream->taken += n;
   return static_cast<ssize_t>(n);
 }
 
@@ -98,9 +101,11 @@ void FreeStream(void* cls) { delete static_cast<Stream*>(cls); }
 MHD_Result Send(MHD_Connection* connection, const HttpResponse& reply, int fd) {
   MHD_Response* response = nullptr;
   if (reply.stream) {
-    auto stream = std::make_unique<Stream>(Stream{reply.stream, "", fd});
-    response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, &ReadStream, stream.get(),
-                                                 &FreeStream);
+    auto stream = std::make_unique<Stream>(Stream{reply.stream, "", 0, fd});
+    const uint64_t length =
+        reply.stream_length >= 0 ? static_cast<uint64_t>(reply.stream_length) : MHD_SIZE_UNKNOWN;
+    response =
+        MHD_create_response_from_callback(length, 4096, &ReadStream, stream.get(), &FreeStream);
     if (response != nullptr) stream.release();  // now owned by the response (FreeStream)
   } else {
     response = MHD_create_response_from_buffer(

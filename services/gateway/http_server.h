@@ -8,6 +8,7 @@
 #define SUNLIGHT_SERVICES_GATEWAY_HTTP_SERVER_H_
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,6 +53,10 @@ struct HttpResponse {
   // connection's own thread, it may block until it has something, appends it to `*chunk` and
   // returns true, or returns false to end the response. `body` is ignored.
   std::function<bool(std::string* chunk)> stream;
+  // The streamed body's length when known in advance (sent as Content-Length, so that a
+  // client sees a stream that ends short as cut off: the connection is closed); -1: unknown
+  // (chunked).
+  int64_t stream_length = -1;
 };
 
 struct HttpServerOptions {

@@ -66,5 +66,6 @@ int main(int argc, char** argv) {
                                ", workflow ", main.flag("workflow"), ", supervision ",
                                main.flag("supervision"), ", scoring ", main.flag("scoring"),
                                ", notify ",
-                               main.flag("notify").empty() ? "(none)" : main.flag("notify")));
+                               main.flag("notify").empty() ? "(none)" : main.flag("notify"),
+                               ", video ", main.flag("video")));
 }

@@ -228,16 +228,20 @@ std::string Gateway::OpenApiJson() const {
                 Obj({{"application/json", Obj({{"schema", writer.Reference(route->input)}})}})}});
     }
     op["parameters"] = parameters;
-    pb::Value responses = Obj(
-        {{"200", Obj({{"description", Str("OK")},
-                      {"content", Obj({{"application/json",
-                                        Obj({{"schema", writer.Reference(route->output)}})}})}})},
-         {"default",
-          Obj({{"description", Str("Error (the gRPC code mapped to an HTTP status)")},
-               {"content",
-                Obj({{"application/json",
-                      Obj({{"schema",
-                            Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
+    // A body that is not JSON (a clip, a picture): its bytes.
+    pb::Value success_content =
+        route->media_type.empty()
+            ? Obj({{"application/json", Obj({{"schema", writer.Reference(route->output)}})}})
+            : Obj({{route->media_type,
+                    Obj({{"schema", Obj({{"type", Str("string")}, {"format", Str("binary")}})}})}});
+    pb::Value responses =
+        Obj({{"200", Obj({{"description", Str("OK")}, {"content", success_content}})},
+             {"default",
+              Obj({{"description", Str("Error (the gRPC code mapped to an HTTP status)")},
+                   {"content",
+                    Obj({{"application/json",
+                          Obj({{"schema",
+                                Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
     op["responses"] = responses;
     pb::Value roles;
     roles.mutable_list_value();
@@ -266,6 +270,11 @@ std::string Gateway::OpenApiJson() const {
         *shown.mutable_list_value()->add_values() = Str(role);
       }
       op["x-personal-data-in-full"] = shown;
+    }
+    if (route->audited_read) {
+      pb::Value audited;
+      audited.set_bool_value(true);
+      op["x-audited-read"] = audited;
     }
     if (!route->is_public) {
       pb::Value no_scopes;

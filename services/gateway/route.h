@@ -56,6 +56,12 @@ struct Gateway::Route {
   int success_status = 200;
   // The audit entry's action for a state change ("" : "<METHOD> <pattern>").
   std::string audit_action;
+  // A read recorded in the audit log like a change (footage): its outcome, refused or not, is
+  // an entry, and a success goes out only once its entry is written (503 otherwise).
+  bool audited_read = false;
+  // The media type of a success that is not JSON ("video/mp4"), for the document; the route
+  // answers with `stream`.
+  std::string media_type;
   const pb::MethodDescriptor* method = nullptr;  // backend method, or null
   const pb::Descriptor* input = nullptr;
   const pb::Descriptor* output = nullptr;
@@ -66,7 +72,8 @@ struct Gateway::Route {
   // Shapes the response for the caller (masking).
   using Finish = std::function<void(Call&, pb::Message&)>;
   Finish finish;
-  // A streamed route (server-sent events): answers the call once the caller is known.
+  // A route that makes its own HTTP response (server-sent events, downloads, media; streamed
+  // or not): answers the call once the caller is known and may call it.
   std::function<HttpResponse(Call&)> stream;
 };
 

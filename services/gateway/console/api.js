@@ -50,9 +50,10 @@ export async function api(method, path, body) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 
-// A file the gateway streams (an export): GET with the bearer token, the body read chunk by
-// chunk (onChunk(bytes received, chunk) after each), resolved with the whole body as a Blob,
-// its file name (Content-Disposition) and the X-Export-Rows header (0 when absent).
+// A file the gateway streams (an export, a clip): GET with the bearer token, the body read
+// chunk by chunk (onChunk(bytes received, chunk, rows, total bytes or 0) after each), resolved
+// with the whole body as a Blob, its file name (Content-Disposition) and the X-Export-Rows
+// header (0 when absent).
 export async function fetchFile(path, onChunk) {
   let res;
   try {
@@ -68,6 +69,7 @@ export async function fetchFile(path, onChunk) {
     throw new ApiError(res.status, err.code, err.message || text || res.statusText, err.field);
   }
   const rows = Number(res.headers.get('X-Export-Rows')) || 0;
+  const total = Number(res.headers.get('Content-Length')) || 0;
   const disposition = res.headers.get('Content-Disposition') || '';
   const m = /filename="?([^";]+)"?/.exec(disposition);
   const chunks = [];
@@ -78,7 +80,7 @@ export async function fetchFile(path, onChunk) {
     if (done) break;
     chunks.push(value);
     bytes += value.length;
-    if (onChunk) onChunk(bytes, value, rows);
+    if (onChunk) onChunk(bytes, value, rows, total);
   }
   const type = (res.headers.get('Content-Type') || 'application/octet-stream').split(';')[0];
   return { blob: new Blob(chunks, { type }), name: m ? m[1] : 'export', rows, bytes };

@@ -1,7 +1,8 @@
 // The case page: the case's facts, its clocks (clocks.js), timeline, steps, alerts and
-// supervision notices (notices.js), and its live refresh when a light changes or an alert
-// arrives.
-import { S, isAdmin, current } from './state.js';
+// supervision notices (notices.js), for inspectors and the administrator its clips (the
+// video service's holds of the case, video.js), and its live refresh when a light changes or
+// an alert arrives.
+import { S, isAdmin, isInspector, current } from './state.js';
 import { t, tv, localName, deptName, itemName, roleName } from './texts.js';
 import { $, h, append } from './dom.js';
 import { num, ms, fmtTime } from './format.js';
@@ -10,6 +11,7 @@ import { errorBox, lightBadge, sectionHead, fact, actorText } from './parts.js';
 import { alertItem } from './alerts.js';
 import { renderClocks } from './clocks.js';
 import { renderNotices } from './notices.js';
+import { holdsTable } from './video.js';
 
 let caseRefreshTimer = null;
 export function scheduleCaseRefresh() {
@@ -26,13 +28,17 @@ export function renderCaseView(view, seq, caseId) {
   const timeline = h('section', { class: 'panel', id: 'case-timeline' }, sectionHead(t('case.timeline')), h('p', { class: 'muted' }, t('case.loading')));
   const steps = h('section', { class: 'panel', id: 'case-steps' }, sectionHead(t('case.steps')));
   const alerts = h('section', { class: 'panel', id: 'case-alerts' }, sectionHead(t('case.alerts')));
+  const clips = isInspector() || isAdmin()
+    ? h('section', { class: 'panel', id: 'case-clips' }, sectionHead(t('video.case.clips')), h('p', { class: 'muted' }, t('case.loading')))
+    : null;
   append(view, [
     h('div', { class: 'crumbs' }, h('a', { href: '#', class: 'back', onclick: (ev) => { ev.preventDefault(); if (history.length > 1) history.back(); else location.hash = '#/cases'; } }, '← ' + t('case.back'))),
     head,
     h('div', { class: 'case-grid' },
       h('div', { class: 'case-col main' }, clocks, timeline),
-      h('div', { class: 'case-col side' }, notices, alerts, steps)),
+      h('div', { class: 'case-col side' }, notices, alerts, clips, steps)),
   ]);
+  if (clips) renderCaseClips(clips, seq, caseId);
 
   const caseP = get('/v1/cases/' + encodeURIComponent(caseId) + '?include_history=true');
   const processP = get('/v1/cases/' + encodeURIComponent(caseId) + '/process?include_history=true').catch((e) => ({ __error: e }));
@@ -192,4 +198,25 @@ function renderCaseAlerts(section, alerts, error) {
   const list = (alerts || []).slice().reverse();  // raised order, newest first
   if (!list.length) { section.appendChild(h('p', { class: 'muted empty' }, t('case.noalerts'))); return; }
   section.appendChild(h('ol', { class: 'alert-list compact' }, list.map(alertItem)));
+}
+
+// The footage kept for the case (its acceptance or refusal at a window, an investigation),
+// each clip loaded when asked for; nothing when the video service is not there.
+async function renderCaseClips(section, seq, caseId) {
+  let holds;
+  try {
+    holds = (await get('/v1/video/holds' + qs({ case_id: caseId }))).holds || [];
+  } catch (e) {
+    if (!current(seq)) return;
+    section.textContent = '';
+    append(section, [sectionHead(t('video.case.clips')),
+      e.status === 503 ? h('p', { class: 'muted empty' }, t('video.unavailable')) : errorBox(e.message)]);
+    return;
+  }
+  if (!current(seq)) return;
+  section.textContent = '';
+  section.appendChild(sectionHead(t('video.case.clips')));
+  if (!holds.length) { section.appendChild(h('p', { class: 'muted empty' }, t('video.case.none'))); return; }
+  const player = h('div', { class: 'hold-player', id: 'case-clip-player' });
+  append(section, [holdsTable(holds, player), player]);
 }

@@ -40,7 +40,8 @@ export const calDate = (t) => new Date(t + CAL_OFFSET_MS).toISOString().slice(0,
 export function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
 }
 // Basis points (10000 = 100%) as a percentage; '—' when absent.
 export const fmtRate = (bp) => (bp === undefined || bp === null || bp === '' ? '—' : (Number(bp) / 100).toFixed(1) + '%');

@@ -1,7 +1,7 @@
 // The inspectors' console, started by index.html: log in and out, the session (first the
 // password change when the account must change its password), routing by the location's hash
 // to the board, case lists, alerts, case pages, monthly scores, statistics, complaints,
-// evaluations, attendance and notifications, the live
+// evaluations, attendance, notifications and video, the live
 // events wired to them, the language and the wall mode. The gateway serves these files with
 // a Content-Security-Policy of default-src 'self': no inline scripts or handlers.
 import { S, LANG_KEY, WALL_KEY, TOKEN_KEY, ME_KEY, isInspector, isAdmin, isStaff } from './state.js';
@@ -21,6 +21,8 @@ import { renderComplaintsView } from './complaints.js';
 import { renderEvaluationsView } from './evaluations.js';
 import { renderAttendanceView } from './attendance.js';
 import { renderNotificationsView } from './notifications.js';
+import { renderVideoView } from './video.js';
+import { releaseMedia } from './video_clips.js';
 import { disposeCharts } from './charts.js';
 import { initPassword, showPassword, hidePassword, passwordOpen, passwordForced, relabelPassword } from './password.js';
 
@@ -50,8 +52,8 @@ function showApp() {
 }
 
 // The pages of the public's voice and of attendance are for the people who work the center's
-// cases: staff, inspectors and the system administrator; notifications for inspectors and the
-// administrator.
+// cases: staff, inspectors and the system administrator; notifications and video for inspectors
+// and the administrator.
 function renderNav() {
   const allowed = !!S.me && (isInspector() || isAdmin() || isStaff());
   for (const a of $$('[data-nav-for="signed-in"]')) a.hidden = !allowed;
@@ -197,6 +199,7 @@ function parseRoute() {
   if (parts[0] === 'evaluations') return { name: 'evaluations', params };
   if (parts[0] === 'attendance') return { name: 'attendance', params };
   if (parts[0] === 'notifications') return { name: 'notifications', params };
+  if (parts[0] === 'video') return { name: 'video', params };
   return { name: 'board', params };
 }
 
@@ -208,6 +211,7 @@ function render() {
     (S.route.name === 'case' && a.dataset.nav === 'cases'));
   const view = $('#view');
   disposeCharts();  // the statistics page's, drawn again if it is shown again
+  releaseMedia();   // the clips and snapshots of the page left
   view.textContent = '';
   view.dataset.view = S.route.name;
   if (S.route.name === 'board') renderBoardView(view);
@@ -220,6 +224,7 @@ function render() {
   else if (S.route.name === 'evaluations') renderEvaluationsView(view, seq, rerender);
   else if (S.route.name === 'attendance') renderAttendanceView(view, seq, rerender);
   else if (S.route.name === 'notifications') renderNotificationsView(view, seq, rerender);
+  else if (S.route.name === 'video') renderVideoView(view, seq, rerender);
 }
 // Re-render in place (language switch, catalogue loaded): keeps the scroll position.
 function rerender() {

@@ -3,6 +3,7 @@
 // the catalogue's department, item and role names in that language.
 import { S } from './state.js';
 import { VOICE_TEXT_PAIRS } from './texts_voice.js';
+import { VIDEO_TEXT_PAIRS } from './texts_video.js';
 
 // key: [中文, English]
 const TEXT_PAIRS = {
@@ -428,7 +429,7 @@ const TEXT_PAIRS = {
 };
 
 export const TEXTS = { zh: {}, en: {} };
-for (const [key, [zh, en]] of Object.entries({ ...TEXT_PAIRS, ...VOICE_TEXT_PAIRS })) {
+for (const [key, [zh, en]] of Object.entries({ ...TEXT_PAIRS, ...VOICE_TEXT_PAIRS, ...VIDEO_TEXT_PAIRS })) {
   TEXTS.zh[key] = zh;
   TEXTS.en[key] = en;
 }
