@@ -9,6 +9,7 @@
 
 #include <future>
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 #include "grpcpp/generic/generic_stub.h"
 
@@ -63,6 +64,41 @@ TEST_CASE("a host on port 0 serves health checks and per-method metrics, then sh
   CHECK(metrics.find("sunlight_grpc_requests_total") != std::string::npos);
   CHECK(metrics.find("method=\"/grpc.health.v1.Health/Check\"") != std::string::npos);
   CHECK(metrics.find("sunlight_grpc_request_duration_seconds_bucket") != std::string::npos);
+  host.Shutdown();
+}
+
+// The value of the unlabelled series `name` in an exposition; -1 when it is not there.
+double MetricValue(const std::string& exposition, const std::string& name) {
+  size_t at = exposition.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + name.size() + 2));
+}
+
+TEST_CASE("a host's /metrics shows the process's CPU, memory, files, threads and start time") {
+  ServiceHost host(
+      {.service_name = "test", .listen_address = "127.0.0.1:0", .metrics_address = "127.0.0.1:0"});
+  REQUIRE(host.Start().ok());
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  std::string metrics = FetchMetrics(host.metrics_port());
+  INFO(metrics);
+  CHECK(metrics.find("# TYPE process_cpu_seconds_total counter") != std::string::npos);
+  CHECK(metrics.find("# TYPE process_resident_memory_bytes gauge") != std::string::npos);
+  const double cpu = MetricValue(metrics, "process_cpu_seconds_total");
+  CHECK(cpu >= 0);
+  CHECK(cpu < 3600);
+  const double resident = MetricValue(metrics, "process_resident_memory_bytes");
+  CHECK(resident > 1e6);  // a gRPC server is more than a megabyte
+  CHECK(resident < 8e9);
+  CHECK(MetricValue(metrics, "process_virtual_memory_bytes") >= resident);
+  const double fds = MetricValue(metrics, "process_open_fds");
+  CHECK(fds >= 3);  // stdin, stdout, stderr at least, and the listening sockets
+  CHECK(fds < MetricValue(metrics, "process_max_fds"));
+  CHECK(MetricValue(metrics, "process_threads") >= 2);  // this one and gRPC's
+  const double started = MetricValue(metrics, "process_start_time_seconds");
+  CHECK(started <= now + 1);
+  CHECK(started > now - 24 * 3600);
+  // Read at each scrape: CPU time only grows.
+  CHECK(MetricValue(FetchMetrics(host.metrics_port()), "process_cpu_seconds_total") >= cpu);
   host.Shutdown();
 }
 

@@ -175,13 +175,23 @@ HttpResponse Gateway::Handle(const HttpRequest& http) {
     call.path_params = std::move(params);
     break;
   }
+  const absl::Time began = absl::Now();
+  HttpResponse response;
   if (call.route == nullptr) {
-    if (path_matched) {
-      return ErrorResponse(405, "UNIMPLEMENTED", absl::StrCat(http.method, " is not allowed here"));
-    }
-    return ErrorResponse(404, "NOT_FOUND", absl::StrCat("no route ", http.path));
+    response = path_matched ? ErrorResponse(405, "UNIMPLEMENTED",
+                                            absl::StrCat(http.method, " is not allowed here"))
+                            : ErrorResponse(404, "NOT_FOUND", absl::StrCat("no route ", http.path));
+  } else {
+    response = Serve(call);
   }
-  return Serve(call);
+  // By pattern, never by path: a case id in a label would make a series per case.
+  const std::string pattern = call.route == nullptr ? "unmatched" : call.route->pattern;
+  const std::string method = call.route == nullptr ? "other" : http.method;
+  http_metrics_.requests.Increment(
+      {{"route", pattern}, {"method", method}, {"code", absl::StrCat(response.status)}});
+  http_metrics_.duration.Observe({{"route", pattern}, {"method", method}},
+                                 absl::ToDoubleSeconds(absl::Now() - began));
+  return response;
 }
 
 HttpResponse Gateway::Serve(Call& call) {

@@ -91,6 +91,7 @@ class Gateway {
   Accounts& accounts() { return *accounts_; }
   // Its metrics; main registers them where they are exposed (/metrics).
   GatewayMetrics& metrics() { return metrics_; }
+  HttpMetrics& http_metrics() { return http_metrics_; }
   AuditLog& audit() { return *audit_; }
   const RateLimits& limits() const { return limits_; }
   // Items pushed by provincial platforms, waiting for approval (the exchange stages them).
@@ -194,6 +195,7 @@ class Gateway {
   std::shared_ptr<Backend> backend_;
   RateLimits limits_;
   GatewayMetrics metrics_;
+  HttpMetrics http_metrics_;
   std::vector<std::unique_ptr<Route>> routes_;
 };
 

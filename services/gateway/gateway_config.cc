@@ -89,6 +89,20 @@ std::function<void()> EveryMinute(Gateway* gateway, ExchangeEndpoint* exchange) 
   };
 }
 
+std::function<void()> VerifyAuditChain(Gateway* gateway) {
+  return [gateway] {
+    auto verified = gateway->audit().Verify();
+    const bool intact = verified.ok() && verified->intact();
+    gateway->metrics().audit_chain_ok.Set(intact ? 1 : 0);
+    if (!verified.ok()) {
+      LogError("gateway", absl::StrCat("audit chain not verified: ", verified.status().ToString()));
+    } else if (!intact && verified->entries() > 0) {
+      LogError("gateway", absl::StrCat("audit chain broken at ", verified->first_bad_sequence(),
+                                       ": ", verified->problem()));
+    }
+  };
+}
+
 absl::StatusOr<std::shared_ptr<const auth::HmacSigner>> KeyFileFlag(const server::Config& config,
                                                                     const std::string& flag) {
   SUNLIGHT_ASSIGN_OR_RETURN(

@@ -27,6 +27,8 @@ std::vector<server::FlagSpec> GatewayFlags();
 // file) and publishes the checkpoint on the provincial exchange (when `exchange`); logs
 // what fails.
 std::function<void()> EveryMinute(Gateway* gateway, ExchangeEndpoint* exchange);
+// Walks the audit chain and sets sunlight_gateway_audit_chain_ok (logging what broke it).
+std::function<void()> VerifyAuditChain(Gateway* gateway);
 
 // The HMAC key of a key-file flag; null with --insecure_development and no file,
 // FAILED_PRECONDITION without a file otherwise.

@@ -47,6 +47,7 @@ void Gateway::AddAccountRoutes() {
         metrics_.logins_failed.Increment();
         return response.status();
       }
+      metrics_.logins.Increment();
       call.principal.set_role(response->user().role());
       call.principal.set_department_id(response->user().department_id());
       return std::unique_ptr<pb::Message>(new v1::LoginResponse(*std::move(response)));

@@ -124,4 +124,11 @@ LiveEvents::Changes LiveEvents::Wait(Listener* listener, absl::Duration timeout)
   return changes;
 }
 
+size_t LiveEvents::open_streams() {
+  std::lock_guard lock(streams_mu_);
+  size_t open = 0;
+  for (const auto& [user, streams] : streams_per_user_) open += streams;
+  return open;
+}
+
 }  // namespace sunlight::gateway

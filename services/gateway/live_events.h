@@ -79,6 +79,8 @@ class LiveEvents {
   // the result is destroyed; null when the user holds max_streams_per_user already. The
   // slots must not outlive this object.
   std::shared_ptr<const void> OpenStream(const std::string& user_id);
+  // Event streams open now, of every user.
+  size_t open_streams();
 
   // Applies supervision events (the subscriber's handler; public for tests).
   absl::Status Apply(const std::vector<events::v1::CaseEvent>& events);

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   if (!gateway.ok()) return main.Fail(gateway.status());
   gw::Gateway* g = gateway->get();
   g->metrics().Register(main.host().registry());
+  g->http_metrics().Register(main.host().registry());
+  main.AddCertificate("https", main.flag("http_tls_cert_file"));
   if (auto s = gw::CreateMissingUsers(g->accounts(), main.flag("users_file")); !s.ok()) {
     return main.Fail(s);
   }
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
     return main.Fail(s);
   }
   main.Every(absl::Minutes(1), gw::EveryMinute(g, exchange->get()));
+  // The audit chain walked every five minutes (and at start): its gauge is what an alert
+  // watches; the event streams open, every few seconds.
+  gw::VerifyAuditChain(g)();
+  main.Every(absl::Minutes(5), gw::VerifyAuditChain(g));
+  main.Every(absl::Seconds(5), [g, &live] {
+    g->metrics().event_streams_open.Set(static_cast<double>(live.open_streams()));
+  });
   main.OnShutdown([&] {
     live.Stop();  // ends the event streams, so their connections close
     (*http)->Stop();

@@ -3,8 +3,10 @@
 // actually parses or prints.
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gateway.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -31,6 +33,81 @@ pb::Value Obj(std::initializer_list<std::pair<std::string, pb::Value>> fields) {
 
 pb::Value Ref(const pb::Descriptor* d) {
   return Obj({{"$ref", Str(absl::StrCat("#/components/schemas/", d->full_name()))}});
+}
+
+pb::Value Bool(bool b) {
+  pb::Value v;
+  v.set_bool_value(b);
+  return v;
+}
+
+pb::Value EmptyList() {
+  pb::Value v;
+  v.mutable_list_value();
+  return v;
+}
+
+// A name for code generators, unique and URL-safe: the method and the pattern's words in
+// lower camel case, without the version ("POST /v1/cases/{case_id}:accept" is
+// "postCasesCaseIdAccept").
+std::string OperationId(const std::string& http_method, const std::string& pattern) {
+  std::string id = absl::AsciiStrToLower(http_method);
+  absl::string_view rest = pattern;
+  absl::ConsumePrefix(&rest, "/v1/");
+  bool word_start = true;
+  for (char c : rest) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      word_start = true;
+      continue;
+    }
+    id += word_start ? absl::ascii_toupper(static_cast<unsigned char>(c)) : c;
+    word_start = false;
+  }
+  return id;
+}
+
+// An error response of the one shape ({"error": {...}}), in components/responses.
+pb::Value ErrorResponseObject(const std::string& description) {
+  return Obj({{"description", Str(description)},
+              {"content",
+               Obj({{"application/json",
+                     Obj({{"schema", Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}});
+}
+
+pb::Value ResponseRef(const std::string& name) {
+  return Obj({{"$ref", Str(absl::StrCat("#/components/responses/", name))}});
+}
+
+// The 4xx answers every route may give, by what the route is (gateway.cc's Serve, the HTTP
+// server's body limit); other statuses are the `default` response.
+pb::Value ErrorResponses() {
+  pb::Value responses = Obj({
+      {"BadRequest",
+       ErrorResponseObject("INVALID_ARGUMENT or OUT_OF_RANGE: a path, query or body value that "
+                           "is not valid; `field` names it")},
+      {"Unauthorized", ErrorResponseObject("UNAUTHENTICATED: no bearer token, or one that is "
+                                           "not valid (expired, ended by logout)")},
+      {"Forbidden",
+       ErrorResponseObject("PERMISSION_DENIED: the caller's role (`x-roles`), department or "
+                           "scope does not allow it, or the password must be changed first")},
+      {"NotFound", ErrorResponseObject("NOT_FOUND: what the path names does not exist")},
+      {"Conflict", ErrorResponseObject("FAILED_PRECONDITION, ALREADY_EXISTS or ABORTED: the "
+                                       "state of what it changes does not allow it (now)")},
+      {"PayloadTooLarge",
+       ErrorResponseObject("RESOURCE_EXHAUSTED: the body is larger than the gateway takes")},
+      {"TooManyRequests", ErrorResponseObject("RESOURCE_EXHAUSTED: a rate limit or quota; "
+                                              "`Retry-After` says when to come back")},
+  });
+  auto& r = *responses.mutable_struct_value()->mutable_fields();
+  (*r["Unauthorized"].mutable_struct_value()->mutable_fields())["headers"] =
+      Obj({{"WWW-Authenticate",
+            Obj({{"description", Str("`Bearer`, with `error=\"invalid_token\"` for a token "
+                                     "that is not valid")},
+                 {"schema", Obj({{"type", Str("string")}})}})}});
+  (*r["TooManyRequests"].mutable_struct_value()->mutable_fields())["headers"] =
+      Obj({{"Retry-After", Obj({{"description", Str("seconds to wait")},
+                                {"schema", Obj({{"type", Str("integer")}})}})}});
+  return responses;
 }
 
 class SchemaWriter {
@@ -130,7 +207,16 @@ std::string Gateway::OpenApiJson() const {
        {"description", Str("REST/JSON over the Sunlight services. Bodies and responses are the "
                            "protobuf JSON mapping of the messages named in the schemas (field "
                            "names as in the protos). Errors: {\"error\": {\"code\", \"message\", "
-                           "\"field\"}}.")}});
+                           "\"field\"}}. Operations with `security` take a bearer token from "
+                           "POST /v1/login; the others are public (and rate-limited per client "
+                           "address).")}});
+  // The document is served by the gateway it describes: paths are relative to it.
+  pb::Value server =
+      Obj({{"url", Str("/")}, {"description", Str("the gateway that serves this document")}});
+  *top["servers"].mutable_list_value()->add_values() = server;
+  // By default no authentication: public operations inherit it, every other one declares
+  // its bearer token.
+  top["security"] = EmptyList();
   pb::Struct schemas;
   SchemaWriter writer(&schemas);
   pb::Value error =
@@ -146,7 +232,7 @@ std::string Gateway::OpenApiJson() const {
   for (const auto& route : routes_) {
     pb::Value operation =
         Obj({{"summary", Str(route->summary)},
-             {"operationId", Str(absl::StrCat(route->http_method, " ", route->pattern))}});
+             {"operationId", Str(OperationId(route->http_method, route->pattern))}});
     auto& op = *operation.mutable_struct_value()->mutable_fields();
     if (route->method != nullptr) {
       op["x-grpc-method"] =
@@ -159,12 +245,10 @@ std::string Gateway::OpenApiJson() const {
       if (segment.size() > 2 && segment.front() == '{') {
         std::string name = segment.substr(1, segment.size() - 2);
         in_path.insert(name);
-        pb::Value required;
-        required.set_bool_value(true);
         *parameters.mutable_list_value()->add_values() =
             Obj({{"name", Str(name)},
                  {"in", Str("path")},
-                 {"required", required},
+                 {"required", Bool(true)},
                  {"schema", Obj({{"type", Str("string")}})}});
       }
     }
@@ -235,13 +319,21 @@ std::string Gateway::OpenApiJson() const {
             : Obj({{route->media_type,
                     Obj({{"schema", Obj({{"type", Str("string")}, {"format", Str("binary")}})}})}});
     pb::Value responses =
-        Obj({{"200", Obj({{"description", Str("OK")}, {"content", success_content}})},
-             {"default",
-              Obj({{"description", Str("Error (the gRPC code mapped to an HTTP status)")},
-                   {"content",
-                    Obj({{"application/json",
-                          Obj({{"schema",
-                                Obj({{"$ref", Str("#/components/schemas/Error")}})}})}})}})}});
+        Obj({{absl::StrCat(route->success_status),
+              Obj({{"description", Str(route->success_status == 201 ? "Created" : "OK")},
+                   {"content", success_content}})},
+             {"400", ResponseRef("BadRequest")},
+             {"default", ErrorResponseObject("Error (the gRPC code mapped to an HTTP status)")}});
+    auto& by_status = *responses.mutable_struct_value()->mutable_fields();
+    if (route->is_public) {
+      by_status["429"] = ResponseRef("TooManyRequests");
+    } else {
+      by_status["401"] = ResponseRef("Unauthorized");
+      by_status["403"] = ResponseRef("Forbidden");
+    }
+    if (!in_path.empty()) by_status["404"] = ResponseRef("NotFound");
+    if (route->http_method != "GET") by_status["409"] = ResponseRef("Conflict");
+    if (route->has_body) by_status["413"] = ResponseRef("PayloadTooLarge");
     op["responses"] = responses;
     pb::Value roles;
     roles.mutable_list_value();
@@ -277,10 +369,8 @@ std::string Gateway::OpenApiJson() const {
       op["x-audited-read"] = audited;
     }
     if (!route->is_public) {
-      pb::Value no_scopes;
-      no_scopes.mutable_list_value();
       pb::Value security;
-      *security.mutable_list_value()->add_values() = Obj({{"bearer", no_scopes}});
+      *security.mutable_list_value()->add_values() = Obj({{"bearer", EmptyList()}});
       op["security"] = security;
     }
     std::string method = route->http_method;
@@ -295,7 +385,11 @@ std::string Gateway::OpenApiJson() const {
   pb::Value components;
   auto& c = *components.mutable_struct_value()->mutable_fields();
   *c["schemas"].mutable_struct_value() = schemas;
-  c["securitySchemes"] = Obj({{"bearer", Obj({{"type", Str("http")}, {"scheme", Str("bearer")}})}});
+  c["responses"] = ErrorResponses();
+  c["securitySchemes"] =
+      Obj({{"bearer", Obj({{"type", Str("http")},
+                           {"scheme", Str("bearer")},
+                           {"description", Str("the token POST /v1/login returns")}})}});
   top["components"] = components;
   std::string json;
   pb::util::JsonPrintOptions options;

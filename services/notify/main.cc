@@ -1,7 +1,9 @@
 // notify: notifications by text message (Kannel), e-mail (SMTP) and webhook, derived from the
 // supervision stream. Wiring only; logic in notifier.h and libs/notify.
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "applicant_directory.h"
 #include "dlr_receiver.h"
 #include "sunlight/base/log.h"
@@ -131,6 +133,8 @@ int main(int argc, char** argv) {
   nf::Notifier* n = notifier->get();
   nf::NotifyMetrics metrics;
   metrics.Register(main.host().registry());
+  nf::NotifyChannelMetrics channel_metrics;
+  channel_metrics.Register(main.host().registry());
   nf::NotifierGrpcService service(n, main.authorizer());
   main.AddService(&service);
   main.Follow(
@@ -151,13 +155,34 @@ int main(int argc, char** argv) {
     return main.Fail(absl::InvalidArgumentError("deliver_every: a positive duration"));
   }
   nf::Outbox* o = outbox.get();
-  main.Every(every, [o, &metrics] {
+  // The counters by channel as last exported (only the delivery thread reads and writes it).
+  std::map<sunlight::notify::v1::Channel, nf::Outbox::ChannelCounts> exported;
+  main.Every(every, [o, &metrics, &channel_metrics, &exported] {
     auto attempted = o->DeliverDue();
+    for (const auto& [channel, counts] : o->CountsByChannel()) {
+      std::string name = absl::AsciiStrToLower(
+          absl::StripPrefix(sunlight::notify::v1::Channel_Name(channel), "CHANNEL_"));
+      const nf::Outbox::ChannelCounts& before = exported[channel];
+      channel_metrics.sent.Increment({{"channel", name}}, double(counts.sent - before.sent));
+      channel_metrics.delivered.Increment({{"channel", name}},
+                                          double(counts.delivered - before.delivered));
+      channel_metrics.failed.Increment({{"channel", name}}, double(counts.failed - before.failed));
+      exported[channel] = counts;
+    }
     if (!attempted.ok()) sunlight::LogError("notify", attempted.status().ToString());
     if (attempted.ok()) metrics.attempts.Increment(static_cast<double>(*attempted));
     metrics.backlog.Set(static_cast<double>(o->Backlog()));
     metrics.delivered.Set(static_cast<double>(o->Delivered()));
     metrics.dead.Set(static_cast<double>(o->Dead()));
+  });
+  main.Every(absl::Seconds(15), [o, &metrics] {
+    auto oldest = o->OldestPending();
+    if (!oldest.ok()) {
+      sunlight::LogError("notify", oldest.status().ToString());
+      return;
+    }
+    metrics.oldest.Set(
+        oldest->has_value() ? std::max(0.0, absl::ToDoubleSeconds(absl::Now() - **oldest)) : 0.0);
   });
   return main.Run(absl::StrCat("following supervision at ", main.flag("supervision"),
                                "; delivery reports on port ", (*receiver)->port()));

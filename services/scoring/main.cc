@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   if (!scoring.ok()) return main.Fail(scoring.status());
   sc::Scoring* s = scoring->get();
   s->metrics().Register(main.host().registry());
+  s->timings().Register(main.host().registry());
   sc::ScoringGrpcService service(s, main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&s->event_log());
@@ -42,6 +43,11 @@ int main(int argc, char** argv) {
           return s->ApplyEvents(stream, batch);
         });
   }
+  main.Every(absl::Seconds(30), [s] {
+    if (absl::Status refreshed = s->RefreshMetrics(); !refreshed.ok()) {
+      sunlight::LogError("scoring", refreshed.ToString());
+    }
+  });
   // Published months that late events changed get a draft to approve.
   main.Every(absl::Seconds(10), [s] {
     if (auto drafted = s->DraftStaleMonths(); !drafted.ok()) {

@@ -145,6 +145,7 @@ absl::StatusOr<v1::ScoreSheet> Scoring::Compute(int64_t month) const {
   *sheet.mutable_computed_at() = ToProto(clock_->Now());
   metrics_.sheets_computed.Increment();
   metrics_.last_compute_seconds.Set(absl::ToDoubleSeconds(absl::Now() - started));
+  timings_.compute.Observe(absl::ToDoubleSeconds(absl::Now() - started));
   return sheet;
 }
 
@@ -413,6 +414,36 @@ absl::StatusOr<v1::ListRuleSetsResponse> Scoring::ListRuleSets(
       }));
   SUNLIGHT_RETURN_IF_ERROR(failed);
   return response;
+}
+
+absl::Status Scoring::RefreshMetrics() {
+  // Sheets sort by month, then version: the last one seen of a month is its newest.
+  std::map<int64_t, v1::SheetState> newest;
+  absl::Status failed;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kSheets, "", "", [&](std::string_view key, std::string_view bytes) {
+        auto decoded = store::Sheet::Decode(key);
+        auto sheet = storage::ParseProto<v1::ScoreSheet>(bytes, store::kSheets, key);
+        if (!decoded.has_value() || !sheet.ok()) {
+          failed = sheet.ok() ? absl::DataLossError("malformed sheet key") : sheet.status();
+          return false;
+        }
+        newest[std::get<0>(*decoded)] = sheet->state();
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(failed);
+  int64_t open = 0;
+  for (const auto& [month, state] : newest) {
+    open += state == v1::SHEET_STATE_OPEN || state == v1::SHEET_STATE_DRAFT ? 1 : 0;
+  }
+  int64_t stale = 0;
+  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kStaleMonths, "", "", [&](auto, auto) {
+    ++stale;
+    return true;
+  }));
+  metrics_.months_open.Set(static_cast<double>(open));
+  metrics_.months_stale.Set(static_cast<double>(stale));
+  return absl::OkStatus();
 }
 
 }  // namespace sunlight::scoring

@@ -22,6 +22,14 @@ v1::RuleSet DefaultRules() {
 }
 
 absl::StatusOr<size_t> Supervision::ReplanAll(const std::string& reason) {
+  const absl::Time began = absl::Now();
+  absl::StatusOr<size_t> replanned = ReplanChunks(reason);
+  gauges_.replans.Increment();
+  gauges_.replan_duration.Observe(absl::ToDoubleSeconds(absl::Now() - began));
+  return replanned;
+}
+
+absl::StatusOr<size_t> Supervision::ReplanChunks(const std::string& reason) {
   // In chunks, so memory stays bounded with millions of open clocks.
   size_t replanned = 0;
   std::string lower;

@@ -1,6 +1,8 @@
 // Queries: the light board, clocks by light, a case's clocks explained, alerts.
 #include "supervision_internal.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/calendar/deadline.h"
 #include "sunlight/storage/paging.h"
@@ -230,6 +232,49 @@ absl::StatusOr<v1::ListAlertsResponse> Supervision::ListAlerts(
     response.set_next_page_token(storage::NextPageToken(store::NumberKey(numbers.back())));
   }
   return response;
+}
+
+absl::Status Supervision::RefreshMetrics() {
+  std::map<std::pair<uint64_t, uint64_t>, int64_t> open;  // (kind, light) -> clocks
+  absl::Status error;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kBoard, "", "", [&](std::string_view key, std::string_view) {
+        auto entry = store::DecodeBoardKey(key);
+        if (!entry.has_value()) {
+          error = absl::DataLossError("malformed board key");
+          return false;
+        }
+        if (!entry->clock_id.empty()) ++open[{entry->kind, entry->light}];
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(error);
+  // Every kind and light, zeros included, so that a light that empties shows 0, not stale.
+  for (int kind = 1; v1::ClockKind_IsValid(kind); ++kind) {
+    for (int light = 1; v1::Light_IsValid(light); ++light) {
+      auto it = open.find({kind, light});
+      gauges_.open_clocks.Set(
+          {{"kind", absl::AsciiStrToLower(absl::StripPrefix(
+                        v1::ClockKind_Name(static_cast<v1::ClockKind>(kind)), "CLOCK_KIND_"))},
+           {"light", absl::AsciiStrToLower(absl::StripPrefix(
+                         v1::Light_Name(static_cast<v1::Light>(light)), "LIGHT_"))}},
+          it == open.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
+  int64_t backlog = 0;
+  std::optional<absl::Time> oldest;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kOutbox, "", "", [&](std::string_view key, std::string_view value) {
+        if (!oldest.has_value()) {
+          auto alert = storage::ParseProto<v1::Alert>(value, store::kOutbox, key);
+          if (alert.ok()) oldest = FromProto(alert->occurred_at());
+        }
+        ++backlog;
+        return true;
+      }));
+  gauges_.alert_backlog.Set(static_cast<double>(backlog));
+  gauges_.alert_oldest.Set(
+      oldest.has_value() ? std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - *oldest)) : 0);
+  return absl::OkStatus();
 }
 
 }  // namespace sunlight::supervision

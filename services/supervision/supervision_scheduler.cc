@@ -23,6 +23,7 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
                                         }));
   SUNLIGHT_RETURN_IF_ERROR(error);
   size_t changed = 0;
+  std::vector<absl::Time> instants;  // of the transitions, for their delay
   std::set<std::string> seen;
   const std::string calendar_version = calendar()->versioned_name();
   const std::string rule_version = rules().version();
@@ -61,6 +62,7 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
       RaiseLightAlert(m, *clock, v1::LIGHT_YELLOW, yellow);
     }
     if (target == v1::LIGHT_RED) RaiseLightAlert(m, *clock, v1::LIGHT_RED, red);
+    instants.push_back(target == v1::LIGHT_RED ? red : yellow);
     clock->set_light(target);
     *clock->mutable_light_changed_at() = ToProto(m.now);
     ++changed;
@@ -86,6 +88,10 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
     return status;
   }
   metrics_.transitions_fired.Increment(static_cast<double>(changed));
+  const absl::Time committed = clock_->Now();
+  for (absl::Time instant : instants) {
+    gauges_.fire_delay.Observe(std::max(0.0, absl::ToDoubleSeconds(committed - instant)));
+  }
   return changed;
 }
 

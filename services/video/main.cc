@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   vd::Video* v = video->get();
   v->metrics().Register(main.host().registry());
   v->camera_metrics().Register(main.host().registry());
+  v->timings().Register(main.host().registry());
   vd::VideoGrpcService service(v, main.authorizer());
   main.AddService(&service);
   main.ServeEventLog(&v->event_log());

@@ -43,6 +43,7 @@ void Video::IndexSegment(const SegmentInfo& info) {
     return;
   }
   used_bytes_ += info.bytes;
+  timings_.segment_write.Observe(std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - info.end)));
   metrics_.segments_indexed.Increment();
   metrics_.segment_bytes.Increment(static_cast<double>(info.bytes));
   {

@@ -6,6 +6,8 @@
 //   sunlight accept c000000000001 --window=W01
 //   sunlight get c000000000001 --history
 //   sunlight deadline --accepted=2026-02-13T15:00:00+08:00 --days=5
+//   sunlight backup intake --backup_dir=/var/backups/sunlight/intake     (admin_commands.h)
+//   sunlight restore --backup_dir=/var/backups/sunlight/intake --data_dir=/srv/sunlight/intake
 //
 // Global flags (before or after the command): --intake=host:port (env SUNLIGHT_INTAKE,
 // default 127.0.0.1:7001), --actor=id (env SUNLIGHT_ACTOR, default "cli"), --role= (env
@@ -25,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "admin_commands.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/auth/principal.h"
@@ -139,7 +142,7 @@ supervision (--supervision=host:port, env SUNLIGHT_SUPERVISION, default 127.0.0.
   notice-decide NOTICE_ID --decision=accepted|escalated --text=T
   notice NOTICE_ID
   rules                                    the light rules in force
-)";
+)" << sunlight::cli::kAdminUsage;
   return 2;
 }
 
@@ -544,6 +547,16 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << credentials.status().message() << "\n";
     return 2;
   }
+  // Backups and restores (admin_commands.h): for an administrator unless --role says otherwise.
+  sunlight::cli::AdminCommandContext admin{
+      .positional = {args.positional.begin() + 1, args.positional.end()},
+      .flag = [&args](const std::string& name,
+                      const std::string& fallback) { return args.Get(name, fallback); },
+      .credentials = *credentials,
+      .signer = signer,
+      .principal = principal};
+  if (!args.Has("role")) admin.principal.set_role(sunlight::auth::kAdministrator);
+  if (int rc = sunlight::cli::RunAdminCommand(args.positional[0], admin); rc >= 0) return rc;
   auto connect = [&](const char* flag, const char* env, const char* fallback, const char* service) {
     return sunlight::auth::SigningChannel(args.Get(flag, Env(env, fallback)), *credentials, signer,
                                           principal, service);

@@ -44,7 +44,8 @@ class SigningFactory final : public gx::ClientInterceptorFactoryInterface {
                              : nullptr;
     if (signer_ != nullptr && method != nullptr) {
       std::string audience = AudienceOfService(parts[0]);
-      if (audience == "events") audience = stream_audience_;
+      // Every service serves its event stream and Admin: only the target knows which it is.
+      if (audience == "events" || audience == "admin") audience = stream_audience_;
       token = signer_->Sign(principal_, audience, method->input_type()->full_name(), absl::Now());
     }
     return new SigningInterceptor(std::move(token));

@@ -88,7 +88,11 @@ absl::StatusOr<std::vector<CaseEvent>> EventLog::Commit(storage::WriteBatch batc
   absl::Status status = store_->Write(batches);
 
   lock.lock();
-  if (status.ok()) last_sequence_ = sequence;
+  if (status.ok()) {
+    last_sequence_ = sequence;
+    commits_ += group.size();
+    ++writes_;
+  }
   for (PendingCommit* pending : group) {
     pending->status = status;
     pending->done = true;

@@ -9,7 +9,17 @@ using events::v1::CaseEvent;
 grpc::Status EventStreamService::Subscribe(grpc::ServerContext* context,
                                            const events::v1::SubscribeRequest* request,
                                            grpc::ServerWriter<CaseEvent>* writer) {
-  if (grpc::Status s = auth::CheckCall(authorizer_, context, *request); !s.ok()) return s;
+  auto reader = auth::AuthorizeCall(authorizer_, context, *request);
+  if (!reader.ok()) {
+    return grpc::Status(static_cast<grpc::StatusCode>(reader.status().code()),
+                        std::string(reader.status().message()));
+  }
+  if (admission_) {
+    if (absl::Status admitted = admission_(*reader, request->from_sequence()); !admitted.ok()) {
+      return grpc::Status(static_cast<grpc::StatusCode>(admitted.code()),
+                          std::string(admitted.message()));
+    }
+  }
   absl::Status s = TailLog(
       *log_, request->from_sequence(), [&] { return context->IsCancelled() || shutting_down_; },
       [&](const CaseEvent& event) {

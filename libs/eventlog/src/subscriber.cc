@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/log.h"
+#include "sunlight/base/proto_time.h"
 
 namespace sunlight::eventlog {
 
@@ -13,6 +14,23 @@ using events::v1::CaseEvent;
 EventSubscriber::EventSubscriber(SubscriberOptions options, CursorFn cursor, Handler handler)
     : options_(std::move(options)), cursor_(std::move(cursor)), handler_(std::move(handler)) {
   if (!options_.credentials) options_.credentials = grpc::InsecureChannelCredentials();
+  channel_ = grpc::CreateChannel(options_.target, options_.credentials);
+}
+
+absl::StatusOr<uint64_t> EventSubscriber::ProducerLastSequence(absl::Duration timeout) {
+  auto stub = events::v1::EventStream::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (options_.prepare_context) {
+    options_.prepare_context(&context, events::v1::GetStreamInfoRequest::descriptor()->full_name());
+  }
+  events::v1::StreamInfo info;
+  grpc::Status status = stub->GetStreamInfo(&context, events::v1::GetStreamInfoRequest(), &info);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("stream ", options_.stream, " at ", options_.target,
+                                               ": ", status.error_message()));
+  }
+  return info.last_sequence();
 }
 
 EventSubscriber::~EventSubscriber() { Stop(); }
@@ -32,8 +50,7 @@ void EventSubscriber::Stop() {
 }
 
 void EventSubscriber::Run() {
-  auto channel = grpc::CreateChannel(options_.target, options_.credentials);
-  auto stub = events::v1::EventStream::NewStub(channel);
+  auto stub = events::v1::EventStream::NewStub(channel_);
   std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
   std::string last_reason;
@@ -69,7 +86,9 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
     if (stopping_) return absl::CancelledError("stopping");
     active_context_ = &context;
   }
-  if (options_.prepare_context) options_.prepare_context(&context);
+  if (options_.prepare_context) {
+    options_.prepare_context(&context, events::v1::SubscribeRequest::descriptor()->full_name());
+  }
   events::v1::SubscribeRequest request;
   request.set_from_sequence(expected);
   auto reader = stub.Subscribe(&context, request);
@@ -120,9 +139,14 @@ absl::Status EventSubscriber::RunOnce(events::v1::EventStream::Stub& stub, bool*
     result = handler_(batch);
     if (!result.ok()) break;
     last_handled_ = batch.back().sequence();
+    last_handled_occurred_micros_ = absl::ToUnixMicros(FromProto(batch.back().occurred_at()));
+    ++batches_;
+    events_ += batch.size();
     *made_progress = true;
   }
-  context.TryCancel();
+  // The consumer gave up (a handler error, a gap): cancel the stream. When the stream ended
+  // by itself, Finish must report why (a refusal, the producer stopping), not a cancellation.
+  if (!result.ok()) context.TryCancel();
   {
     std::lock_guard lock(queue_mu);
     stream_ended = true;
@@ -149,12 +173,7 @@ std::unique_ptr<EventSubscriber> Follow(const std::string& service,
       SubscriberOptions{.target = target,
                         .stream = stream,
                         .credentials = std::move(credentials),
-                        .prepare_context =
-                            [sign = auth::ServiceCallSigner(std::move(signer), stream)](
-                                grpc::ClientContext* context) {
-                              sign(context,
-                                   events::v1::SubscribeRequest::descriptor()->full_name());
-                            }},
+                        .prepare_context = auth::ServiceCallSigner(std::move(signer), stream)},
       std::move(cursor),
       [service, stream, apply = std::move(apply)](const std::vector<events::v1::CaseEvent>& batch) {
         absl::Status s = apply(batch);

@@ -216,14 +216,18 @@ absl::StatusOr<size_t> Outbox::DeliverDue(size_t max) {
         n.clear_next_attempt_at();
         ++delivered_;
         --backlog_;
+        Count(n.channel(), &ChannelCounts::sent);
+        Count(n.channel(), &ChannelCounts::delivered);
         break;
       case SendOutcome::kAccepted:
         if (settled) break;  // recorded below, as it stands
+        Count(n.channel(), &ChannelCounts::sent);
         n.set_state(v1::STATE_SENT);
         *n.mutable_next_attempt_at() = ToProto(now + options_.report_wait);
         break;
       case SendOutcome::kRetry:
       case SendOutcome::kRejected:
+        Count(n.channel(), &ChannelCounts::failed);
         Fail(n, result.detail, result.outcome == SendOutcome::kRejected);
         if (n.state() == v1::STATE_DEAD) {
           ++dead_;
@@ -264,7 +268,9 @@ absl::Status Outbox::ApplyDeliveryReport(const std::string& key, bool delivered,
     n.set_last_detail(detail);
     ++delivered_;
     --backlog_;
+    Count(n.channel(), &ChannelCounts::delivered);
   } else if (applies) {
+    Count(n.channel(), &ChannelCounts::failed);
     Fail(n, detail, false);
     if (n.state() == v1::STATE_DEAD) {
       ++dead_;
@@ -347,6 +353,35 @@ absl::StatusOr<v1::Notification> Outbox::Resend(const std::string& key) {
   --dead_;
   ++backlog_;
   return n;
+}
+
+void Outbox::Count(v1::Channel channel, uint64_t ChannelCounts::*field) {
+  std::lock_guard lock(counts_mu_);
+  ++(counts_[channel].*field);
+}
+
+absl::StatusOr<std::optional<absl::Time>> Outbox::OldestPending() const {
+  std::optional<absl::Time> oldest;
+  absl::Status failed;
+  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(kDue, "", "", [&](std::string_view, std::string_view key) {
+    auto n = storage::LoadProto<v1::Notification>(*store_, kNotifications, key);
+    if (!n.ok()) {
+      failed = n.status();
+      return false;
+    }
+    if (n->has_value() && (*n)->has_created_at()) {
+      absl::Time created = FromProto((*n)->created_at());
+      if (!oldest.has_value() || created < *oldest) oldest = created;
+    }
+    return true;
+  }));
+  SUNLIGHT_RETURN_IF_ERROR(failed);
+  return oldest;
+}
+
+std::map<v1::Channel, Outbox::ChannelCounts> Outbox::CountsByChannel() const {
+  std::lock_guard lock(counts_mu_);
+  return counts_;
 }
 
 }  // namespace sunlight::notify

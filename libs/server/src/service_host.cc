@@ -15,6 +15,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/histogram.h"
 #include "sunlight/base/log.h"
+#include "sunlight/server/process_metrics.h"
 
 namespace sunlight::server {
 namespace {
@@ -137,7 +138,9 @@ void BlockTerminationSignals() {
 }
 
 ServiceHost::ServiceHost(HostOptions options)
-    : options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {}
+    : options_(std::move(options)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      process_collector_(ProcessCollector()) {}
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 
@@ -181,6 +184,7 @@ absl::Status ServiceHost::Start() {
           absl::StrCat("metrics_listen: cannot bind ", options_.metrics_address, ": ", e.what()));
     }
     exposer_->RegisterCollectable(registry_);
+    exposer_->RegisterCollectable(process_collector_);
     auto ports = exposer_->GetListeningPorts();
     metrics_port_ = ports.empty() ? 0 : ports.front();
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sunlight/base/log.h"
+#include "sunlight/server/certificate_expiry.h"
 
 namespace sunlight::server {
 
@@ -20,6 +21,9 @@ ServiceMain::ServiceMain(ServiceMainOptions options)
     flags_.push_back({"provisional_years", "",
                       "years without published holidays to run weekends-only, e.g. 2027"});
   }
+  flags_.push_back({"backup_root", "",
+                    "directory every backup directory of the Admin service (sunlight backup) "
+                    "must be inside; empty: any absolute directory outside --data_dir"});
 }
 
 ServiceMain::~ServiceMain() = default;
@@ -73,6 +77,16 @@ bool ServiceMain::Init(int argc, char** argv) {
   store_ = *std::move(store);
   chmod(config_->Get("data_dir").c_str(), 0700);  // one made before umask 077 too
   if (absl::Status s = OpenSecurity(); !s.ok()) return failed(s);
+  auto fence = RestoreFence::Load(store_.get(), options_.name);
+  if (!fence.ok()) return failed(fence.status());
+  fence_ = *std::move(fence);
+  const admin::v1::RestoreHistory restores = fence_->history();
+  for (const auto& restore : restores.restores()) {
+    LogInfo(options_.name,
+            absl::StrCat("restored from backup ", restore.backup_id(), "; its stream is fenced at ",
+                         restore.stream().sequence(), " (", restore.admitted_readers_size(),
+                         " readers admitted since)"));
+  }
   host_ =
       std::make_unique<ServiceHost>(HostOptions{.service_name = options_.name,
                                                 .listen_address = config_->Get("listen"),
@@ -80,6 +94,15 @@ bool ServiceMain::Init(int argc, char** argv) {
                                                 .port_file = config_->Get("port_file"),
                                                 .credentials = server_credentials_,
                                                 .reflection = *reflection});
+  admin_service_ =
+      std::make_unique<AdminService>(AdminOptions{.service = options_.name,
+                                                  .store = store_.get(),
+                                                  .data_dir = config_->Get("data_dir"),
+                                                  .backup_root = config_->Get("backup_root"),
+                                                  .authorizer = admin_authorizer_.get(),
+                                                  .fence = fence_.get(),
+                                                  .gate = &follow_gate_});
+  host_->AddService(admin_service_.get());
   return true;
 }
 
@@ -115,8 +138,12 @@ absl::Status ServiceMain::OpenSecurity() {
   auto channel = ChannelCredentialsFor(tls_);
   if (!channel.ok()) return channel.status();
   channel_credentials_ = *std::move(channel);
+  static SystemClock real_clock;  // principals expire by real time, whatever the offset
+  // Administrators may call Admin on every service, the gateway included (which checks its
+  // own callers otherwise).
+  admin_authorizer_ = std::make_unique<auth::Authorizer>(
+      options_.name, *insecure ? nullptr : keys_.verifier, &real_clock, AdminMethodPolicy());
   if (!options_.method_policy.empty()) {
-    static SystemClock real_clock;  // principals expire by real time, whatever the offset
     auth::MethodPolicy policy = options_.method_policy;
     policy.merge(eventlog::StreamMethodPolicy(options_.stream_readers));
     authorizer_ = std::make_unique<auth::Authorizer>(
@@ -129,6 +156,18 @@ void ServiceMain::AddService(grpc::Service* service) { host_->AddService(service
 
 void ServiceMain::ServeEventLog(eventlog::EventLog* log) {
   stream_service_ = std::make_unique<eventlog::EventStreamService>(log, authorizer_.get());
+  stream_service_->set_admission([this](const auth::v1::Principal& reader, uint64_t from) {
+    absl::Status admitted = fence_->Admit(StreamReaderOf(reader), from);
+    if (!admitted.ok()) {
+      admin_service_->metrics().readers_refused.Increment();
+      // A refused consumer retries every few seconds: the 1st, 2nd, 4th, 8th ... refusal.
+      if (uint64_t n = fence_->refused(); (n & (n - 1)) == 0) {
+        LogWarning(options_.name, absl::StrCat(admitted.message(), " (refusal ", n, ")"));
+      }
+    }
+    return admitted;
+  });
+  stream_metrics_.Serve(log);
   host_->AddService(stream_service_.get());
 }
 
@@ -140,7 +179,8 @@ void ServiceMain::Follow(const std::string& stream, const std::string& target,
         "--key_dir: no ", options_.name, ".key there, to sign the subscription to ", stream));
   }
   followers_.push_back(eventlog::Follow(options_.name, keys_.signer, channel_credentials_, target,
-                                        stream, std::move(cursor), std::move(apply)));
+                                        stream, cursor, follow_gate_.Wrap(std::move(apply))));
+  stream_metrics_.Follow(followers_.back().get(), std::move(cursor));
 }
 
 void ServiceMain::Every(absl::Duration period, std::function<void()> work) {
@@ -153,6 +193,7 @@ void ServiceMain::OnShutdown(std::function<void()> hook) {
 
 int ServiceMain::Run(const std::string& started) {
   host_->OnShutdown([this] {
+    follow_gate_.Close();  // a paused batch goes on, to be cancelled
     for (auto& follower : followers_) follower->Stop();
     periodic_.clear();  // each stops, after the run in progress
     for (auto& hook : shutdown_hooks_) hook();
@@ -161,6 +202,18 @@ int ServiceMain::Run(const std::string& started) {
   if (!follow_error_.ok()) return Fail(follow_error_);
   if (absl::Status s = host_->Start(); !s.ok()) return Fail(s);
   for (auto& follower : followers_) follower->Start();
+  stream_metrics_.Register(host_->registry());
+  certificates_.emplace("grpc", tls_.cert_file);
+  certificates_.emplace("ca", tls_.ca_file);
+  ExportCertificateExpiry(host_->registry(), certificates_);
+  periodic_work_.emplace_back(absl::Seconds(5), [this] { stream_metrics_.Refresh(); });
+  store_metrics_.Register(host_->registry());
+  admin_service_->metrics().Register(host_->registry());
+  periodic_work_.emplace_back(absl::Seconds(15), [this] {
+    if (absl::Status s = store_metrics_.Refresh(*store_); !s.ok()) {
+      LogWarning(options_.name, absl::StrCat("store figures: ", s.ToString()));
+    }
+  });
   for (auto& [period, work] : periodic_work_) {
     periodic_.push_back(std::make_unique<Periodic>(period, work));
   }

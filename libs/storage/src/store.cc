@@ -3,24 +3,14 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "rocks_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/statistics.h"
+#include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
 
 namespace sunlight::storage {
-namespace {
-
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  return absl::InternalError(msg);
-}
-
-}  // namespace
 
 void WriteBatch::Put(std::string_view column_family, std::string_view key, std::string_view value) {
   ops_.push_back(Op{std::string(column_family), std::string(key), std::string(value), false});
@@ -44,6 +34,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  // Tickers only (write stalls among them): a relaxed per-core counter each, no timers.
+  auto statistics = rocksdb::CreateDBStatistics();
+  statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db_options.statistics = statistics;
   rocksdb::ColumnFamilyOptions cf_options;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
@@ -57,12 +51,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   std::unique_ptr<rocksdb::DB> db(raw_db);
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles;
   for (size_t i = 0; i < descriptors.size(); ++i) handles[descriptors[i].name] = raw_handles[i];
-  return std::unique_ptr<Store>(new Store(options, std::move(db), std::move(handles)));
+  return std::unique_ptr<Store>(
+      new Store(options, std::move(db), std::move(handles), std::move(statistics)));
 }
 
 Store::Store(StoreOptions options, std::unique_ptr<rocksdb::DB> db,
-             std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles)
-    : options_(std::move(options)), db_(std::move(db)), handles_(std::move(handles)) {}
+             std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles,
+             std::shared_ptr<rocksdb::Statistics> statistics)
+    : options_(std::move(options)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      statistics_(std::move(statistics)) {}
 
 Store::~Store() {
   for (auto& [name, handle] : handles_) {
@@ -146,6 +145,37 @@ absl::Status Store::Scan(std::string_view column_family, std::string_view lower,
     }
   }
   return FromRocks(it->status(), "scan");
+}
+
+absl::StatusOr<StoreStats> Store::Stats() const {
+  StoreStats stats;
+  auto aggregated = [&](const std::string& property) {
+    uint64_t value = 0;
+    return db_->GetAggregatedIntProperty(property, &value) ? value : 0;
+  };
+  auto db_wide = [&](const std::string& property) {
+    uint64_t value = 0;
+    return db_->GetIntProperty(property, &value) ? value : 0;
+  };
+  stats.pending_compaction_bytes =
+      aggregated(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  stats.live_sst_bytes = aggregated(rocksdb::DB::Properties::kLiveSstFilesSize);
+  stats.memtable_bytes = aggregated(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  stats.write_stopped = db_wide(rocksdb::DB::Properties::kIsWriteStopped) != 0;
+  stats.delayed_write_rate = db_wide(rocksdb::DB::Properties::kActualDelayedWriteRate);
+  stats.background_errors = db_wide(rocksdb::DB::Properties::kBackgroundErrors);
+  if (statistics_ != nullptr)
+    stats.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+  rocksdb::VectorLogPtr wal_files;
+  if (absl::Status s = FromRocks(db_->GetSortedWalFiles(wal_files), "list WAL files"); !s.ok()) {
+    return s;
+  }
+  for (const auto& file : wal_files) {
+    if (file->Type() != rocksdb::kAliveLogFile) continue;
+    stats.wal_bytes += file->SizeFileBytes();
+    ++stats.wal_files;
+  }
+  return stats;
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Store::Last(

@@ -17,12 +17,12 @@
 namespace sunlight::auth {
 
 // The audience of a service: "intake" for "sunlight.intake.v1.Intake" (and for
-// "sunlight.events.v1.EventStream" the service serving it, which only the target knows:
-// `stream_audience`).
+// "sunlight.events.v1.EventStream" and "sunlight.admin.v1.Admin", which every service serves,
+// the service serving it, which only the target knows: `stream_audience`).
 std::string AudienceOfService(std::string_view full_service_name);
 
 // `signer` null: calls carry no principal (services in insecure development).
-// `stream_audience`: the service behind the target, for its event stream's calls.
+// `stream_audience`: the service behind the target, for its event stream's and Admin's calls.
 std::shared_ptr<grpc::Channel> SigningChannel(const std::string& target,
                                               std::shared_ptr<grpc::ChannelCredentials> credentials,
                                               std::shared_ptr<const PrincipalSigner> signer,

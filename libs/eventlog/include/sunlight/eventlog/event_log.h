@@ -13,6 +13,7 @@
 #ifndef SUNLIGHT_EVENTLOG_EVENT_LOG_H_
 #define SUNLIGHT_EVENTLOG_EVENT_LOG_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -67,6 +68,11 @@ class EventLog {
 
   const std::string& stream() const { return stream_; }
 
+  // Commits so far in this process, and the store writes they took (group commit: several
+  // commits share one synced write), for metrics.
+  uint64_t commits() const { return commits_.load(); }
+  uint64_t writes() const { return writes_.load(); }
+
  private:
   struct PendingCommit;
   EventLog(storage::Store* store, std::string stream, uint64_t last_sequence);
@@ -76,7 +82,9 @@ class EventLog {
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  uint64_t last_sequence_;            // guarded by mu_
+  uint64_t last_sequence_;  // guarded by mu_
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> writes_{0};
   bool leader_active_ = false;        // guarded by mu_
   std::deque<PendingCommit*> queue_;  // guarded by mu_
 };

@@ -11,8 +11,11 @@
 #define SUNLIGHT_EVENTLOG_EVENT_STREAM_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "absl/status/status.h"
 
 #include "sunlight/auth/authorizer.h"
 #include "sunlight/eventlog/event_log.h"
@@ -29,6 +32,14 @@ class EventStreamService final : public events::v1::EventStream::Service {
   // Ends every open Subscribe stream promptly (used before server shutdown).
   void Shutdown() { shutting_down_ = true; }
 
+  // Decides, once a subscription's caller is authorized, whether it may read from
+  // `from_sequence` (its principal is empty when the authorizer does not enforce); a non-OK
+  // status refuses the subscription with it. ServiceMain fences a restored stream with it
+  // (server/restore_fence.h). Set before serving.
+  using Admission =
+      std::function<absl::Status(const auth::v1::Principal& reader, uint64_t from_sequence)>;
+  void set_admission(Admission admission) { admission_ = std::move(admission); }
+
   grpc::Status Subscribe(grpc::ServerContext* context, const events::v1::SubscribeRequest* request,
                          grpc::ServerWriter<events::v1::CaseEvent>* writer) override;
   grpc::Status GetStreamInfo(grpc::ServerContext* context,
@@ -38,6 +49,7 @@ class EventStreamService final : public events::v1::EventStream::Service {
  private:
   const EventLog* log_;
   const auth::Authorizer* authorizer_;
+  Admission admission_;
   std::atomic<bool> shutting_down_{false};
 };
 

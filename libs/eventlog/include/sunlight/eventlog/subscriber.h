@@ -43,9 +43,10 @@ struct SubscriberOptions {
   std::string stream;
   // Credentials for the channel; insecure when null.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
-  // Called on every connection's context before subscribing, e.g. to attach a freshly
-  // signed principal (auth::AttachPrincipal). Optional.
-  std::function<void(grpc::ClientContext*)> prepare_context;
+  // Called on every call's context (Subscribe, and GetStreamInfo for the lag) with the
+  // call's request type's full name, e.g. to attach a freshly signed principal for it
+  // (auth::ServiceCallSigner). Optional.
+  std::function<void(grpc::ClientContext*, const std::string& method)> prepare_context;
   // Reconnect backoff: doubles from initial to max, with +-20% jitter; reset after an event.
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
@@ -76,6 +77,18 @@ class EventSubscriber {
   uint64_t connections() const { return connections_.load(); }
   // Last sequence handled successfully in this process (0 before the first event).
   uint64_t last_handled() const { return last_handled_.load(); }
+  // When the last event handled occurred (the producer's clock); InfinitePast before any.
+  absl::Time last_handled_occurred_at() const {
+    return absl::FromUnixMicros(last_handled_occurred_micros_.load());
+  }
+  // Batches and events handed to the handler and applied, in this process.
+  uint64_t batches() const { return batches_.load(); }
+  uint64_t events() const { return events_.load(); }
+  const SubscriberOptions& options() const { return options_; }
+
+  // The producer's last sequence (GetStreamInfo), for the consumer's lag; a call of its own
+  // with a deadline of `timeout`.
+  absl::StatusOr<uint64_t> ProducerLastSequence(absl::Duration timeout = absl::Seconds(2));
 
  private:
   void Run();
@@ -89,6 +102,10 @@ class EventSubscriber {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> last_handled_{0};
+  std::atomic<int64_t> last_handled_occurred_micros_{INT64_MIN};
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> events_{0};
+  std::shared_ptr<grpc::Channel> channel_;  // made once, shared by the stream and GetStreamInfo
   std::mutex mu_;
   grpc::ClientContext* active_context_ = nullptr;  // guarded by mu_
   std::condition_variable stop_cv_;

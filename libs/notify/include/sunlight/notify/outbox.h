@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -96,8 +97,18 @@ class Outbox {
   uint64_t Backlog() const { return backlog_.load(); }
   uint64_t Delivered() const { return delivered_.load(); }
   uint64_t Dead() const { return dead_.load(); }
+  // Per channel, in this process: attempts the channel took (sent), deliveries (on the
+  // channel's answer or its delivery report) and failed attempts or reports.
+  struct ChannelCounts {
+    uint64_t sent = 0, delivered = 0, failed = 0;
+  };
+  std::map<v1::Channel, ChannelCounts> CountsByChannel() const;
+  // When the oldest notification still waiting (queued, retrying or sent without a report)
+  // was created; nullopt when none waits. A scan of the due index.
+  absl::StatusOr<std::optional<absl::Time>> OldestPending() const;
 
  private:
+  void Count(v1::Channel channel, uint64_t ChannelCounts::*field);
   // The wait before attempt `attempts` + 1.
   absl::Duration Backoff(uint32_t attempts);
   // Writes `n` and its due entry (when it has one) in `batch`, replacing `old_due`.
@@ -113,6 +124,8 @@ class Outbox {
   std::mutex mu_;  // one attempt or report at a time changes a notification
   std::mt19937_64 random_;
   std::atomic<uint64_t> backlog_{0}, delivered_{0}, dead_{0};
+  mutable std::mutex counts_mu_;
+  std::map<v1::Channel, ChannelCounts> counts_;  // guarded by counts_mu_
 };
 
 }  // namespace sunlight::notify

@@ -11,10 +11,15 @@
 #ifndef SUNLIGHT_SERVER_METRICS_H_
 #define SUNLIGHT_SERVER_METRICS_H_
 
+#include <map>
+#include <mutex>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
 namespace sunlight::server {
@@ -46,6 +51,80 @@ class GaugeMetric {
 
  private:
   prometheus::Gauge* gauge_ = nullptr;
+};
+
+// A histogram (latencies, delays), with its buckets; like the others, it drops what it is
+// given until registered.
+class HistogramMetric {
+ public:
+  void Register(prometheus::Registry& registry, const std::string& name, const std::string& help,
+                std::vector<double> buckets) {
+    histogram_ =
+        &prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, buckets);
+  }
+  void Observe(double value) {
+    if (histogram_ != nullptr) histogram_->Observe(value);
+  }
+
+ private:
+  prometheus::Histogram* histogram_ = nullptr;
+};
+
+// Seconds from 1 ms to 60 s, for latencies and delays.
+inline std::vector<double> LatencyBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+}
+
+// A family of counters or gauges with labels whose values come from a small, bounded set (a
+// stream's name, a channel, a light): each series is made on first use and kept.
+template <typename Metric>
+class LabeledMetric {
+ public:
+  void Register(prometheus::Registry& registry, const std::string& name, const std::string& help) {
+    std::lock_guard lock(mu_);
+    if constexpr (std::is_same_v<Metric, prometheus::Counter>) {
+      family_ = &prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+    } else {
+      family_ = &prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+    }
+  }
+  // The series of `labels`, or null before Register.
+  Metric* With(const std::map<std::string, std::string>& labels) {
+    std::lock_guard lock(mu_);
+    return family_ == nullptr ? nullptr : &family_->Add(labels);
+  }
+  void Increment(const std::map<std::string, std::string>& labels, double by = 1) {
+    if (Metric* m = With(labels); m != nullptr && by > 0) m->Increment(by);
+  }
+  void Set(const std::map<std::string, std::string>& labels, double value) {
+    if (Metric* m = With(labels); m != nullptr) m->Set(value);
+  }
+
+ private:
+  std::mutex mu_;
+  prometheus::Family<Metric>* family_ = nullptr;
+};
+using LabeledCounter = LabeledMetric<prometheus::Counter>;
+using LabeledGauge = LabeledMetric<prometheus::Gauge>;
+
+// Histograms with bounded labels (a route pattern and a method).
+class LabeledHistogram {
+ public:
+  void Register(prometheus::Registry& registry, const std::string& name, const std::string& help,
+                std::vector<double> buckets) {
+    std::lock_guard lock(mu_);
+    buckets_ = std::move(buckets);
+    family_ = &prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
+  }
+  void Observe(const std::map<std::string, std::string>& labels, double value) {
+    std::lock_guard lock(mu_);
+    if (family_ != nullptr) family_->Add(labels, buckets_).Observe(value);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<double> buckets_;
+  prometheus::Family<prometheus::Histogram>* family_ = nullptr;
 };
 
 }  // namespace sunlight::server

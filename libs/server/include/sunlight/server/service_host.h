@@ -1,6 +1,6 @@
 // The one way to start a service: gRPC server with health checking (and reflection when asked), a
-// Prometheus /metrics endpoint with per-method request counts and latency histograms, and
-// graceful shutdown on SIGTERM.
+// Prometheus /metrics endpoint with per-method request counts and latency histograms and the
+// process's figures (process_metrics.h), and graceful shutdown on SIGTERM.
 //
 //   int main(int argc, char** argv) {
 //     sunlight::server::BlockTerminationSignals();     // first, before any thread starts
@@ -24,8 +24,9 @@
 #include "sunlight/server/grpc_status.h"
 
 namespace prometheus {
+class Collectable;
 class Exposer;
-}
+}  // namespace prometheus
 
 namespace sunlight::server {
 
@@ -80,6 +81,7 @@ class ServiceHost {
   std::vector<grpc::Service*> services_;
   std::vector<std::function<void()>> shutdown_hooks_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

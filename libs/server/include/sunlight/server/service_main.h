@@ -3,7 +3,10 @@
 // families, the working calendar, the clock, the service's keys and principal verifier,
 // mutual TLS, the gRPC host with the event stream, the streams it follows, periodic work and
 // a graceful stop on SIGTERM. It refuses to run open: without --key_dir and TLS it does not
-// start unless --insecure_development says so.
+// start unless --insecure_development says so. Every service it starts also serves
+// sunlight.admin.v1.Admin (online backups, pausing what it follows, its stream's restore
+// fences: admin_service.h, restore_fence.h) and shows its store's figures on /metrics
+// (store_metrics.h, every 15 s) beside the process's (process_metrics.h).
 //
 //   int main(int argc, char** argv) {
 //     server::ServiceMain main({.name = "workflow", .default_port = 7002,
@@ -23,6 +26,7 @@
 #define SUNLIGHT_SERVER_SERVICE_MAIN_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,9 +39,14 @@
 #include "sunlight/eventlog/event_log.h"
 #include "sunlight/eventlog/event_stream_service.h"
 #include "sunlight/eventlog/subscriber.h"
+#include "sunlight/server/admin_service.h"
 #include "sunlight/server/config.h"
+#include "sunlight/server/follow_gate.h"
 #include "sunlight/server/periodic.h"
+#include "sunlight/server/restore_fence.h"
 #include "sunlight/server/service_host.h"
+#include "sunlight/server/store_metrics.h"
+#include "sunlight/server/stream_metrics.h"
 #include "sunlight/server/tls.h"
 #include "sunlight/storage/store.h"
 
@@ -106,6 +115,11 @@ class ServiceMain {
   // Called at the start of the stop, before the server stops (after followers and periodic
   // work have stopped).
   void OnShutdown(std::function<void()> hook);
+  // Another certificate whose expiry goes on /metrics (the gateway's HTTPS one); this
+  // service's gRPC certificate and CA are there already.
+  void AddCertificate(const std::string& which, const std::string& pem_file) {
+    certificates_[which] = pem_file;
+  }
 
   // Starts serving, the followers and the periodic work; logs `started` and waits for
   // SIGTERM or SIGINT, then stops everything gracefully. Returns main's exit code.
@@ -127,6 +141,13 @@ class ServiceMain {
   std::shared_ptr<grpc::ServerCredentials> server_credentials_;
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   std::unique_ptr<auth::Authorizer> authorizer_;
+  // Backups, restore fences, pausing what it follows (sunlight.admin.v1.Admin), and the
+  // store's figures on /metrics.
+  std::unique_ptr<auth::Authorizer> admin_authorizer_;
+  std::unique_ptr<RestoreFence> fence_;
+  FollowGate follow_gate_;
+  std::unique_ptr<AdminService> admin_service_;
+  StoreMetrics store_metrics_;
   absl::Status follow_error_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<eventlog::EventStreamService> stream_service_;
@@ -134,6 +155,8 @@ class ServiceMain {
   std::vector<std::pair<absl::Duration, std::function<void()>>> periodic_work_;
   std::vector<std::unique_ptr<Periodic>> periodic_;
   std::vector<std::function<void()>> shutdown_hooks_;
+  StreamMetrics stream_metrics_;                     // consumers' lag, the event log's commits
+  std::map<std::string, std::string> certificates_;  // name -> PEM file, for their expiry
 };
 
 // The data key of flag `flag` (auth::DataKey::FromFile); required unless the service runs

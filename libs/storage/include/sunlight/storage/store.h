@@ -12,6 +12,7 @@
 #ifndef SUNLIGHT_STORAGE_STORE_H_
 #define SUNLIGHT_STORAGE_STORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Statistics;
 }  // namespace rocksdb
 
 namespace sunlight::storage {
@@ -39,6 +41,30 @@ struct StoreOptions {
   // acknowledged write survives a crash of the process or the machine.
   bool sync_writes = true;
 };
+
+// Figures of a store that predict trouble (Store::Stats), for metrics.
+struct StoreStats {
+  // Bytes compaction estimates it must rewrite to bring every level under its target size
+  // (summed over the column families); writes slow down and stop as it grows.
+  uint64_t pending_compaction_bytes = 0;
+  // Bytes of the table files the current version uses.
+  uint64_t live_sst_bytes = 0;
+  // Bytes of every memtable (active, immutable and pinned).
+  uint64_t memtable_bytes = 0;
+  // Bytes and number of the live write-ahead log files.
+  uint64_t wal_bytes = 0;
+  uint64_t wal_files = 0;
+  // Writes are stopped (until flushes or compactions catch up).
+  bool write_stopped = false;
+  // The rate writes are held to while slowed down, bytes per second; 0 when they are not.
+  uint64_t delayed_write_rate = 0;
+  // Microseconds writers waited for flushes or compactions (write stalls), since open.
+  uint64_t stall_micros = 0;
+  // Background errors (failed flushes or compactions) since open.
+  uint64_t background_errors = 0;
+};
+
+struct BackupInfo;  // backup.h
 
 // A set of puts and deletes applied atomically by Store::Write.
 class WriteBatch {
@@ -90,16 +116,28 @@ class Store {
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
       std::string_view column_family) const;
 
+  // The store's figures now (RocksDB properties, its live WAL files, its statistics).
+  absl::StatusOr<StoreStats> Stats() const;
+
   const StoreOptions& options() const { return options_; }
 
  private:
+  // Backups (backup.h) use the database itself.
+  friend absl::StatusOr<BackupInfo> CreateBackup(const Store& store, const std::string& backup_dir,
+                                                 const std::string& app_metadata,
+                                                 uint32_t keep_last);
+  friend absl::Status ReadBackup(const std::string& backup_dir, uint32_t id,
+                                 const std::function<absl::Status(const Store&)>& read);
+
   Store(StoreOptions options, std::unique_ptr<rocksdb::DB> db,
-        std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles);
+        std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles,
+        std::shared_ptr<rocksdb::Statistics> statistics);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view column_family) const;
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> handles_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;  // tickers only (cheap); null: none
 };
 
 }  // namespace sunlight::storage

@@ -54,6 +54,9 @@ class Scoring {
 
   eventlog::EventLog& event_log() { return *log_; }
   ScoringMetrics& metrics() { return metrics_; }
+  ScoringTimings& timings() { return timings_; }
+  // Counts the months open and stale into metrics(); main calls it periodically.
+  absl::Status RefreshMetrics();
 
   // Applies consecutive events of `stream` and commits what they change with the stream's
   // cursor in one write. Events at or before the cursor are skipped. INVALID_ARGUMENT for a
@@ -194,6 +197,7 @@ class Scoring {
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
   mutable ScoringMetrics metrics_;  // counted by const queries too
+  mutable ScoringTimings timings_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;
   const Clock* clock_;
   // One writer at a time (ingestion, publication, appeals); a computation holds it too, so

@@ -24,8 +24,22 @@ namespace sunlight::scoring {
   COUNTER(punches_duplicate, "sunlight_scoring_punches_duplicate_total",                \
           "Attendance punches uploaded again with the same content (retried batches)")  \
   GAUGE(last_compute_seconds, "sunlight_scoring_last_compute_seconds",                  \
-        "Wall time of the latest monthly score computation")
+        "Wall time of the latest monthly score computation")                            \
+  GAUGE(months_open, "sunlight_scoring_months_open",                                    \
+        "Months whose newest score sheet is open or a draft (not published)")           \
+  GAUGE(months_stale, "sunlight_scoring_months_stale",                                  \
+        "Published months that late events changed, waiting for a draft")
 SUNLIGHT_METRICS_STRUCT(ScoringMetrics, SUNLIGHT_SCORING_METRICS);
+
+// How long a month's scores take to compute (every computation: on demand, drafts, recompute).
+struct ScoringTimings {
+  server::HistogramMetric compute;
+  void Register(prometheus::Registry& registry) {
+    compute.Register(registry, "sunlight_scoring_recompute_seconds",
+                     "Wall time of one month's score computation",
+                     {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120});
+  }
+};
 
 }  // namespace sunlight::scoring
 

@@ -83,6 +83,10 @@ class Supervision {
   eventlog::EventLog& event_log() { return *log_; }
   // Its metrics; main registers them where they are exposed (/metrics).
   SupervisionMetrics& metrics() { return metrics_; }
+  SupervisionGauges& gauges() { return gauges_; }
+  // Counts open clocks by kind and light and the alert outbox into gauges(); main calls it
+  // periodically (a scan of the board's keys).
+  absl::Status RefreshMetrics();
 
   // Applies consecutive events of `stream` ("intake", "workflow" or "scoring": appeals
   // against score deductions, rectifications of bad ratings and complaints, each limit with
@@ -171,10 +175,12 @@ class Supervision {
   void RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const Anomaly& anomaly, absl::Time at);
   absl::Status Commit(Mutation& m);
   absl::StatusOr<size_t> ReplanAll(const std::string& reason);
+  absl::StatusOr<size_t> ReplanChunks(const std::string& reason);  // ReplanAll, untimed
 
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
   SupervisionMetrics metrics_;
+  SupervisionGauges gauges_;
   const Clock* clock_;
   mutable std::mutex config_mu_;
   std::shared_ptr<const calendar::WorkingCalendar> calendar_;  // guarded by config_mu_

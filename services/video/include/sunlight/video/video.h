@@ -97,6 +97,7 @@ class Video {
   eventlog::EventLog& event_log() { return *log_; }
   VideoMetrics& metrics() { return metrics_; }
   CameraMetrics& camera_metrics() { return camera_metrics_; }
+  VideoTimings& timings() { return timings_; }
 
   // Starts the recorder of every enabled camera and the conduct worker. Idempotent.
   absl::Status Start();
@@ -224,6 +225,7 @@ class Video {
   std::vector<std::pair<absl::Duration, absl::Duration>> working_hours_;  // from midnight
   mutable VideoMetrics metrics_;
   CameraMetrics camera_metrics_;
+  VideoTimings timings_;
 
   // Writers of holds, events, cameras and the counters.
   mutable std::mutex write_mu_;

@@ -48,6 +48,17 @@ namespace sunlight::video {
         "Conduct events waiting for an inspector")
 SUNLIGHT_METRICS_STRUCT(VideoMetrics, SUNLIGHT_VIDEO_METRICS);
 
+// From a segment's last frame to its row in the index: closing the file, fsync of file and
+// folder, the index write.
+struct VideoTimings {
+  server::HistogramMetric segment_write;
+  void Register(prometheus::Registry& registry) {
+    segment_write.Register(registry, "sunlight_video_segment_write_seconds",
+                           "From a segment's end to its index row (file and folder synced)",
+                           server::LatencyBuckets());
+  }
+};
+
 // Per camera: recording (0/1), today's coverage (0..1) and the clock drift in seconds.
 class CameraMetrics {
  public:
