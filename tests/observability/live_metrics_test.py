@@ -19,10 +19,14 @@ What it does, in a temporary directory, every port picked free on 127.0.0.1:
     each with its metrics on a port of its own;
  4. Debian's Prometheus with deploy/prometheus/prometheus.yml, its targets moved to those
     ports and scraping every second, and the real rule files;
- 5. a little load through the REST API: the demo catalogue, cases submitted and accepted,
-    a failed login, the board, clocks and alerts, an event stream held open, the audit
-    verified, the camera registered, contacts and a message to a department's staff; the
-    demo platform follows the exchange (tests/exchange/exchange_client.py);
+ 5. once every target has been scraped, a little load through the REST API over some
+    seconds: the demo catalogue, cases submitted and accepted (after the first, supervision
+    is restarted with its clock just before that case's yellow instant, as ./tools/run's
+    demo does, so that transitions fire), a failed login, the board, clocks and alerts, an
+    event stream held open, a month's scores computed, the rule set put back (a re-plan),
+    the audit verified, the camera registered, contacts and a message to a department's
+    staff (one e-mail taken, one refused, webhooks failing); the demo platform follows the
+    exchange (tests/exchange/exchange_client.py);
  6. every dashboard panel's query (deploy/grafana/dashboards/*.json, variables expanded:
     $service to .*, $__rate_interval to 1m) must return data (a NaN from a histogram with no
     observation yet counts as data: the series are there);
@@ -35,9 +39,11 @@ What it does, in a temporary directory, every port picked free on 127.0.0.1:
     A has (and B, unless it is a number, and their series match); arithmetic `A / B` only by
     returning something. Where a check fails, the innermost queries that returned nothing are
     listed;
- 8. finally each metric name any query reads is looked up in /api/v1/label/__name__/values:
-    the names the suite never exposed are listed (they explain most failures), and each
-    service's /metrics is linted by promtool check metrics (printed, not a failure).
+ 8. finally each metric name any query reads is looked up in /api/v1/label/__name__/values
+    of the suite's targets: the names the suite never exposed are listed (they explain most
+    failures); the alert conditions true at the end, the queries that returned only NaN,
+    and what promtool check metrics says of each service's /metrics are printed (notes, not
+    failures).
 Everything it started is stopped, also on failure.
 """
 import datetime
@@ -482,12 +488,18 @@ def run(tmp):
                    [f"--{s}={addr[s]}" for s in SERVICES if s != "gateway"],
     }
     procs = {}
-    for name in SERVICES:
-        procs[name] = Proc(name, [os.path.join(BUILD, "services", name, name)] + common(name) +
-                           extra[name], tmp).start()
+
+    def start(name, more=(), log_name=None):
         port_file = os.path.join(tmp, name + ".port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        procs[name] = Proc(log_name or name, [os.path.join(BUILD, "services", name, name)] +
+                           common(name) + extra[name] + list(more), tmp).start()
         wait_for(f"{name} to serve", lambda: os.path.exists(port_file) and
                  open(port_file).read().strip().isdigit(), 30, procs[name], 0.05)
+
+    for name in SERVICES:
+        start(name)
     rest = Rest(http_port, os.path.join(ca, "ca.crt"))
     wait_for("the gateway's REST API", lambda: rest.call("GET", "/v1/public/items",
                                                         expect=())[0] == 200,
@@ -507,7 +519,13 @@ def run(tmp):
     wait_for("Prometheus to be ready",
              lambda: urllib.request.urlopen(f"{prom.base}/-/ready", timeout=2).status == 200,
              30, prometheus)
-    log(f"Prometheus on {prometheus_port}, scraping every second")
+    # Every target scraped once before the load, so that rates see it.
+    wait_for("every target up", lambda: all(
+        t["health"] == "up" for t in prom.get("/api/v1/targets")["data"]["activeTargets"]
+        if t["labels"].get("job") == "sunlight") and len(
+        prom.get("/api/v1/targets")["data"]["activeTargets"]) >= len(SERVICES), 20, prometheus,
+        0.2)
+    log(f"Prometheus on {prometheus_port}, scraping every second, every target up")
 
     # 5. load
     stop_stream = threading.Event()
@@ -531,8 +549,17 @@ def run(tmp):
         rest.call("PUT", f"/v1/contacts/{person}", admin, {"contact": dict(
             person_id=person, name=person, department_id="market", **how)})
     clerk = rest.login("clerk-1", "clerk-demo-pass")
+    inspector = rest.login("insp-li", "inspector-demo-pass")
+    rest.hold_event_stream(inspector, stop_stream)
+    rest.call("POST", "/v1/messages", inspector, {
+        "request_id": f"live-{secrets.token_hex(4)}", "department_id": "market",
+        "text": "监控测试 Monitoring test"}, (200, 201))
+    rest.call("POST", "/v1/login", body={"user_id": "nobody-here", "password": "wrong-password"},
+              expect=(400, 401, 403))
+    # Cases over some seconds (scraped every second, so that rates and latencies have them),
+    # the last one submitted only; the inspector looks at the board between them.
     cases = []
-    for i in range(6):
+    for i in range(12):
         _, submitted = rest.call("POST", "/v1/cases", clerk, {
             "idempotency_key": f"live-{i}-{secrets.token_hex(4)}", "item_code": "GT-001",
             "subject": f"Live test shop {i}",
@@ -542,18 +569,24 @@ def run(tmp):
                           {"code": "application-form", "name": "申请书"},
                           {"code": "premises", "name": "租赁合同"}]}, (200, 201))
         case_id = submitted["case"]["case_id"]
-        if i < 5:
+        if i < 11:
             rest.call("POST", f"/v1/cases/{urllib.parse.quote(case_id)}:accept", clerk,
                       {"window_id": "W01"})
         cases.append(case_id)
-    rest.call("POST", "/v1/login", body={"user_id": "nobody-here", "password": "wrong-password"},
-              expect=(400, 401, 403))
-    inspector = rest.login("insp-li", "inspector-demo-pass")
-    rest.hold_event_stream(inspector, stop_stream)
-    rest.call("POST", "/v1/messages", inspector, {
-        "request_id": f"live-{secrets.token_hex(4)}", "department_id": "market",
-        "text": "监控测试 Monitoring test"}, (200, 201))
-    for path in ("/v1/board", "/v1/clocks?light=LIGHT_GREEN", "/v1/alerts",
+        rest.call("GET", "/v1/board", inspector)
+        if i == 0:
+            ahead = restart_supervision_ahead(rest, inspector, case_id, start, procs)
+        time.sleep(0.4)
+    # A month's scores computed on request (scoring's recompute duration), and the rule set
+    # put back as it is (supervision re-plans every open clock).
+    month = datetime.date.today().strftime("%Y-%m")
+    rest.call("GET", f"/v1/scores/{month}", inspector, expect=(200, 404))
+    _, rule_set = rest.call("GET", "/v1/rule-set", inspector)
+    rule_set.pop("version", None)
+    status, answer = rest.call("PUT", "/v1/rule-set", admin, {"rules": rule_set}, expect=())
+    if status != 200:
+        log(f"PUT /v1/rule-set answered {status} {str(answer)[:200]} (no re-plan)")
+    for path in ("/v1/clocks?light=LIGHT_GREEN", "/v1/alerts",
                  f"/v1/cases/{urllib.parse.quote(cases[0])}/clocks", "/v1/video/cameras",
                  "/v1/video/storage", "/v1/notifications"):
         rest.call("GET", path, inspector, expect=(200, 404))
@@ -567,29 +600,28 @@ def run(tmp):
                       f"--target=127.0.0.1:{exchange_port}", f"--ca={ca}/ca.crt",
                       f"--cert={ca}/demo-province.crt", f"--key={ca}/demo-province.key",
                       f"--state={state}"], tmp).start()
-    log(f"load: catalogue, {len(cases)} cases ({len(cases) - 1} accepted), a failed login, "
-        "an event stream, a message to market's staff, the audit verified, the camera "
-        "registered, the province following the exchange")
+    log(f"load: catalogue, {len(cases)} cases ({len(cases) - 1} accepted; supervision "
+        f"restarted {ahead:.0f} s ahead, just before their yellow instant), a failed login, an "
+        "event stream, a message to market's staff, a month's scores, the rule set put back, "
+        "the audit verified, the camera registered, the province following the exchange")
 
     # 6-8. the queries, until each has data or the deadline passes
-    wait_for("every target up", lambda: all(
-        t["health"] == "up" for t in prom.get("/api/v1/targets")["data"]["activeTargets"]
-        if t["labels"].get("job") == "sunlight") and len(
-        prom.get("/api/v1/targets")["data"]["activeTargets"]) >= len(SERVICES), 20, prometheus,
-        0.5)
     panels = [(f"panel {title!r} [{ref}]", check_dashboard.expand(e, RATE_INTERVAL))
               for _, title, ref, e in check_dashboard.panel_queries(SRC)]
     rules = [(f"rule {name}", e) for name, e in rule_exprs()]
     checker = Checker(prom)
     # Some figures are refreshed every few seconds, some need the camera's first segments.
-    time.sleep(8)
+    time.sleep(4)
     pending = {}
     while True:
         pending = {}
+        checker.nan = set()
         for where, expr in panels:
             result, error = prom.query(expr)
             if error or not result:
                 pending[where] = (expr, checker.check(expr) or [f"no data: {expr}"])
+            elif all(r["value"][1] in ("NaN", "+Inf", "-Inf") for r in result):
+                checker.nan.add(expr)
         true_now = set()
         for where, expr in rules:
             result, _ = prom.query(expr)
@@ -642,6 +674,30 @@ def run(tmp):
     smtp.close()
     log("PASS: every panel query and every alert rule has data")
     return 0
+
+
+def restart_supervision_ahead(rest, token, case_id, start, procs):
+    """Restarts supervision with its clock ahead (--clock_offset, as ./tools/run's demo does),
+    so that its clock reaches `case_id`'s yellow instant a few seconds later: the transitions
+    of the cases accepted around it then fire during the test (the fire delay histogram).
+    Returns the offset in seconds."""
+    def yellow_at():
+        _, body = rest.call("GET", f"/v1/cases/{urllib.parse.quote(case_id)}/clocks", token,
+                            expect=(200, 404))
+        for entry in body.get("clocks", []):
+            clock = entry.get("clock", {})
+            if clock.get("kind") == "CLOCK_KIND_CASE" and clock.get("yellow_at"):
+                return datetime.datetime.fromisoformat(
+                    clock["yellow_at"].replace("Z", "+00:00")).timestamp()
+        return None
+    at = wait_for("the first case's clock in supervision", yellow_at, 15, procs["supervision"])
+    offset = int(at - time.time() - 6)
+    procs["supervision"].stop(10)
+    start("supervision", [f"--clock_offset={offset}s"], "supervision-ahead")
+    wait_for("the gateway to reach supervision again",
+             lambda: rest.call("GET", "/v1/board", token, expect=())[0] == 200, 15,
+             procs["supervision"], 0.2)
+    return offset
 
 
 def rule_health(prom, names):
