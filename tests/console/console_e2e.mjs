@@ -165,7 +165,7 @@ async function main() {
   browserReady.catch(() => {});
 
   // ---- 1. keys, certificates and users: each service its own principal key and certificate
-  const services = ['intake', 'workflow', 'supervision', 'scoring', 'notify', 'gateway'];
+  const services = ['intake', 'workflow', 'supervision', 'scoring', 'notify', 'video', 'gateway'];
   const keyDir = path.join(tmp, 'keys');
   const caDir = path.join(tmp, 'ca');
   execFileSync(path.join(SRC, 'tools', 'dev-keys'), [keyDir, ...services]);
@@ -187,6 +187,7 @@ async function main() {
     `--tls_ca_file=${path.join(caDir, 'ca.crt')}`, `--tls_crl_dir=${path.join(caDir, 'crl')}`,
     ...(name === 'intake' ? [`--data_key_file=${path.join(keyDir, 'intake-data.key')}`] : []),
     ...(name === 'scoring' ? [`--data_key_file=${path.join(keyDir, 'scoring-data.key')}`] : []),
+    ...(name === 'video' ? [`--data_key_file=${path.join(keyDir, 'video-data.key')}`] : []),
     ...(name === 'gateway' ? [`--token_key_file=${path.join(keyDir, 'gateway-token.key')}`,
       `--audit_key_file=${path.join(keyDir, 'gateway-audit.key')}`,
       `--http_tls_cert_file=${path.join(caDir, 'gateway.crt')}`,
@@ -215,6 +216,9 @@ async function main() {
   // Notify follows supervision, with no channels: what it sends is a dead letter.
   const notify = await startService('notify', bin('notify'), [...common('notify'), `--supervision=${supervisionAddr}`,
     `--templates=${path.join(SRC, 'data', 'notify', 'templates.json')}`], portFile('notify'));
+  // Video follows intake (the clips of cases accepted at a camera's window are held).
+  const video = await startService('video', bin('video'), [...common('video'), ...calendar,
+    `--intake=${intakeAddr}`], portFile('video'));
   const vendorDir = path.join(SRC, 'tools', 'console-vendor', 'node_modules', 'echarts', 'dist');
   check(fs.existsSync(path.join(vendorDir, 'echarts.min.js')), `${vendorDir}/echarts.min.js is missing: run ./tools/setup`);
   const httpPortFile = path.join(tmp, 'http.port');
@@ -222,7 +226,7 @@ async function main() {
   await startService('gateway', bin('gateway'), [...common('gateway'), '--http_listen=127.0.0.1:0',
     `--http_port_file=${httpPortFile}`, `--intake=${intakeAddr}`, `--workflow=${workflowAddr}`,
     `--supervision=${supervisionAddr}`, `--scoring=${scoringAddr}`, `--notify=127.0.0.1:${notify.port}`,
-    `--users_file=${usersFile}`,
+    `--video=127.0.0.1:${video.port}`, `--users_file=${usersFile}`,
     `--console_dir=${consoleDir}`, `--console_vendor_dir=${vendorDir}`], portFile('gateway'));
   const httpPort = await waitFor('the gateway HTTP port file', () => {
     const text = fs.existsSync(httpPortFile) ? fs.readFileSync(httpPortFile, 'utf8').trim() : '';
@@ -245,6 +249,11 @@ async function main() {
   // How market's head is reached (notify): told of every light of market.
   await rest('PUT', '/v1/contacts/market-head', { token: admin, body: { contact: {
     name: '刘洋', department_id: 'market', head: true, phone: '13900002222' } } });
+
+  // A camera at W01 whose address answers nothing (its recorder reports it offline): the case
+  // accepted there next gets its clip held all the same.
+  await rest('PUT', '/v1/video/cameras/hall-w01', { token: admin, body: { camera: {
+    name: '1 号窗口', rtsp_url: 'rtsp://127.0.0.1:1/none', window_id: 'W01', enabled: true } } });
 
   const clerk = await loginRest('clerk', passwords.clerk);
   const submitted = await rest('POST', '/v1/cases', {
@@ -725,6 +734,22 @@ async function main() {
   await clearToasts(page);
   await page.screenshot({ path: shot('attendance.png'), fullPage: true });
   step(`attendance page: the clerk's sheet (${sheetRow.slice(3, 9).join('/')}), ${dayRows.length} days (${Number(sheetApi.days_absent || 0)} absent), correction ${correction.correction_id} pending for the leader`);
+
+  // ---- 5f2. video: the camera with its recorder's state, the case's clip held
+  const held = await waitFor('the case clip\'s hold', async () => {
+    const holds = await rest('GET', `/v1/video/holds?case_id=${encodeURIComponent(caseId)}`, { token: insp });
+    return (holds.holds || []).find((x) => x.camera_id === 'hall-w01');
+  }, 15_000);
+  await page.evaluate(() => { location.hash = '#/video'; });
+  await page.waitForFunction(() => {
+    const cams = document.querySelector('#video-cameras');
+    return cams && cams.textContent.includes('hall-w01') && cams.querySelector('.state-chip');
+  }, null, { timeout: 15_000 });
+  await page.waitForFunction((n) => {
+    const holds = document.querySelector('#video-holds');
+    return holds && holds.textContent.includes(n);
+  }, caseNumber, { timeout: 15_000 });
+  step(`video page: camera hall-w01 with its state, hold ${held.hold_id} of case ${caseNumber} listed`);
 
   // ---- 5g. logout
   const browserToken = await page.evaluate(() => sessionStorage.getItem('sunlight.console.token'));
