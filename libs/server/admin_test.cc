@@ -1,9 +1,6 @@
 // Backups through ServiceMain's Admin service, the restore fence, the follow gate, and the
 // store's figures on /metrics.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +18,7 @@
 #include "sunlight/server/restore_fence.h"
 #include "sunlight/server/service_main.h"
 #include "sunlight/storage/backup.h"
+#include "sunlight/testing/http_client.h"
 #include "sunlight/testing/test_support.h"
 
 namespace sunlight::server {
@@ -29,20 +27,11 @@ namespace {
 namespace av1 = admin::v1;
 
 std::string FetchMetrics(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  std::string request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
-  std::string body;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) body.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return body;
+  testing::HttpClient client(port);
+  absl::StatusOr<testing::HttpReply> reply = client.Send("GET", "/metrics", "");
+  REQUIRE(reply.ok());
+  REQUIRE(reply->status == 200);
+  return reply->body;
 }
 
 double MetricValue(const std::string& exposition, const std::string& name) {

@@ -418,20 +418,12 @@ absl::StatusOr<v1::ListRuleSetsResponse> Scoring::ListRuleSets(
 
 absl::Status Scoring::RefreshMetrics() {
   // Sheets sort by month, then version: the last one seen of a month is its newest.
-  std::map<int64_t, v1::SheetState> newest;
-  absl::Status failed;
-  SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(store::kSheets, "", "", [&](std::string_view key, std::string_view bytes) {
-        auto decoded = store::Sheet::Decode(key);
-        auto sheet = storage::ParseProto<v1::ScoreSheet>(bytes, store::kSheets, key);
-        if (!decoded.has_value() || !sheet.ok()) {
-          failed = sheet.ok() ? absl::DataLossError("malformed sheet key") : sheet.status();
-          return false;
-        }
-        newest[std::get<0>(*decoded)] = sheet->state();
+  std::map<std::string, v1::SheetState> newest;  // by month label ("2026-12")
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::ScoreSheet>(
+      *store_, store::kSheets, "", "", [&](auto, v1::ScoreSheet sheet) {
+        newest[sheet.month()] = sheet.state();
         return true;
       }));
-  SUNLIGHT_RETURN_IF_ERROR(failed);
   int64_t open = 0;
   for (const auto& [month, state] : newest) {
     open += state == v1::SHEET_STATE_OPEN || state == v1::SHEET_STATE_DRAFT ? 1 : 0;

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   main.Every(*tick, [s, ahead = *ahead] { s->RunScheduler(ahead); });
   main.Every(absl::Milliseconds(500),
              [s, alert_sink = sink->get()] { s->RunAlertDelivery(*alert_sink); });
-  // A scan of the board's keys (about 0.3 s for a million open clocks): twice a minute.
+  // A scan of every board key (one per open clock): twice a minute.
   main.Every(absl::Seconds(30), [s] {
     if (absl::Status refreshed = s->RefreshMetrics(); !refreshed.ok()) {
       sunlight::LogError("supervision", refreshed.ToString());

@@ -143,18 +143,12 @@ absl::Status Video::Recover() {
   // Deletions a crash interrupted (marked, maybe unlinked): finished. Totals counted.
   std::vector<v1::Segment> marked;
   int64_t used = 0;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kSegments, "", "", [&](auto key, auto value) {
-    auto segment = storage::ParseProto<v1::Segment>(value, store::kSegments, key);
-    if (!segment.ok()) {
-      parsed = segment.status();
-      return false;
-    }
-    used += segment->bytes();  // DeleteSegment takes a marked one's bytes off
-    if (segment->deleting()) marked.push_back(*std::move(segment));
-    return true;
-  }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Segment>(
+      *store_, store::kSegments, "", "", [&](auto, v1::Segment segment) {
+        used += segment.bytes();  // DeleteSegment takes a marked one's bytes off
+        if (segment.deleting()) marked.push_back(std::move(segment));
+        return true;
+      }));
   used_bytes_ = used;
   for (v1::Segment& segment : marked) SUNLIGHT_RETURN_IF_ERROR(DeleteSegment(std::move(segment)));
   SUNLIGHT_ASSIGN_OR_RETURN(std::vector<v1::Camera> cameras, LoadCameras());
@@ -174,19 +168,12 @@ absl::Status Video::Recover() {
 absl::Status Video::RecoverCamera(const std::string& camera_id) {
   const std::string directory = AbsolutePath(camera_id);
   absl::flat_hash_map<std::string, v1::Segment> indexed;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(store::kSegments, store::CameraPrefix(camera_id), store::CameraEnd(camera_id),
-                   [&](auto key, auto value) {
-                     auto segment = storage::ParseProto<v1::Segment>(value, store::kSegments, key);
-                     if (!segment.ok()) {
-                       parsed = segment.status();
-                       return false;
-                     }
-                     indexed.emplace(AbsolutePath(segment->path()), *std::move(segment));
-                     return true;
-                   }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Segment>(
+      *store_, store::kSegments, store::CameraPrefix(camera_id), store::CameraEnd(camera_id),
+      [&](auto, v1::Segment segment) {
+        indexed.emplace(AbsolutePath(segment.path()), std::move(segment));
+        return true;
+      }));
   absl::flat_hash_set<std::string> paths;
   for (const auto& [path, segment] : indexed) paths.insert(path);
   absl::StatusOr<SegmentReconciliation> found = ReconcileSegmentDirectory(directory, paths);
@@ -251,7 +238,7 @@ absl::Status Video::ApplyEvents(const std::string& stream,
   storage::WriteBatch batch;
   std::vector<events::v1::CaseEvent> produced;
   uint64_t last = cursor;
-  SUNLIGHT_ASSIGN_OR_RETURN(std::vector<v1::Camera> cameras, LoadCameras());
+  std::optional<std::vector<v1::Camera>> cameras;  // read once, when a batch needs them
   for (const events::v1::CaseEvent& event : events) {
     if (event.sequence() <= last) continue;
     last = event.sequence();
@@ -276,7 +263,10 @@ absl::Status Video::ApplyEvents(const std::string& stream,
       case_number = payload.case_number();
     }
     if (window_id.empty()) continue;
-    for (const v1::Camera& camera : cameras) {
+    if (!cameras.has_value()) {
+      SUNLIGHT_ASSIGN_OR_RETURN(cameras, LoadCameras());
+    }
+    for (const v1::Camera& camera : *cameras) {
       if (camera.window_id() != window_id) continue;
       v1::Hold hold;
       hold.set_camera_id(camera.camera_id());

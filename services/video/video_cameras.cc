@@ -155,17 +155,11 @@ absl::StatusOr<std::optional<v1::Camera>> Video::LoadCamera(const std::string& c
 
 absl::StatusOr<std::vector<v1::Camera>> Video::LoadCameras() const {
   std::vector<v1::Camera> cameras;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kCameras, "", "", [&](auto key, auto value) {
-    auto camera = storage::ParseProto<v1::Camera>(value, store::kCameras, key);
-    if (!camera.ok()) {
-      parsed = camera.status();
-      return false;
-    }
-    cameras.push_back(*std::move(camera));
-    return true;
-  }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Camera>(*store_, store::kCameras, "", "",
+                                                           [&](auto, v1::Camera camera) {
+                                                             cameras.push_back(std::move(camera));
+                                                             return true;
+                                                           }));
   return cameras;
 }
 

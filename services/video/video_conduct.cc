@@ -162,17 +162,11 @@ absl::Status Video::CloseStaleConductEvents(storage::WriteBatch& batch,
                                             std::vector<events::v1::CaseEvent>& events,
                                             const std::string& camera_id, absl::Time at) {
   std::vector<v1::ConductEvent> stale;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kConductEvents, "", "", [&](auto key, auto value) {
-    auto event = storage::ParseProto<v1::ConductEvent>(value, store::kConductEvents, key);
-    if (!event.ok()) {
-      parsed = event.status();
-      return false;
-    }
-    if (event->camera_id() == camera_id && !event->has_end()) stale.push_back(*std::move(event));
-    return true;
-  }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::ConductEvent>(
+      *store_, store::kConductEvents, "", "", [&](auto, v1::ConductEvent event) {
+        if (event.camera_id() == camera_id && !event.has_end()) stale.push_back(std::move(event));
+        return true;
+      }));
   for (v1::ConductEvent& event : stale) {
     // Nothing is known of the time the service was down: it ends where watching resumed.
     *event.mutable_end() = ToProto(std::max(at, FromProto(event.start())));
@@ -280,24 +274,17 @@ absl::StatusOr<v1::ListConductEventsResponse> Video::ListConductEvents(
   const uint32_t limit =
       request.limit() == 0 ? kMaxEventsListed : std::min(request.limit(), kMaxEventsListed);
   v1::ListConductEventsResponse response;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kConductEvents, "", "",
-      [&](auto key, auto value) {
-        auto event = storage::ParseProto<v1::ConductEvent>(value, store::kConductEvents, key);
-        if (!event.ok()) {
-          parsed = event.status();
-          return false;
-        }
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::ConductEvent>(
+      *store_, store::kConductEvents, "", "",
+      [&](auto, v1::ConductEvent event) {
         if ((request.decision() == v1::CONDUCT_DECISION_UNSPECIFIED ||
-             event->decision() == request.decision()) &&
-            (request.camera_id().empty() || event->camera_id() == request.camera_id())) {
-          *response.add_events() = *std::move(event);
+             event.decision() == request.decision()) &&
+            (request.camera_id().empty() || event.camera_id() == request.camera_id())) {
+          *response.add_events() = std::move(event);
         }
         return static_cast<uint32_t>(response.events_size()) < limit;
       },
       /*reverse=*/true));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
   return response;
 }
 

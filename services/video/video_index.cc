@@ -89,20 +89,13 @@ void Video::IndexGap(const RecordingGap& recorded) {
 absl::StatusOr<std::optional<absl::Time>> Video::LastSegmentEnd(
     const std::string& camera_id) const {
   std::optional<absl::Time> end;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kSegments, store::CameraPrefix(camera_id), store::CameraEnd(camera_id),
-      [&](auto key, auto value) {
-        auto segment = storage::ParseProto<v1::Segment>(value, store::kSegments, key);
-        if (!segment.ok()) {
-          parsed = segment.status();
-        } else {
-          end = FromProto(segment->end());
-        }
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Segment>(
+      *store_, store::kSegments, store::CameraPrefix(camera_id), store::CameraEnd(camera_id),
+      [&](auto, v1::Segment segment) {
+        end = FromProto(segment.end());
         return false;
       },
       /*reverse=*/true));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
   return end;
 }
 
@@ -112,44 +105,30 @@ absl::StatusOr<std::vector<v1::Segment>> Video::SegmentsOverlapping(const std::s
   // A segment that overlaps `from` started at most this long before it.
   const absl::Duration longest = std::max(2 * options_.segment_duration, absl::Minutes(10));
   std::vector<v1::Segment> out;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(store::kSegments, store::CameraFrom(camera_id, from - longest),
-                   store::CameraFrom(camera_id, to), [&](auto key, auto value) {
-                     auto segment = storage::ParseProto<v1::Segment>(value, store::kSegments, key);
-                     if (!segment.ok()) {
-                       parsed = segment.status();
-                       return false;
-                     }
-                     if (FromProto(segment->end()) > from && !segment->deleting()) {
-                       out.push_back(*std::move(segment));
-                     }
-                     return true;
-                   }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Segment>(
+      *store_, store::kSegments, store::CameraFrom(camera_id, from - longest),
+      store::CameraFrom(camera_id, to), [&](auto, v1::Segment segment) {
+        if (FromProto(segment.end()) > from && !segment.deleting()) {
+          out.push_back(std::move(segment));
+        }
+        return true;
+      }));
   return out;
 }
 
 absl::StatusOr<std::vector<v1::Gap>> Video::GapsOverlapping(const std::string& camera_id,
                                                             absl::Time from, absl::Time to) const {
   std::vector<v1::Gap> out;
-  absl::Status parsed = absl::OkStatus();
   // A gap can be long (a camera off for a week), so the scan goes back from `to` through the
   // camera's gaps; they do not overlap each other, so the first that ends by `from` ends it.
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kGaps, store::CameraPrefix(camera_id), store::CameraFrom(camera_id, to),
-      [&](auto key, auto value) {
-        auto gap = storage::ParseProto<v1::Gap>(value, store::kGaps, key);
-        if (!gap.ok()) {
-          parsed = gap.status();
-          return false;
-        }
-        if (FromProto(gap->end()) <= from) return false;
-        out.push_back(*std::move(gap));
+  SUNLIGHT_RETURN_IF_ERROR(storage::ScanProtos<v1::Gap>(
+      *store_, store::kGaps, store::CameraPrefix(camera_id), store::CameraFrom(camera_id, to),
+      [&](auto, v1::Gap gap) {
+        if (FromProto(gap.end()) <= from) return false;
+        out.push_back(std::move(gap));
         return true;
       },
       /*reverse=*/true));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
   std::reverse(out.begin(), out.end());
   return out;
 }

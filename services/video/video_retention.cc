@@ -108,21 +108,15 @@ absl::StatusOr<v1::ListHoldsResponse> Video::ListHolds(const v1::ListHoldsReques
   SUNLIGHT_RETURN_IF_ERROR(RequireCharacters(request.camera_id(), "camera_id", 64, false));
   SUNLIGHT_RETURN_IF_ERROR(RequireCharacters(request.case_id(), "case_id", 64, false));
   v1::ListHoldsResponse response;
-  absl::Status parsed = absl::OkStatus();
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kHolds, "", "", [&](auto key, auto value) {
-    auto hold = storage::ParseProto<v1::Hold>(value, store::kHolds, key);
-    if (!hold.ok()) {
-      parsed = hold.status();
-      return false;
-    }
-    if ((request.camera_id().empty() || hold->camera_id() == request.camera_id()) &&
-        (request.case_id().empty() || hold->case_id() == request.case_id()) &&
-        (request.include_released() || !hold->has_released_at())) {
-      *response.add_holds() = *std::move(hold);
-    }
-    return true;
-  }));
-  SUNLIGHT_RETURN_IF_ERROR(parsed);
+  SUNLIGHT_RETURN_IF_ERROR(
+      storage::ScanProtos<v1::Hold>(*store_, store::kHolds, "", "", [&](auto, v1::Hold hold) {
+        if ((request.camera_id().empty() || hold.camera_id() == request.camera_id()) &&
+            (request.case_id().empty() || hold.case_id() == request.case_id()) &&
+            (request.include_released() || !hold.has_released_at())) {
+          *response.add_holds() = std::move(hold);
+        }
+        return true;
+      }));
   return response;
 }
 
@@ -191,7 +185,7 @@ absl::StatusOr<size_t> Video::EnforceRetention() {
 
   // Oldest first across cameras; a camera's newest segment stays (its recording continues).
   std::map<std::string, int64_t> newest;  // camera -> start of its newest segment
-  std::vector<std::pair<int64_t, std::string>> due;
+  std::vector<v1::Segment> due;
   int64_t would_use = used_bytes_.load();
   absl::Status failed = absl::OkStatus();
   SUNLIGHT_RETURN_IF_ERROR(store_->Scan(store::kSegmentOrder, "", "", [&](auto key, auto) {
@@ -218,33 +212,25 @@ absl::StatusOr<size_t> Video::EnforceRetention() {
       last = newest.emplace(camera_id, newest_start).first;
     }
     if (last->second == start_us) return true;
-    auto value = store_->Get(store::kSegments, store::SegmentKey(camera_id, start));
-    if (!value.ok()) {
-      failed = value.status();
-      return false;
-    }
-    if (!value->has_value()) return true;
-    auto segment = storage::ParseProto<v1::Segment>(**value, store::kSegments, key);
+    auto segment = storage::LoadProto<v1::Segment>(*store_, store::kSegments,
+                                                   store::SegmentKey(camera_id, start));
     if (!segment.ok()) {
       failed = segment.status();
       return false;
     }
-    if (FromProto(segment->end()) <= cutoff || would_use > quota) {
-      would_use -= segment->bytes();
-      due.emplace_back(start_us, camera_id);
+    if (!segment->has_value()) return true;
+    if (FromProto((*segment)->end()) <= cutoff || would_use > quota) {
+      would_use -= (*segment)->bytes();
+      due.push_back(**std::move(segment));
     }
     return true;
   }));
   SUNLIGHT_RETURN_IF_ERROR(failed);
 
   size_t deleted = 0;
-  for (const auto& [start_us, camera_id] : due) {
-    SUNLIGHT_ASSIGN_OR_RETURN(std::optional<v1::Segment> segment,
-                              storage::LoadProto<v1::Segment>(
-                                  *store_, store::kSegments,
-                                  store::SegmentKey(camera_id, absl::FromUnixMicros(start_us))));
-    if (!segment.has_value()) continue;
-    SUNLIGHT_RETURN_IF_ERROR(DeleteSegment(*std::move(segment)));
+  // Only this pass deletes (retention_mu_), so what it read is still as it was.
+  for (v1::Segment& segment : due) {
+    SUNLIGHT_RETURN_IF_ERROR(DeleteSegment(std::move(segment)));
     ++deleted;
   }
   if (would_use > quota) {

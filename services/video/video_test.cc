@@ -50,13 +50,7 @@ struct LiveFixture : VideoFixture {
   }
 
   std::vector<v1::Segment> Live(const std::string& camera_id) {
-    v1::ListSegmentsRequest request;
-    request.set_camera_id(camera_id);
-    *request.mutable_from() = ToProto(absl::Now() - absl::Hours(1));
-    *request.mutable_to() = ToProto(absl::Now() + absl::Hours(1));
-    auto listed = video->ListSegments(request);
-    REQUIRE(listed.ok());
-    return {listed->segments().begin(), listed->segments().end()};
+    return Segments(camera_id, absl::Now() - absl::Hours(1), absl::Now() + absl::Hours(1));
   }
 
   static bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
@@ -142,7 +136,18 @@ TEST_CASE_METHOD(LiveFixture, "a wrong address is a camera error and a fixed one
   Add("hall-2", camera.url());
   REQUIRE(WaitFor([&] { return !Live("hall-2").empty(); }, absl::Seconds(30)));
   CHECK(Get("hall-2").status().state() == v1::CAMERA_STATE_RECORDING);
+  // What an operator's dashboard reads: the one camera wanted is the one recording.
+  // (The registry outlives every metric update: the recorders stop before it goes.)
+  prometheus::Registry registry;
+  video->metrics().Register(registry);
   REQUIRE(video->RefreshMetrics().ok());
+  const double wanted = video->metrics().cameras_wanted.value();
+  const double recording = video->metrics().cameras_recording.value();
+  const double used = video->metrics().used_bytes.value();
+  video->Stop();
+  CHECK(wanted == 1);
+  CHECK(recording == 1);
+  CHECK(used > 0);
 }
 
 TEST_CASE_METHOD(LiveFixture, "the worker runs the rules over every finished segment") {

@@ -103,11 +103,14 @@ struct VideoFixture {
     return segments;
   }
 
-  std::vector<v1::Segment> Segments(const std::string& camera_id) {
+  // The segments of `camera_id` in [from, to) (by default ten days either side of Start()).
+  std::vector<v1::Segment> Segments(const std::string& camera_id,
+                                    absl::Time from = Start() - absl::Hours(24 * 10),
+                                    absl::Time to = Start() + absl::Hours(24 * 10)) {
     v1::ListSegmentsRequest request;
     request.set_camera_id(camera_id);
-    *request.mutable_from() = ToProto(Start() - absl::Hours(24 * 10));
-    *request.mutable_to() = ToProto(Start() + absl::Hours(24 * 10));
+    *request.mutable_from() = ToProto(from);
+    *request.mutable_to() = ToProto(to);
     auto listed = video->ListSegments(request);
     REQUIRE(listed.ok());
     return {listed->segments().begin(), listed->segments().end()};

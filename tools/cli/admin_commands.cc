@@ -1,4 +1,5 @@
 #include "admin_commands.h"
+#include "cli_output.h"
 
 #include <sys/stat.h>
 
@@ -56,20 +57,6 @@ int DefaultPort(const std::string& service) {
   static const std::vector<int> ports = {7000, 7005, 7006, 7004, 7003, 7002, 7001};
   auto it = std::find(order.begin(), order.end(), service);
   return it == order.end() ? 0 : ports[it - order.begin()];
-}
-
-std::string Env(const std::string& name, const std::string& fallback) {
-  const char* v = std::getenv(name.c_str());
-  return v ? v : fallback;
-}
-
-void Print(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options).ok();
-  std::cout << json;
 }
 
 int Report(const grpc::Status& status, const std::string& service) {

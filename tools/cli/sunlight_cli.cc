@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "admin_commands.h"
+#include "cli_output.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "sunlight/auth/principal.h"
@@ -43,6 +44,8 @@
 
 namespace {
 
+using sunlight::cli::Env;
+using sunlight::cli::Print;
 namespace iv1 = sunlight::intake::v1;
 namespace wv1 = sunlight::workflow::v1;
 namespace sv1 = sunlight::supervision::v1;
@@ -79,20 +82,6 @@ Args ParseArgs(int argc, char** argv) {
     }
   }
   return args;
-}
-
-std::string Env(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v ? v : fallback;
-}
-
-void Print(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json;
 }
 
 int Report(const grpc::Status& status) {
