@@ -161,6 +161,10 @@ absl::Status ServiceHost::Start() {
   // Without this, gRPC sets SO_REUSEPORT and a second server on a taken port "succeeds",
   // silently sharing the port with the first.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              options_.min_pollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options_.max_pollers);
   builder.AddListeningPort(options_.listen_address, credentials, &port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   auto metrics = std::make_shared<RpcMetrics>(*registry_, options_.service_name);
