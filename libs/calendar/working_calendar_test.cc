@@ -112,6 +112,39 @@ TEST_CASE("a year without published data fails with FAILED_PRECONDITION instead 
         absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("DaysThatDiffer lists the days a change reclassifies, a whole year added, or nothing",
+          "[calendar]") {
+  auto before = WorkingCalendar::FromProto(SmallCalendar());
+  REQUIRE(before.ok());
+  v1::HolidayCalendarFile changed = SmallCalendar();
+  (*changed.mutable_years())["2025"].add_days_off("2025-03-03");            // a Monday off
+  (*changed.mutable_years())["2025"].add_extra_working_days("2025-01-25");  // a Saturday worked
+  auto after = WorkingCalendar::FromProto(changed);
+  REQUIRE(after.ok());
+  auto days = (*before)->DaysThatDiffer(**after);
+  REQUIRE(days.has_value());
+  CHECK(*days ==
+        std::vector<absl::CivilDay>{absl::CivilDay(2025, 1, 25), absl::CivilDay(2025, 3, 3)});
+  CHECK((*after)->DaysThatDiffer(**before) == days);
+  CHECK((*before)->DaysThatDiffer(**before)->empty());
+
+  v1::HolidayCalendarFile next_year = SmallCalendar();
+  next_year.add_provisional_years(2026);
+  auto with_2026 = WorkingCalendar::FromProto(next_year);
+  REQUIRE(with_2026.ok());
+  auto added = (*before)->DaysThatDiffer(**with_2026);
+  REQUIRE(added.has_value());
+  REQUIRE(added->size() == 365);
+  CHECK(added->front() == absl::CivilDay(2026, 1, 1));
+  CHECK(added->back() == absl::CivilDay(2026, 12, 31));
+
+  v1::HolidayCalendarFile elsewhere = SmallCalendar();
+  elsewhere.set_timezone("Europe/Berlin");
+  auto zone = WorkingCalendar::FromProto(elsewhere);
+  REQUIRE(zone.ok());
+  CHECK_FALSE((*before)->DaysThatDiffer(**zone).has_value());
+}
+
 TEST_CASE("a provisional year is classified weekends-only", "[calendar]") {
   v1::HolidayCalendarFile file = SmallCalendar();
   file.add_provisional_years(2027);

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   main.Every(*tick, [s, ahead = *ahead] { s->RunScheduler(ahead); });
   main.Every(absl::Milliseconds(500),
              [s, alert_sink = sink->get()] { s->RunAlertDelivery(*alert_sink); });
-  // A scan of every board key (one per open clock): twice a minute.
+  // The open-clock gauges (counted as clocks change) and the alert outbox: twice a minute.
   main.Every(absl::Seconds(30), [s] {
     if (absl::Status refreshed = s->RefreshMetrics(); !refreshed.ok()) {
       sunlight::LogError("supervision", refreshed.ToString());

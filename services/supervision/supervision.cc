@@ -1,6 +1,7 @@
 // Opening the store and the one commit path of every change (Supervision, supervision.h).
 #include "supervision_internal.h"
 
+#include "sunlight/base/log.h"
 #include "sunlight/eventlog/case_event.h"
 #include "sunlight/eventlog/cursor.h"
 
@@ -18,6 +19,7 @@ std::vector<std::string> SupervisionColumnFamilies() {
           store::kAlertsByCase,
           store::kOutbox,
           store::kNotices,
+          store::kPlanWindows,
           store::kMeta};
 }
 
@@ -37,11 +39,53 @@ absl::StatusOr<std::unique_ptr<Supervision>> Supervision::Open(
   }
   SUNLIGHT_ASSIGN_OR_RETURN(auto last_alert, store->Last(store::kAlerts));
   SUNLIGHT_ASSIGN_OR_RETURN(auto last_notice, store->Last(store::kNotices));
-  return std::unique_ptr<Supervision>(
+  auto supervision = std::unique_ptr<Supervision>(
       new Supervision(store, std::move(log), std::move(calendar), clock,
                       rules.has_value() ? *rules : DefaultRules(),
                       last_alert.has_value() ? store::DecodeNumberKey(last_alert->first) : 0,
                       last_notice.has_value() ? store::DecodeNumberKey(last_notice->first) : 0));
+  SUNLIGHT_RETURN_IF_ERROR(supervision->BuildPlanWindows());
+  SUNLIGHT_RETURN_IF_ERROR(supervision->CountOpenClocks());
+  return supervision;
+}
+
+absl::Status Supervision::BuildPlanWindows() {
+  SUNLIGHT_ASSIGN_OR_RETURN(auto built, store_->Get(store::kMeta, store::kPlanWindowsBuiltKey));
+  if (built.has_value()) return absl::OkStatus();
+  // A store from before the index: every open clock (the board) gets its window, in chunks.
+  size_t indexed = 0;
+  std::string lower;
+  while (true) {
+    std::vector<std::string> ids;
+    std::string last;
+    SUNLIGHT_RETURN_IF_ERROR(
+        store_->Scan(store::kBoard, lower, "", [&](std::string_view key, std::string_view) {
+          if (auto entry = store::DecodeBoardKey(key); entry.has_value()) {
+            ids.push_back(entry->clock_id);
+          }
+          last = std::string(key);
+          return ids.size() < 4096;
+        }));
+    if (ids.empty()) break;
+    storage::WriteBatch batch;
+    for (const std::string& id : ids) {
+      SUNLIGHT_ASSIGN_OR_RETURN(auto clock,
+                                storage::LoadProto<v1::Clock>(*store_, store::kClocks, id));
+      if (!clock.has_value()) continue;
+      batch.Put(store::kPlanWindows, store::PlanWindowKey(*clock), store::PlanWindowValue(*clock));
+    }
+    SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
+    indexed += ids.size();
+    lower = last;
+    lower.push_back('\0');
+  }
+  storage::WriteBatch done;
+  done.Put(store::kMeta, store::kPlanWindowsBuiltKey, "");
+  SUNLIGHT_RETURN_IF_ERROR(store_->Write(done));
+  if (indexed > 0) {
+    LogInfo("supervision", absl::StrCat("indexed the plan windows of ", indexed, " open clocks"));
+  }
+  return absl::OkStatus();
 }
 
 Supervision::Supervision(storage::Store* store, std::unique_ptr<eventlog::EventLog> log,
@@ -72,7 +116,27 @@ absl::StatusOr<uint64_t> Supervision::Cursor(const std::string& stream) const {
   return eventlog::ReadCursor(*store_, stream);
 }
 
+absl::Status Supervision::CountOpenClocks() {
+  std::map<std::pair<uint64_t, uint64_t>, int64_t> open;
+  absl::Status error;
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kBoard, "", "", [&](std::string_view key, std::string_view) {
+        auto entry = store::DecodeBoardKey(key);
+        if (!entry.has_value()) {
+          error = absl::DataLossError("malformed board key");
+          return false;
+        }
+        if (!entry->clock_id.empty()) ++open[{entry->kind, entry->light}];
+        return true;
+      }));
+  SUNLIGHT_RETURN_IF_ERROR(error);
+  std::lock_guard lock(open_mu_);
+  open_clocks_ = std::move(open);
+  return absl::OkStatus();
+}
+
 absl::Status Supervision::Commit(Mutation& m) {
+  std::map<std::pair<uint64_t, uint64_t>, int64_t> opened;  // (kind, light) -> change
   for (auto& [id, entry] : m.clocks) {
     const auto& [before, after] = entry;
     prepared_.erase(id);  // may be about to change: load it afresh when next needed
@@ -80,7 +144,11 @@ absl::Status Supervision::Commit(Mutation& m) {
     if (before.has_value()) {
       if (before->SerializeAsString() == after->SerializeAsString()) continue;
       for (const auto& key : ScheduleEntries(*before)) m.batch.Delete(store::kSchedule, key);
-      if (!Finished(*before)) m.batch.Delete(store::kBoard, store::BoardKey(*before));
+      if (!Finished(*before)) {
+        --opened[{before->kind(), before->light()}];
+        m.batch.Delete(store::kBoard, store::BoardKey(*before));
+        m.batch.Delete(store::kPlanWindows, store::PlanWindowKey(*before));
+      }
     } else if (!after->case_id().empty()) {  // a clock of no case has no case index entry
       m.batch.Put(store::kClocksByCase, store::CaseClockKey(after->case_id(), id), "");
     }
@@ -88,7 +156,12 @@ absl::Status Supervision::Commit(Mutation& m) {
       m.batch.Put(store::kSchedule, key, "");
       if (key < schedule_floor_) schedule_floor_ = key;
     }
-    if (!Finished(*after)) m.batch.Put(store::kBoard, store::BoardKey(*after), "");
+    if (!Finished(*after)) {
+      ++opened[{after->kind(), after->light()}];
+      m.batch.Put(store::kBoard, store::BoardKey(*after), "");
+      m.batch.Put(store::kPlanWindows, store::PlanWindowKey(*after),
+                  store::PlanWindowValue(*after));
+    }
     m.batch.Put(store::kClocks, id, after->SerializeAsString());
     v1::Light from = before.has_value() ? before->light() : v1::LIGHT_UNSPECIFIED;
     if (from != after->light()) {
@@ -137,6 +210,8 @@ absl::Status Supervision::Commit(Mutation& m) {
   if (m.batch.empty() && m.events.empty()) return absl::OkStatus();
   SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(m.batch), std::move(m.events)).status());
   metrics_.alerts_raised.Increment(static_cast<double>(raised));
+  std::lock_guard lock(open_mu_);
+  for (const auto& [kind_light, change] : opened) open_clocks_[kind_light] += change;
   return absl::OkStatus();
 }
 

@@ -1,4 +1,4 @@
-// Configuration: the rule set and the calendar; both re-plan every open clock.
+// Configuration: the rule set and the calendar; a change re-plans the open clocks it can move.
 #include "supervision_internal.h"
 
 #include "sunlight/base/log.h"
@@ -21,43 +21,82 @@ v1::RuleSet DefaultRules() {
   return rules;
 }
 
-absl::StatusOr<size_t> Supervision::ReplanAll(const std::string& reason) {
+absl::StatusOr<size_t> Supervision::ReplanAll(const std::string& reason,
+                                              const std::vector<absl::CivilDay>* changed_days) {
   const absl::Time began = absl::Now();
-  absl::StatusOr<size_t> replanned = ReplanChunks(reason);
+  absl::StatusOr<size_t> replanned = ReplanChunks(reason, changed_days);
   gauges_.replans.Increment();
   gauges_.replan_duration.Observe(absl::ToDoubleSeconds(absl::Now() - began));
   return replanned;
 }
 
-absl::StatusOr<size_t> Supervision::ReplanChunks(const std::string& reason) {
-  // In chunks, so memory stays bounded with millions of open clocks.
+absl::Status Supervision::ReplanClocks(const std::vector<std::string>& ids) {
+  // One chunk at a time under the writer lock, so ingestion and firing go on between
+  // chunks (FireDue re-plans any clock it fires, so it never fires on old instants).
+  std::lock_guard lock(write_mu_);
+  Mutation m(this, clock_->Now());
+  for (const auto& id : ids) {
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
+    if (clock != nullptr) SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
+  }
+  return Commit(m);
+}
+
+absl::StatusOr<size_t> Supervision::ReplanChunks(const std::string& reason,
+                                                 const std::vector<absl::CivilDay>* changed_days) {
+  constexpr size_t kChunk = 2048;  // memory stays bounded with millions of open clocks
   size_t replanned = 0;
-  std::string lower;
-  while (true) {
-    std::vector<std::string> ids;
-    std::string last;
-    SUNLIGHT_RETURN_IF_ERROR(
-        store_->Scan(store::kBoard, lower, "", [&](std::string_view key, std::string_view) {
-          if (auto entry = store::DecodeBoardKey(key);
-              entry.has_value() && !entry->clock_id.empty()) {
-            ids.push_back(entry->clock_id);
-          }
-          last = std::string(key);
-          return ids.size() < 2048;
-        }));
-    if (ids.empty()) break;
-    // One chunk at a time under the writer lock, so ingestion and firing go on between
-    // chunks (FireDue re-plans any clock it fires, so it never fires on old instants).
-    std::lock_guard lock(write_mu_);
-    Mutation m(this, clock_->Now());
-    for (const auto& id : ids) {
-      SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
-      if (clock != nullptr) SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
+  if (changed_days == nullptr) {
+    std::string lower;
+    while (true) {
+      std::vector<std::string> ids;
+      std::string last;
+      SUNLIGHT_RETURN_IF_ERROR(
+          store_->Scan(store::kBoard, lower, "", [&](std::string_view key, std::string_view) {
+            if (auto entry = store::DecodeBoardKey(key);
+                entry.has_value() && !entry->clock_id.empty()) {
+              ids.push_back(entry->clock_id);
+            }
+            last = std::string(key);
+            return ids.size() < kChunk;
+          }));
+      if (ids.empty()) break;
+      SUNLIGHT_RETURN_IF_ERROR(ReplanClocks(ids));
+      replanned += ids.size();
+      lower = last;
+      lower.push_back('\0');
     }
-    SUNLIGHT_RETURN_IF_ERROR(Commit(m));
-    replanned += ids.size();
-    lower = last;
-    lower.push_back('\0');
+  } else if (!changed_days->empty()) {
+    // The clocks whose window holds a changed day: windows ending before the first changed
+    // day are not read at all. Collected first, because re-planning moves a clock's window
+    // key (a later holiday moves it further on, where the scan would meet it again).
+    std::vector<uint64_t> days;
+    for (absl::CivilDay day : *changed_days) days.push_back(store::PlanDay(day));
+    std::vector<std::string> affected;
+    absl::Status corrupt;
+    SUNLIGHT_RETURN_IF_ERROR(
+        store_->Scan(store::kPlanWindows, store::PlanWindow::Prefix(days.front()), "",
+                     [&](std::string_view key, std::string_view value) {
+                       auto parts = store::PlanWindow::Decode(key);
+                       if (!parts.has_value() || value.size() != 8) {
+                         corrupt = absl::DataLossError("supervision: malformed plan window");
+                         return false;
+                       }
+                       const auto& [last_day, clock_id] = *parts;
+                       auto first_changed =
+                           std::lower_bound(days.begin(), days.end(), storage::DecodeU64(value));
+                       if (first_changed != days.end() && *first_changed <= last_day) {
+                         affected.push_back(clock_id);
+                       }
+                       return true;
+                     }));
+    SUNLIGHT_RETURN_IF_ERROR(corrupt);
+    for (size_t at = 0; at < affected.size(); at += kChunk) {
+      std::vector<std::string> ids(affected.begin() + at,
+                                   affected.begin() + std::min(affected.size(), at + kChunk));
+      SUNLIGHT_RETURN_IF_ERROR(ReplanClocks(ids));
+      replanned += ids.size();
+    }
   }
   LogInfo("supervision", absl::StrCat("re-planned ", replanned, " open clocks: ", reason));
   return replanned;
@@ -76,9 +115,15 @@ absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetR
       return InvalidField(absl::StrCat(name, ".offset_working_days"), "must be within +-60");
     }
   }
+  bool thresholds_changed = true;
   {
     std::lock_guard lock(write_mu_);
     std::lock_guard config(config_mu_);
+    // Only the thresholds move instants; a change of the anomaly rules re-plans nothing.
+    thresholds_changed =
+        rules_.yellow().SerializeAsString() != rules_in.yellow().SerializeAsString() ||
+        rules_.red().SerializeAsString() != rules_in.red().SerializeAsString() ||
+        rules_.use_item_margin() != rules_in.use_item_margin();
     uint64_t n = 1;
     if (rules_.version().size() > 1) n = std::stoull(rules_.version().substr(1)) + 1;
     rules_in.set_version(absl::StrCat("r", n));
@@ -91,8 +136,10 @@ absl::StatusOr<v1::ReplanResponse> Supervision::SetRuleSet(const v1::SetRuleSetR
     SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(batch), {std::move(event)}).status());
     rules_ = rules_in;
   }
-  SUNLIGHT_ASSIGN_OR_RETURN(size_t replanned,
-                            ReplanAll(absl::StrCat("rules ", rules_in.version())));
+  size_t replanned = 0;
+  if (thresholds_changed) {
+    SUNLIGHT_ASSIGN_OR_RETURN(replanned, ReplanAll(absl::StrCat("rules ", rules_in.version())));
+  }
   v1::ReplanResponse response;
   response.set_rule_version(rules_in.version());
   response.set_replanned(replanned);
@@ -112,6 +159,7 @@ absl::StatusOr<v1::SetCalendarResponse> Supervision::SetCalendar(
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("calendar.", parsed.status().message()));
   }
+  std::optional<std::vector<absl::CivilDay>> changed_days;
   {
     std::lock_guard lock(write_mu_);
     std::lock_guard config(config_mu_);
@@ -125,11 +173,14 @@ absl::StatusOr<v1::SetCalendarResponse> Supervision::SetCalendar(
     payload.set_calendar_version((*parsed)->versioned_name());
     CaseEvent event = eventlog::NewEvent("supervision.calendar.changed", "", request.actor(),
                                          clock_->Now(), payload);
+    changed_days = calendar_->DaysThatDiffer(**parsed);
     SUNLIGHT_RETURN_IF_ERROR(log_->Commit(std::move(batch), {std::move(event)}).status());
     calendar_ = *parsed;
   }
+  // Only the clocks whose instants count a reclassified day (all of them when the zone moved).
   SUNLIGHT_ASSIGN_OR_RETURN(size_t replanned,
-                            ReplanAll(absl::StrCat("calendar ", (*parsed)->versioned_name())));
+                            ReplanAll(absl::StrCat("calendar ", (*parsed)->versioned_name()),
+                                      changed_days.has_value() ? &*changed_days : nullptr));
   v1::SetCalendarResponse response;
   response.set_calendar_version((*parsed)->versioned_name());
   response.set_replanned(replanned);

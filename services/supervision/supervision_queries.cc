@@ -236,18 +236,10 @@ absl::StatusOr<v1::ListAlertsResponse> Supervision::ListAlerts(
 
 absl::Status Supervision::RefreshMetrics() {
   std::map<std::pair<uint64_t, uint64_t>, int64_t> open;  // (kind, light) -> clocks
-  absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(
-      store_->Scan(store::kBoard, "", "", [&](std::string_view key, std::string_view) {
-        auto entry = store::DecodeBoardKey(key);
-        if (!entry.has_value()) {
-          error = absl::DataLossError("malformed board key");
-          return false;
-        }
-        if (!entry->clock_id.empty()) ++open[{entry->kind, entry->light}];
-        return true;
-      }));
-  SUNLIGHT_RETURN_IF_ERROR(error);
+  {
+    std::lock_guard lock(open_mu_);
+    open = open_clocks_;
+  }
   // Every kind and light, zeros included, so that a light that empties shows 0, not stale.
   for (int kind = 1; v1::ClockKind_IsValid(kind); ++kind) {
     for (int light = 1; v1::Light_IsValid(light); ++light) {

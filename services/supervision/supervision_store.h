@@ -3,10 +3,12 @@
 #ifndef SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_STORE_H_
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_STORE_H_
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "sunlight/storage/key_encoding.h"
 #include "sunlight/storage/tuple_key.h"
@@ -27,9 +29,13 @@ inline constexpr char kAlertIds[] = "alert_ids";           // alert id -> Number
 inline constexpr char kAlertsByCase[] = "alerts_by_case";  // CaseAlertKey -> ""
 inline constexpr char kOutbox[] = "alert_outbox";          // NumberKey -> Alert, until delivered
 inline constexpr char kNotices[] = "notices";              // NumberKey(notice number) -> Notice
-inline constexpr char kMeta[] = "meta";                    // kRulesKey, kCalendarKey
+inline constexpr char kPlanWindows[] = "plan_windows";     // PlanWindowKey -> start day, open
+inline constexpr char kMeta[] = "meta";  // kRulesKey, kCalendarKey, kPlanWindowsBuiltKey
 inline constexpr char kRulesKey[] = "rules";
 inline constexpr char kCalendarKey[] = "calendar";
+// Present once plan_windows holds every open clock (stores older than it are indexed at
+// start-up).
+inline constexpr char kPlanWindowsBuiltKey[] = "plan_windows_built";
 
 // Alert and notice numbers: big-endian, so they sort in order.
 inline std::string NumberKey(uint64_t number) { return storage::EncodeU64(number); }
@@ -122,6 +128,39 @@ inline std::string NoticeKey(const std::string& notice_id) {
     number = number * 10 + static_cast<uint64_t>(c - '0');
   }
   return NumberKey(number);
+}
+
+// plan_windows: (last day, clock id) -> first day (8 bytes), for every open clock: the days
+// (numbered from 1970-01-01) its instants were computed over, from the day it started (or
+// its first pause began) to the day of the latest of its due, yellow and red instants, one
+// day wider on each side so that the days of any calendar's zone are inside. A calendar
+// change re-plans only the clocks whose window holds a day it reclassifies. A clock without
+// instants (a planning error) or paused (its instants move as time passes) spans every day.
+using PlanWindow = storage::TupleKey<uint64_t, std::string>;
+inline constexpr uint64_t kEveryDay = ~uint64_t{0};
+struct PlanWindowSpan {
+  uint64_t first_day = 0;
+  uint64_t last_day = kEveryDay;
+};
+inline PlanWindowSpan PlanWindowOf(const v1::Clock& clock) {
+  if (!clock.plan_error().empty() || clock.paused() || !clock.has_due()) return {};
+  auto day = [](const google::protobuf::Timestamp& t) {
+    return t.seconds() < 0 ? int64_t{0} : t.seconds() / 86400;
+  };
+  int64_t first = day(clock.started_at());
+  for (const auto& pause : clock.pauses()) first = std::min(first, day(pause.start()));
+  int64_t last = std::max({day(clock.due()), day(clock.yellow_at()), day(clock.red_at())});
+  return {static_cast<uint64_t>(std::max<int64_t>(first - 1, 0)), static_cast<uint64_t>(last + 1)};
+}
+inline std::string PlanWindowKey(const v1::Clock& clock) {
+  return PlanWindow::Encode(PlanWindowOf(clock).last_day, clock.clock_id());
+}
+inline std::string PlanWindowValue(const v1::Clock& clock) {
+  return storage::EncodeU64(PlanWindowOf(clock).first_day);
+}
+// The day number of a calendar day, as plan windows count them.
+inline uint64_t PlanDay(absl::CivilDay day) {
+  return static_cast<uint64_t>(std::max<int64_t>(day - absl::CivilDay(1970, 1, 1), 0));
 }
 
 }  // namespace sunlight::supervision::store

@@ -487,6 +487,59 @@ TEST_CASE_METHOD(SupervisionFixture,
 }
 
 TEST_CASE_METHOD(SupervisionFixture,
+                 "a calendar change re-plans only the clocks whose days it changes, a change "
+                 "of the anomaly rules none") {
+  std::string case_id = AcceptCase("windows");
+  const v1::Clock before = CaseClock(case_id);
+  calendar::v1::HolidayCalendarFile file;
+  {
+    std::ifstream in(SUNLIGHT_CALENDAR_FILE);
+    std::stringstream text;
+    text << in.rdbuf();
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok());
+  }
+  v1::SetCalendarRequest set_calendar;
+  set_calendar.mutable_actor()->set_id("admin");
+
+  // Months after every open clock's last instant: nothing to re-plan.
+  (*file.mutable_years())["2026"].add_days_off("2026-11-02");
+  file.set_version("test-holiday-outside");
+  *set_calendar.mutable_calendar() = file;
+  auto outside = sv->SetCalendar(set_calendar);
+  REQUIRE(outside.ok());
+  CHECK(outside->replanned() == 0);
+  CHECK(CaseClock(case_id).SerializeAsString() == before.SerializeAsString());
+
+  // Inside the case's days: its clocks (the case's and its step's) move.
+  (*file.mutable_years())["2026"].add_days_off("2026-02-25");
+  file.set_version("test-holiday-inside");
+  *set_calendar.mutable_calendar() = file;
+  auto inside = sv->SetCalendar(set_calendar);
+  REQUIRE(inside.ok());
+  CHECK(inside->replanned() >= 2);
+  v1::Clock after = CaseClock(case_id);
+  CHECK(after.calendar_version() == inside->calendar_version());
+  CHECK(FromProto(after.due()) == FromProto(before.due()) + absl::Hours(24));
+
+  // The anomaly rules move no instant.
+  v1::SetRuleSetRequest rules;
+  rules.mutable_actor()->set_id("admin");
+  *rules.mutable_rules() = sv->GetRuleSet();
+  rules.mutable_rules()->set_long_gap_hours(72);
+  auto anomaly_only = sv->SetRuleSet(rules);
+  REQUIRE(anomaly_only.ok());
+  CHECK(anomaly_only->replanned() == 0);
+  CHECK(sv->GetRuleSet().long_gap_hours() == 72);
+  rules.mutable_rules()->mutable_red()->set_offset_working_days(1);
+  auto red_later = sv->SetRuleSet(rules);
+  REQUIRE(red_later.ok());
+  CHECK(red_later->replanned() >= 2);
+  CHECK(FromProto(CaseClock(case_id).red_at()) > FromProto(after.red_at()));
+}
+
+TEST_CASE_METHOD(SupervisionFixture,
                  "the metrics list counts what happened once it is registered") {
   // Unregistered, counting costs nothing and shows nothing.
   AcceptCase("before");

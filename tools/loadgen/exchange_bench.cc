@@ -4,7 +4,10 @@
 //
 //   sunlight_exchange_bench --target=localhost:7010 --ca=ca.crt --cert=p.crt --key=p.key
 //
-// Prints "BENCH exchange_events_per_s <n> records/s".
+// Prints "BENCH exchange_events_per_s <n> records/s". With --ceiling (a grpc_echo_server over
+// mutual TLS with the same CA), also the ceiling: a bare gRPC server stream of as many
+// messages of the records' mean size, "BENCH grpc_stream_msgs_per_s", and the exchange's
+// share of it, "BENCH exchange_vs_stream_ratio".
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -13,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "sunlight/bench/v1/echo.grpc.pb.h"
 #include "sunlight/exchange/v1/exchange.grpc.pb.h"
 #include "sunlight/server/config.h"
 
@@ -35,7 +39,8 @@ int main(int argc, char** argv) {
        {"cert", "", "the platform's client certificate (PEM)"},
        {"key", "", "the platform's private key (PEM)"},
        {"min_records", "10000", "wait until the edge has relayed at least this many"},
-       {"wait", "120s", "longest wait for min_records"}});
+       {"wait", "120s", "longest wait for min_records"},
+       {"ceiling", "", "a grpc_echo_server (mutual TLS) to measure the bare stream against"}});
   const int64_t min_records = sunlight::server::IntOrExit(config, "min_records");
   const absl::Duration wait = sunlight::server::DurationOrExit(config, "wait");
   grpc::SslCredentialsOptions tls;
@@ -69,8 +74,9 @@ int main(int argc, char** argv) {
   absl::Time start = absl::Now();
   auto reader = stub->Subscribe(&context, request);
   sunlight::exchange::v1::ExchangeRecord record;
-  uint64_t received = 0, expected = 1;
+  uint64_t received = 0, expected = 1, bytes = 0;
   while (received < last && reader->Read(&record)) {
+    bytes += record.ByteSizeLong();
     if (record.position() != expected) {
       std::cerr << "position " << record.position() << " where " << expected << " was due\n";
       return 1;
@@ -89,5 +95,33 @@ int main(int argc, char** argv) {
                                static_cast<double>(received) / seconds);
   std::cerr << absl::StrFormat("exchange: %d records in order over mutual TLS in %.2f s\n",
                                received, seconds);
+  if (config.Get("ceiling").empty()) return 0;
+
+  auto echo = sunlight::bench::v1::Echo::NewStub(
+      grpc::CreateChannel(config.Get("ceiling"), grpc::SslCredentials(tls)));
+  sunlight::bench::v1::StreamRequest ceiling;
+  ceiling.set_count(static_cast<uint32_t>(received));
+  const uint64_t mean = bytes / received;
+  ceiling.set_payload_bytes(static_cast<uint32_t>(mean > 3 ? mean - 3 : 0));  // tag + length
+  grpc::ClientContext ceiling_context;
+  absl::Time ceiling_start = absl::Now();
+  auto messages = echo->Stream(&ceiling_context, ceiling);
+  sunlight::bench::v1::EchoMessage message;
+  uint64_t streamed = 0;
+  while (messages->Read(&message)) ++streamed;
+  grpc::Status finished = messages->Finish();
+  double ceiling_seconds = absl::ToDoubleSeconds(absl::Now() - ceiling_start);
+  if (!finished.ok() || streamed != received) {
+    std::cerr << "ceiling: " << streamed << " of " << received << " messages, "
+              << finished.error_message() << "\n";
+    return 1;
+  }
+  double exchange_rate = static_cast<double>(received) / seconds;
+  double ceiling_rate = static_cast<double>(streamed) / ceiling_seconds;
+  std::cout << absl::StrFormat("BENCH grpc_stream_msgs_per_s %.1f msgs/s\n", ceiling_rate);
+  std::cout << absl::StrFormat("BENCH exchange_vs_stream_ratio %.3f x\n",
+                               exchange_rate / ceiling_rate);
+  std::cerr << absl::StrFormat("ceiling: %d messages of %d bytes over mutual TLS in %.2f s\n",
+                               streamed, mean, ceiling_seconds);
   return 0;
 }

@@ -8,8 +8,10 @@
 //                   million clocks takes about 15 s)
 //   --phase=fire    follows supervision's stream for --duration and prints the p99 delay
 //                   between each transition's instant and its firing, and the RSS of --pid
-//   --phase=replan  adds a holiday through SetCalendar and prints the seconds it took to
-//                   re-plan every open clock
+//   --phase=replan  adds a holiday inside the clocks' days through SetCalendar; prints the
+//                   seconds it took and how many clocks it re-planned (those it can move)
+//   --phase=replan_unaffected  the same with a holiday outside every open clock's days
+//   --phase=replan_all  moves the red rule a working day later (every open clock re-planned)
 #include <unistd.h>
 
 #include <fstream>
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
       argc, argv,
       sunlight::bench::Join(
           {sunlight::bench::CalendarFlags(),
-           {{"phase", "load", "load | offset | fire | replan"},
+           {{"phase", "load", "load | offset | fire | replan | replan_unaffected | replan_all"},
             {"target", "127.0.0.1:7003", "supervision address"},
             {"events", "1000000", "synthetic cases expected"},
             {"first_day", "2026-12-01", "first acceptance day of the synthetic stream"},
@@ -177,7 +179,14 @@ int main(int argc, char** argv) {
     return delays.empty() ? 1 : 0;
   }
 
-  if (phase == "replan") {
+  auto supervision = sv1::Supervision::NewStub(channel);
+  auto timed = [](const char* name, size_t replanned, absl::Time start, const std::string& what) {
+    std::cout << absl::StrFormat("BENCH %s %.2f s\n", name,
+                                 absl::ToDoubleSeconds(absl::Now() - start));
+    std::cout << absl::StrFormat("BENCH %s_clocks %d clocks\n", name, replanned);
+    std::cerr << absl::StrFormat("%s: %d open clocks re-planned after %s\n", name, replanned, what);
+  };
+  if (phase == "replan" || phase == "replan_unaffected") {
     std::ifstream in(config.Get("calendar"));
     std::stringstream text;
     text << in.rdbuf();
@@ -186,17 +195,21 @@ int main(int argc, char** argv) {
     options.ignore_unknown_fields = true;
     if (!google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok()) return 1;
     for (int year : *years) file.add_provisional_years(year);
-    // A new holiday inside the synthetic range: the 10th working day from the first day.
+    // replan: a new holiday inside the synthetic range, the 10th working day from the first
+    // day (the clocks whose days hold it move); replan_unaffected: one on the 30th working
+    // day before the first day, outside every open clock's days.
     absl::CivilDay day;
     (void)absl::ParseCivilTime(config.Get("first_day"), &day);
-    for (int seen = 0;; ++day) {
+    const int step = phase == "replan" ? 1 : -1;
+    const int nth = phase == "replan" ? 10 : 30;
+    if (step < 0) day -= 1;
+    for (int seen = 0;; day += step) {
       auto kind = (*calendar)->Classify(day);
-      if (kind.ok() && sunlight::calendar::IsWorkingDay(*kind) && ++seen == 10) break;
+      if (kind.ok() && sunlight::calendar::IsWorkingDay(*kind) && ++seen == nth) break;
     }
     std::string date = absl::FormatCivilTime(day).substr(0, 10);
     (*file.mutable_years())[date.substr(0, 4)].add_days_off(date);
     file.set_version(absl::StrCat("bench-extra-holiday-", date));
-    auto supervision = sv1::Supervision::NewStub(channel);
     grpc::ClientContext context;
     sv1::SetCalendarRequest request;
     request.mutable_actor()->set_id("bench-admin");
@@ -204,14 +217,34 @@ int main(int argc, char** argv) {
     sv1::SetCalendarResponse response;
     absl::Time start = absl::Now();
     grpc::Status status = supervision->SetCalendar(&context, request, &response);
-    double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     if (!status.ok()) {
-      std::cerr << "replan: " << status.error_message() << "\n";
+      std::cerr << phase << ": " << status.error_message() << "\n";
       return 1;
     }
-    std::cout << absl::StrFormat("BENCH supervision_replan_s %.1f s\n", seconds);
-    std::cerr << absl::StrFormat("replan: %d open clocks re-planned after adding %s\n",
-                                 response.replanned(), date);
+    timed(phase == "replan" ? "supervision_replan_s" : "supervision_replan_unaffected_s",
+          response.replanned(), start, absl::StrCat("adding the holiday ", date));
+    return 0;
+  }
+  if (phase == "replan_all") {
+    // A rule change that moves every open clock's red instant one working day later.
+    grpc::ClientContext get_context;
+    sv1::RuleSet rules;
+    if (!supervision->GetRuleSet(&get_context, sv1::GetRuleSetRequest(), &rules).ok()) return 1;
+    grpc::ClientContext context;
+    sv1::SetRuleSetRequest request;
+    request.mutable_actor()->set_id("bench-admin");
+    *request.mutable_rules() = rules;
+    request.mutable_rules()->mutable_red()->set_offset_working_days(
+        rules.red().offset_working_days() + 1);
+    sv1::ReplanResponse response;
+    absl::Time start = absl::Now();
+    grpc::Status status = supervision->SetRuleSet(&context, request, &response);
+    if (!status.ok()) {
+      std::cerr << "replan_all: " << status.error_message() << "\n";
+      return 1;
+    }
+    timed("supervision_replan_all_s", response.replanned(), start,
+          "moving every red instant a working day later");
     return 0;
   }
   std::cerr << "unknown --phase\n";

@@ -305,6 +305,28 @@ absl::StatusOr<absl::Span<const DayKind>> WorkingCalendar::ClassifyYear(int64_t 
   return absl::Span<const DayKind>(found->second);
 }
 
+std::optional<std::vector<absl::CivilDay>> WorkingCalendar::DaysThatDiffer(
+    const WorkingCalendar& other) const {
+  if (time_zone_ != other.time_zone_) return std::nullopt;
+  std::set<int64_t> years;
+  for (const auto& [year, kinds] : years_) years.insert(year);
+  for (const auto& [year, kinds] : other.years_) years.insert(year);
+  std::vector<absl::CivilDay> days;
+  for (int64_t year : years) {
+    const auto mine = years_.find(year);
+    const auto theirs = other.years_.find(year);
+    const absl::CivilDay first(year, 1, 1);
+    const int64_t length = absl::CivilDay(year + 1, 1, 1) - first;
+    for (int64_t i = 0; i < length; ++i) {
+      if (mine == years_.end() || theirs == other.years_.end() ||
+          mine->second[i] != theirs->second[i]) {
+        days.push_back(first + i);
+      }
+    }
+  }
+  return days;
+}
+
 absl::StatusOr<std::vector<int>> ParseProvisionalYears(absl::string_view csv) {
   std::vector<int> years;
   if (csv.empty()) return years;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -98,6 +99,12 @@ class WorkingCalendar {
   // (ComputeDeadline). Same rules and errors as Classify. The span lives as long as the
   // calendar.
   absl::StatusOr<absl::Span<const DayKind>> ClassifyYear(int64_t year) const;
+
+  // The days whose kind differs between this calendar and `other` (a year one of them has no
+  // arrangement for counts in full), in order; nullopt when their time zones differ, which
+  // moves every instant. What a re-plan after a calendar change must look at: a deadline
+  // that counts no day of this list is the same under both calendars.
+  std::optional<std::vector<absl::CivilDay>> DaysThatDiffer(const WorkingCalendar& other) const;
 
  private:
   WorkingCalendar() = default;

@@ -18,6 +18,7 @@
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -174,8 +175,18 @@ class Supervision {
   // case, rule and discriminator.
   void RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const Anomaly& anomaly, absl::Time at);
   absl::Status Commit(Mutation& m);
-  absl::StatusOr<size_t> ReplanAll(const std::string& reason);
-  absl::StatusOr<size_t> ReplanChunks(const std::string& reason);  // ReplanAll, untimed
+  // Re-plans every open clock, or with `changed_days` (sorted) only those whose plan window
+  // (supervision_store.h) holds one of those days.
+  absl::StatusOr<size_t> ReplanAll(const std::string& reason,
+                                   const std::vector<absl::CivilDay>* changed_days = nullptr);
+  absl::StatusOr<size_t> ReplanChunks(const std::string& reason,
+                                      const std::vector<absl::CivilDay>* changed_days);
+  absl::Status ReplanClocks(const std::vector<std::string>& ids);  // one chunk, one commit
+  // Indexes the plan windows of a store written before plan_windows existed.
+  absl::Status BuildPlanWindows();
+  // Counts the open clocks by kind and light from the board (at start-up; Commit keeps the
+  // counts after that, so the metrics need no scan of a million keys).
+  absl::Status CountOpenClocks();
 
   storage::Store* store_;
   std::unique_ptr<eventlog::EventLog> log_;
@@ -188,6 +199,8 @@ class Supervision {
   // One writer at a time: ingestion, firing, notices and re-planning all read-modify-write
   // clocks; they serialize here (RocksDB group commit is not needed at this rate).
   std::mutex write_mu_;
+  std::mutex open_mu_;
+  std::map<std::pair<uint64_t, uint64_t>, int64_t> open_clocks_;  // guarded by open_mu_
   std::atomic<uint64_t> last_alert_;
   std::atomic<uint64_t> last_notice_;
   // Every schedule entry sorts at or after this key (guarded by write_mu_). Firing deletes
