@@ -115,8 +115,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
           "start over an audit log it cannot read; ",
           kRepairHint));
     }
-    log->last_sequence_ = last.sequence();
-    log->last_hash_ = last.hash();
+    log->last_sequence_ = log->assigned_sequence_ = last.sequence();
+    log->last_hash_ = log->assigned_hash_ = last.hash();
   }
   // A checkpoint file that does not verify is reported by Verify, not a reason not to start.
   if (auto checkpoints = log->ReadCheckpoints(); !checkpoints.ok()) {
@@ -184,25 +184,66 @@ absl::StatusOr<std::vector<uint64_t>> AuditLog::Repair(storage::Store* store,
   return repaired;
 }
 
+struct AuditLog::Pending {
+  std::string bytes;
+  uint64_t sequence = 0;
+  std::string hash;
+  bool done = false;
+  absl::Status status;
+};
+
 absl::StatusOr<v1::AuditEntry> AuditLog::Append(v1::AuditEntry entry) {
   SanitizeMessageText(&entry, kMaxTextBytes);
-  std::lock_guard lock(mu_);
-  entry.set_sequence(last_sequence_ + 1);
-  entry.set_previous_hash(last_hash_);
+  std::unique_lock lock(mu_);
+  entry.set_sequence(assigned_sequence_ + 1);
+  entry.set_previous_hash(assigned_hash_);
   entry.set_chain_version(kKeyedChain);
   entry.set_hash(Hash(entry, *key_));
-  std::string bytes = entry.SerializeAsString();
+  Pending self{
+      .bytes = entry.SerializeAsString(), .sequence = entry.sequence(), .hash = entry.hash()};
   // Never commit what cannot be read back: it would break the chain for good.
   v1::AuditEntry check;
-  if (!check.ParseFromString(bytes) || check.hash() != entry.hash()) {
+  if (!check.ParseFromString(self.bytes) || check.hash() != entry.hash()) {
     return absl::InternalError("audit entry would not read back; not written");
   }
+  assigned_sequence_ = self.sequence;
+  assigned_hash_ = self.hash;
+  queue_.push_back(&self);
+  while (!self.done && writing_) written_.wait(lock);
+  if (self.done) {
+    if (!self.status.ok()) return self.status;
+    return entry;
+  }
+  // This caller writes its own entry and every entry queued with it, in order.
+  writing_ = true;
+  std::vector<Pending*> group;
+  group.swap(queue_);
+  lock.unlock();
   storage::WriteBatch batch;
-  batch.Put(kAuditFamily, storage::EncodeU64(entry.sequence()), bytes);
-  batch.Put(kAuditHeadFamily, kHeadKey, bytes);
-  SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
-  last_sequence_ = entry.sequence();
-  last_hash_ = entry.hash();
+  for (const Pending* pending : group) {
+    batch.Put(kAuditFamily, storage::EncodeU64(pending->sequence), pending->bytes);
+  }
+  batch.Put(kAuditHeadFamily, kHeadKey, group.back()->bytes);
+  absl::Status status = store_->Write(batch);
+  lock.lock();
+  if (status.ok()) {
+    last_sequence_ = group.back()->sequence;
+    last_hash_ = group.back()->hash;
+  } else {
+    // What was queued meanwhile chains onto entries that were not written.
+    group.insert(group.end(), queue_.begin(), queue_.end());
+    queue_.clear();
+    assigned_sequence_ = last_sequence_;
+    assigned_hash_ = last_hash_;
+  }
+  for (Pending* pending : group) {
+    pending->status = status;
+    pending->done = true;
+  }
+  writing_ = false;
+  written_.notify_all();
+  lock.unlock();
+  if (!status.ok()) return status;
   return entry;
 }
 

@@ -15,6 +15,7 @@
 #ifndef SUNLIGHT_SERVICES_GATEWAY_AUDIT_LOG_H_
 #define SUNLIGHT_SERVICES_GATEWAY_AUDIT_LOG_H_
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,8 +99,19 @@ class AuditLog {
   std::shared_ptr<const auth::SigningKey> checkpoint_signer_;
   uint64_t last_checkpoint_ = 0;  // guarded by mu_
   std::mutex mu_;
-  uint64_t last_sequence_ = 0;  // guarded by mu_
-  std::string last_hash_;       // guarded by mu_
+  // The last entry written (what checkpoints name). Guarded by mu_.
+  uint64_t last_sequence_ = 0;
+  std::string last_hash_;
+  // Group commit: each Append chains its entry onto the last one assigned (written or
+  // queued) under mu_, then one caller at a time writes every queued entry in one synced
+  // write while the others wait; when a write fails, every entry queued behind it fails too
+  // and the chain goes back to the last entry written. Guarded by mu_.
+  struct Pending;
+  uint64_t assigned_sequence_ = 0;
+  std::string assigned_hash_;
+  std::vector<Pending*> queue_;
+  bool writing_ = false;
+  std::condition_variable written_;
 };
 
 }  // namespace sunlight::gateway
