@@ -141,26 +141,44 @@ absl::Status Supervision::Commit(Mutation& m) {
     const auto& [before, after] = entry;
     prepared_.erase(id);  // may be about to change: load it afresh when next needed
     if (!after.has_value()) continue;
-    if (before.has_value()) {
-      if (before->SerializeAsString() == after->SerializeAsString()) continue;
-      for (const auto& key : ScheduleEntries(*before)) m.batch.Delete(store::kSchedule, key);
-      if (!Finished(*before)) {
-        --opened[{before->kind(), before->light()}];
-        m.batch.Delete(store::kBoard, store::BoardKey(*before));
-        m.batch.Delete(store::kPlanWindows, store::PlanWindowKey(*before));
-      }
-    } else if (!after->case_id().empty()) {  // a clock of no case has no case index entry
+    if (before.has_value() && before->SerializeAsString() == after->SerializeAsString()) continue;
+    if (!before.has_value() && !after->case_id().empty()) {
+      // a clock of no case has no case index entry
       m.batch.Put(store::kClocksByCase, store::CaseClockKey(after->case_id(), id), "");
     }
-    for (const auto& key : ScheduleEntries(*after)) {
+    // Only the index keys that change are written: a re-plan that moves one instant rewrites
+    // one schedule entry, not the clock's every key.
+    const std::vector<std::string> old_entries =
+        before.has_value() ? ScheduleEntries(*before) : std::vector<std::string>{};
+    const std::vector<std::string> new_entries = ScheduleEntries(*after);
+    auto contains = [](const std::vector<std::string>& keys, const std::string& key) {
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    for (const auto& key : old_entries) {
+      if (!contains(new_entries, key)) m.batch.Delete(store::kSchedule, key);
+    }
+    for (const auto& key : new_entries) {
+      if (contains(old_entries, key)) continue;
       m.batch.Put(store::kSchedule, key, "");
       if (key < schedule_floor_) schedule_floor_ = key;
+      if (key < prepared_floor_) prepared_floor_ = key;
     }
-    if (!Finished(*after)) {
-      ++opened[{after->kind(), after->light()}];
-      m.batch.Put(store::kBoard, store::BoardKey(*after), "");
-      m.batch.Put(store::kPlanWindows, store::PlanWindowKey(*after),
-                  store::PlanWindowValue(*after));
+    const bool was_open = before.has_value() && !Finished(*before);
+    const bool is_open = !Finished(*after);
+    if (was_open) --opened[{before->kind(), before->light()}];
+    if (is_open) ++opened[{after->kind(), after->light()}];
+    const std::string old_board = was_open ? store::BoardKey(*before) : "";
+    const std::string new_board = is_open ? store::BoardKey(*after) : "";
+    if (old_board != new_board) {
+      if (was_open) m.batch.Delete(store::kBoard, old_board);
+      if (is_open) m.batch.Put(store::kBoard, new_board, "");
+    }
+    const std::string old_window = was_open ? store::PlanWindowKey(*before) : "";
+    const std::string new_window = is_open ? store::PlanWindowKey(*after) : "";
+    if (was_open && old_window != new_window) m.batch.Delete(store::kPlanWindows, old_window);
+    if (is_open && (!was_open || old_window != new_window ||
+                    store::PlanWindowValue(*before) != store::PlanWindowValue(*after))) {
+      m.batch.Put(store::kPlanWindows, new_window, store::PlanWindowValue(*after));
     }
     m.batch.Put(store::kClocks, id, after->SerializeAsString());
     v1::Light from = before.has_value() ? before->light() : v1::LIGHT_UNSPECIFIED;

@@ -85,6 +85,7 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   schedule_floor_ = std::move(floor);
   if (absl::Status status = Commit(m); !status.ok()) {
     schedule_floor_.clear();  // nothing was written: every entry is still there
+    prepared_floor_.clear();
     return status;
   }
   metrics_.transitions_fired.Increment(static_cast<double>(changed));
@@ -100,11 +101,17 @@ absl::StatusOr<size_t> Supervision::PrepareDue(absl::Duration horizon, size_t ma
   std::string upper = store::ScheduleEnd(clock_->Now() + horizon);
   std::vector<std::string> ids;
   absl::Status error;
-  SUNLIGHT_RETURN_IF_ERROR(store_->Scan(
-      store::kSchedule, schedule_floor_, upper, [&](std::string_view key, std::string_view) {
+  // Entries before prepared_floor_ were looked at by an earlier call (a tick re-scanning the
+  // whole horizon cost more than the firing); Commit lowers it for every entry it adds.
+  std::string next = std::max(schedule_floor_, prepared_floor_);
+  SUNLIGHT_RETURN_IF_ERROR(
+      store_->Scan(store::kSchedule, next, upper, [&](std::string_view key, std::string_view) {
         if (ids.size() >= max_loads || prepared_.size() + ids.size() >= kMaxPrepared) {
+          next = std::string(key);
           return false;
         }
+        next = std::string(key);
+        next.push_back('\0');
         auto entry = store::DecodeScheduleKey(key);
         if (!entry.has_value()) {
           error = absl::DataLossError("malformed schedule key");
@@ -115,6 +122,7 @@ absl::StatusOr<size_t> Supervision::PrepareDue(absl::Duration horizon, size_t ma
         return true;
       }));
   SUNLIGHT_RETURN_IF_ERROR(error);
+  prepared_floor_ = std::move(next);
   size_t loaded = 0;
   for (const auto& id : ids) {
     if (prepared_.contains(id)) continue;

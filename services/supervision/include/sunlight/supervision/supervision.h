@@ -208,6 +208,9 @@ class Supervision {
   // compaction; scanning from here instead of from the start keeps a firing pass from
   // stepping over all of them. Empty: scan from the start (after start-up or a failed write).
   std::string schedule_floor_;
+  // Every schedule entry before this key was considered by PrepareDue (guarded by write_mu_;
+  // empty: from schedule_floor_).
+  std::string prepared_floor_;
   // Clocks loaded by PrepareDue, as stored (guarded by write_mu_). Commit drops every clock
   // it writes, so what is here is never older than the store; FireDue takes from here.
   absl::flat_hash_map<std::string, v1::Clock> prepared_;
