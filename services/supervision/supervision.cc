@@ -49,24 +49,34 @@ absl::StatusOr<std::unique_ptr<Supervision>> Supervision::Open(
   return supervision;
 }
 
-absl::Status Supervision::BuildPlanWindows() {
-  SUNLIGHT_ASSIGN_OR_RETURN(auto built, store_->Get(store::kMeta, store::kPlanWindowsBuiltKey));
-  if (built.has_value()) return absl::OkStatus();
-  // A store from before the index: every open clock (the board) gets its window, in chunks.
-  size_t indexed = 0;
+absl::Status Supervision::ForEachOpenClockChunk(
+    size_t chunk, const std::function<absl::Status(const std::vector<std::string>&)>& apply) {
   std::string lower;
   while (true) {
     std::vector<std::string> ids;
     std::string last;
     SUNLIGHT_RETURN_IF_ERROR(
         store_->Scan(store::kBoard, lower, "", [&](std::string_view key, std::string_view) {
-          if (auto entry = store::DecodeBoardKey(key); entry.has_value()) {
+          if (auto entry = store::DecodeBoardKey(key);
+              entry.has_value() && !entry->clock_id.empty()) {
             ids.push_back(entry->clock_id);
           }
           last = std::string(key);
-          return ids.size() < 4096;
+          return ids.size() < chunk;
         }));
-    if (ids.empty()) break;
+    if (ids.empty()) return absl::OkStatus();
+    SUNLIGHT_RETURN_IF_ERROR(apply(ids));
+    lower = last;
+    lower.push_back('\0');
+  }
+}
+
+absl::Status Supervision::BuildPlanWindows() {
+  SUNLIGHT_ASSIGN_OR_RETURN(auto built, store_->Get(store::kMeta, store::kPlanWindowsBuiltKey));
+  if (built.has_value()) return absl::OkStatus();
+  // A store from before the index: every open clock (the board) gets its window, in chunks.
+  size_t indexed = 0;
+  SUNLIGHT_RETURN_IF_ERROR(ForEachOpenClockChunk(4096, [&](const std::vector<std::string>& ids) {
     storage::WriteBatch batch;
     for (const std::string& id : ids) {
       SUNLIGHT_ASSIGN_OR_RETURN(auto clock,
@@ -74,11 +84,9 @@ absl::Status Supervision::BuildPlanWindows() {
       if (!clock.has_value()) continue;
       batch.Put(store::kPlanWindows, store::PlanWindowKey(*clock), store::PlanWindowValue(*clock));
     }
-    SUNLIGHT_RETURN_IF_ERROR(store_->Write(batch));
     indexed += ids.size();
-    lower = last;
-    lower.push_back('\0');
-  }
+    return store_->Write(batch);
+  }));
   storage::WriteBatch done;
   done.Put(store::kMeta, store::kPlanWindowsBuiltKey, "");
   SUNLIGHT_RETURN_IF_ERROR(store_->Write(done));

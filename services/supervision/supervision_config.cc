@@ -47,25 +47,11 @@ absl::StatusOr<size_t> Supervision::ReplanChunks(const std::string& reason,
   constexpr size_t kChunk = 2048;  // memory stays bounded with millions of open clocks
   size_t replanned = 0;
   if (changed_days == nullptr) {
-    std::string lower;
-    while (true) {
-      std::vector<std::string> ids;
-      std::string last;
-      SUNLIGHT_RETURN_IF_ERROR(
-          store_->Scan(store::kBoard, lower, "", [&](std::string_view key, std::string_view) {
-            if (auto entry = store::DecodeBoardKey(key);
-                entry.has_value() && !entry->clock_id.empty()) {
-              ids.push_back(entry->clock_id);
-            }
-            last = std::string(key);
-            return ids.size() < kChunk;
-          }));
-      if (ids.empty()) break;
-      SUNLIGHT_RETURN_IF_ERROR(ReplanClocks(ids));
-      replanned += ids.size();
-      lower = last;
-      lower.push_back('\0');
-    }
+    SUNLIGHT_RETURN_IF_ERROR(
+        ForEachOpenClockChunk(kChunk, [&](const std::vector<std::string>& ids) {
+          replanned += ids.size();
+          return ReplanClocks(ids);
+        }));
   } else if (!changed_days->empty()) {
     // The clocks whose window holds a changed day: windows ending before the first changed
     // day are not read at all. Collected first, because re-planning moves a clock's window

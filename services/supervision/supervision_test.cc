@@ -152,6 +152,18 @@ struct SupervisionFixture : testing::SuiteFixture {
     return changed;
   }
 
+  // The national calendar file, to change in a test.
+  static calendar::v1::HolidayCalendarFile NationalCalendarFile() {
+    std::ifstream in(SUNLIGHT_CALENDAR_FILE);
+    std::stringstream text;
+    text << in.rdbuf();
+    calendar::v1::HolidayCalendarFile file;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok());
+    return file;
+  }
+
   uint64_t scoring_sequence = 0;
 };
 
@@ -464,15 +476,7 @@ TEST_CASE_METHOD(SupervisionFixture,
   CHECK(FromProto(c.red_at()) == At(2026, 3, 7, 0));
 
   // A new holiday on Feb 25 (a made-up change) moves the limit by one working day.
-  calendar::v1::HolidayCalendarFile file;
-  {
-    std::ifstream in(SUNLIGHT_CALENDAR_FILE);
-    std::stringstream text;
-    text << in.rdbuf();
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok());
-  }
+  calendar::v1::HolidayCalendarFile file = NationalCalendarFile();
   (*file.mutable_years())["2026"].add_days_off("2026-02-25");
   file.set_version("test-extra-holiday");
   v1::SetCalendarRequest set_calendar;
@@ -491,15 +495,7 @@ TEST_CASE_METHOD(SupervisionFixture,
                  "of the anomaly rules none") {
   std::string case_id = AcceptCase("windows");
   const v1::Clock before = CaseClock(case_id);
-  calendar::v1::HolidayCalendarFile file;
-  {
-    std::ifstream in(SUNLIGHT_CALENDAR_FILE);
-    std::stringstream text;
-    text << in.rdbuf();
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    REQUIRE(google::protobuf::util::JsonStringToMessage(text.str(), &file, options).ok());
-  }
+  calendar::v1::HolidayCalendarFile file = NationalCalendarFile();
   v1::SetCalendarRequest set_calendar;
   set_calendar.mutable_actor()->set_id("admin");
 

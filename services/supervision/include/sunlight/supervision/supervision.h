@@ -18,6 +18,7 @@
 #define SUNLIGHT_SERVICES_SUPERVISION_SUPERVISION_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -182,6 +183,9 @@ class Supervision {
   absl::StatusOr<size_t> ReplanChunks(const std::string& reason,
                                       const std::vector<absl::CivilDay>* changed_days);
   absl::Status ReplanClocks(const std::vector<std::string>& ids);  // one chunk, one commit
+  // Calls `apply` with the ids of every open clock (the board), `chunk` at a time.
+  absl::Status ForEachOpenClockChunk(
+      size_t chunk, const std::function<absl::Status(const std::vector<std::string>&)>& apply);
   // Indexes the plan windows of a store written before plan_windows existed.
   absl::Status BuildPlanWindows();
   // Counts the open clocks by kind and light from the board (at start-up; Commit keeps the
