@@ -47,9 +47,9 @@ struct HostOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Threads of the synchronous server that wait for calls. gRPC's default (at most 2) makes
   // every thread beyond the second exit after its call and a new one start for the next
-  // call: under load a service whose handlers wait for a synced write spent a fifth of its
-  // CPU creating and ending threads (docs/performance.md, issue 22). Idle threads above
-  // `min_pollers` stay up to `max_pollers`.
+  // call, so a service whose handlers wait for a synced write kept creating and ending
+  // threads under load (docs/performance.md, issue 22). Idle threads above `min_pollers`
+  // stay up to `max_pollers`.
   int min_pollers = 2;
   int max_pollers = 32;
 };
