@@ -1,7 +1,6 @@
 // Masking personal data by its declaration in the protos (personal_data.h).
 #include "personal_data.h"
 
-#include "absl/strings/strip.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "sunlight/base/mask.h"
@@ -31,42 +30,39 @@ std::string MaskValue(PersonalData kind, const std::string& value) {
 
 MaskResult MaskPersonalData(pb::Message* message, uint32_t keep) {
   MaskResult result;
-  VisitMessages(message, [&result, keep](pb::Message* m) {
-    const pb::Descriptor* d = m->GetDescriptor();
-    const pb::Reflection* r = m->GetReflection();
-    if (d == pb::Any::descriptor()) {
-      auto* any = static_cast<pb::Any*>(m);
-      if (!any->type_url().empty() &&
-          pb::DescriptorPool::generated_pool()->FindMessageTypeByName(
-              std::string(absl::StripPrefix(any->type_url(), "type.googleapis.com/"))) == nullptr) {
-        any->Clear();
-        ++result.dropped_payloads;
-      }
-      return;
-    }
-    for (int i = 0; i < d->field_count(); ++i) {
-      const pb::FieldDescriptor* f = d->field(i);
-      auto kind = f->options().GetExtension(common::v1::personal);
-      if (kind == common::v1::PERSONAL_DATA_UNSPECIFIED || (keep & PersonalBit(kind)) != 0 ||
-          f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
-        continue;
-      }
-      if (f->is_repeated()) {
-        for (int j = 0; j < r->FieldSize(*m, f); ++j) {
-          r->SetRepeatedString(m, f, j, MaskValue(kind, r->GetRepeatedString(*m, f, j)));
-          ++result.masked_fields;
+  auto drop = [&result](pb::Any* any) {  // could hold anything: nothing of it goes out
+    any->Clear();
+    ++result.dropped_payloads;
+  };
+  VisitMessages(
+      message,
+      [&result, keep](pb::Message* m) {
+        const pb::Descriptor* d = m->GetDescriptor();
+        const pb::Reflection* r = m->GetReflection();
+        for (int i = 0; i < d->field_count(); ++i) {
+          const pb::FieldDescriptor* f = d->field(i);
+          auto kind = f->options().GetExtension(common::v1::personal);
+          if (kind == common::v1::PERSONAL_DATA_UNSPECIFIED || (keep & PersonalBit(kind)) != 0 ||
+              f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
+            continue;
+          }
+          if (f->is_repeated()) {
+            for (int j = 0; j < r->FieldSize(*m, f); ++j) {
+              r->SetRepeatedString(m, f, j, MaskValue(kind, r->GetRepeatedString(*m, f, j)));
+              ++result.masked_fields;
+            }
+          } else if (!r->GetString(*m, f).empty()) {
+            std::string masked = MaskValue(kind, r->GetString(*m, f));
+            if (masked.empty()) {
+              r->ClearField(m, f);
+            } else {
+              r->SetString(m, f, masked);
+            }
+            ++result.masked_fields;
+          }
         }
-      } else if (!r->GetString(*m, f).empty()) {
-        std::string masked = MaskValue(kind, r->GetString(*m, f));
-        if (masked.empty()) {
-          r->ClearField(m, f);
-        } else {
-          r->SetString(m, f, masked);
-        }
-        ++result.masked_fields;
-      }
-    }
-  });
+      },
+      drop);
   return result;
 }
 

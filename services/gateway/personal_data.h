@@ -2,8 +2,9 @@
 // field marked `[(sunlight.common.v1.personal) = …]` in the protos is masked by its kind
 // (names, ID numbers, phones and addresses partly kept; query codes, client addresses,
 // document references and sealed data removed), in a message and everything it holds, packed
-// event payloads included. A packed payload of a type this build does not know could hold
-// anything: it is dropped, never passed on. The one implementation for responses and the
+// event payloads included. A packed payload the walk cannot look into (of a type this build
+// does not know, with bytes that do not parse, or packed too deep) could hold anything: it is
+// dropped, never passed on. The one implementation for responses and the
 // exchange.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
 #define SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
@@ -17,7 +18,7 @@ namespace sunlight::gateway {
 
 struct MaskResult {
   int masked_fields = 0;
-  // Packed payloads (google.protobuf.Any) of an unknown type, cleared.
+  // Packed payloads (google.protobuf.Any) that could not be looked into, cleared.
   int dropped_payloads = 0;
 };
 // `keep`: kinds left as they are, a bit (1 << kind) each.

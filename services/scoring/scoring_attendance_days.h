@@ -33,8 +33,6 @@
 
 namespace sunlight::scoring {
 
-namespace v1 = ::sunlight::scoring::v1;
-
 // Minutes after midnight of a local "HH:MM" (00:00 to 23:59); nullopt when malformed.
 std::optional<int> ParseClockTime(const std::string& text);
 // A day "YYYY-MM-DD" (1970 to 9999); nullopt when malformed. DayLabel is the inverse.

@@ -21,8 +21,6 @@
 
 namespace sunlight::scoring {
 
-namespace v1 = ::sunlight::scoring::v1;
-
 // a += sign * b, field by field (every field of Measures is an integer).
 void AddMeasures(v1::Measures& a, const v1::Measures& b, int sign = 1);
 bool IsZero(const v1::Measures& m);

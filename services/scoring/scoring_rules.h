@@ -28,8 +28,6 @@
 
 namespace sunlight::scoring {
 
-namespace v1 = ::sunlight::scoring::v1;
-
 // The rule set used until an administrator sets one: 100 points, on-time rate weighted 20,
 // yellow -5 and red -10 per case, anomaly -2, escalated notice -5, confirmed conduct event -2,
 // +1 per working day saved up to +5, clamped to [0, 120], appeals within 5 working days.

@@ -101,7 +101,7 @@ absl::Status Supervision::ApplyIntake(Mutation& m, const CaseEvent& event) {
                   item.statutory_limit(), item.warning_margin_working_days(),
                   accepted.department_id(), accepted.case_number());
     if (auto a = LongGapBeforeAcceptance(*facts, FromProto(accepted.receipt().accepted_at()),
-                                         rules().long_gap_hours())) {
+                                         m.rules.long_gap_hours())) {
       RaiseAnomaly(m, *facts, *a, at);
     }
   } else if (type == "intake.case.supplement_requested") {
@@ -220,7 +220,7 @@ absl::Status Supervision::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
     pause.set_reason(wv1::ProcedureType_Name(procedure.type()));
     (*facts->mutable_procedure_pauses())[procedure.procedure_id()] = pause;
     facts->set_procedures_started(facts->procedures_started() + 1);
-    if (auto a = RepeatedProcedures(*facts, rules().repeated_procedures())) {
+    if (auto a = RepeatedProcedures(*facts, m.rules.repeated_procedures())) {
       RaiseAnomaly(m, *facts, *a, at);
     }
     std::string id = absl::StrCat("procedure/", procedure.procedure_id());
@@ -295,7 +295,7 @@ absl::Status Supervision::ApplyAppeal(Mutation& m, const CaseEvent& event) {
   std::string id = absl::StrCat("appeal/", appeal.appeal_id());
   SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
   if (clock == nullptr) {
-    uint32_t days = rules().appeal_decision_working_days();
+    uint32_t days = m.rules.appeal_decision_working_days();
     clock = m.NewClock(id);
     clock->set_kind(v1::CLOCK_KIND_APPEAL);
     clock->set_case_id(event.case_id());

@@ -104,7 +104,10 @@ struct Supervision::Thresholds {
 // written by Commit in one batch.
 class Supervision::Mutation {
  public:
-  Mutation(const Supervision* owner, absl::Time now) : owner_(owner), now(now) {}
+  // The calendar and rules in force are taken once (a change of either takes the writer
+  // lock that every mutation holds).
+  Mutation(const Supervision* owner, absl::Time now)
+      : owner_(owner), now(now), calendar(owner->calendar()), rules(owner->rules()) {}
 
   // The clock as changed so far in this mutation, or as stored; nullptr when absent.
   absl::StatusOr<v1::Clock*> GetClock(const std::string& id) {
@@ -166,6 +169,8 @@ class Supervision::Mutation {
 
   const Supervision* owner_;
   absl::Time now;
+  const std::shared_ptr<const calendar::WorkingCalendar> calendar;
+  const v1::RuleSet rules;
   std::map<std::string, std::pair<std::optional<v1::Clock>, std::optional<v1::Clock>>> clocks;
   std::map<std::string, v1::CaseFacts> facts;
   std::set<std::string> facts_dirty;

@@ -6,10 +6,9 @@
 
 namespace sunlight::supervision {
 
-absl::StatusOr<Supervision::Thresholds> Supervision::ComputeThresholds(const v1::Clock& clock,
-                                                                       absl::Time as_of) const {
-  auto cal = calendar();
-  v1::RuleSet rule = rules();
+absl::StatusOr<Supervision::Thresholds> Supervision::ComputeThresholds(
+    const v1::Clock& clock, absl::Time as_of, const calendar::WorkingCalendar& cal,
+    const v1::RuleSet& rule) {
   std::vector<calendar::PauseInterval> pauses = calendar::PausesFromProto((clock).pauses());
   common::v1::TimeLimit limit = clock.limit();
   common::v1::TimeLimit statutory =
@@ -23,7 +22,7 @@ absl::StatusOr<Supervision::Thresholds> Supervision::ComputeThresholds(const v1:
   absl::Time start = FromProto(clock.started_at());
   calendar::DeadlineRequest request{
       .accepted_at = start, .limit = limit, .pauses = pauses, .as_of = as_of};
-  SUNLIGHT_ASSIGN_OR_RETURN(calendar::Deadline due, calendar::ComputeDeadline(*cal, request));
+  SUNLIGHT_ASSIGN_OR_RETURN(calendar::Deadline due, calendar::ComputeDeadline(cal, request));
   Thresholds th;
   th.due = due.due;
   th.paused = due.paused;
@@ -35,7 +34,7 @@ absl::StatusOr<Supervision::Thresholds> Supervision::ComputeThresholds(const v1:
     calendar::DeadlineRequest shifted = request;
     shifted.limit = base;
     shifted.limit.set_amount(static_cast<uint32_t>(amount));
-    SUNLIGHT_ASSIGN_OR_RETURN(calendar::Deadline d, calendar::ComputeDeadline(*cal, shifted));
+    SUNLIGHT_ASSIGN_OR_RETURN(calendar::Deadline d, calendar::ComputeDeadline(cal, shifted));
     return d.due;
   };
   int64_t yellow_offset = rule.yellow().offset_working_days();
@@ -89,16 +88,16 @@ void Supervision::RaiseAnomaly(Mutation& m, const v1::CaseFacts& facts, const An
   alert.set_anomaly(anomaly.rule);
   alert.set_department_id(facts.department_id());
   *alert.mutable_occurred_at() = ToProto(at);
-  alert.set_rule_version(rules().version());
+  alert.set_rule_version(m.rules.version());
   alert.set_message(anomaly.text);
   m.alerts.push_back(std::move(alert));
 }
 
 absl::Status Supervision::Plan(Mutation& m, v1::Clock& clock) {
   absl::Time as_of = Finished(clock) ? FromProto(clock.finished_at()) : m.now;
-  auto th = ComputeThresholds(clock, as_of);
-  clock.set_calendar_version(calendar()->versioned_name());
-  clock.set_rule_version(rules().version());
+  auto th = ComputeThresholds(clock, as_of, *m.calendar, m.rules);
+  clock.set_calendar_version(m.calendar->versioned_name());
+  clock.set_rule_version(m.rules.version());
   if (!th.ok()) {
     // Not a guess: the clock says why it has no instants, and it is re-planned when the
     // calendar changes.

@@ -25,8 +25,8 @@ absl::StatusOr<size_t> Supervision::FireDue(size_t max) {
   size_t changed = 0;
   std::vector<absl::Time> instants;  // of the transitions, for their delay
   std::set<std::string> seen;
-  const std::string calendar_version = calendar()->versioned_name();
-  const std::string rule_version = rules().version();
+  const std::string& calendar_version = m.calendar->versioned_name();
+  const std::string& rule_version = m.rules.version();
   for (const auto& [key, id] : due) {
     if (!seen.insert(id).second) continue;
     if (auto p = prepared_.find(id); p != prepared_.end()) {

@@ -163,14 +163,19 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadFile
   if (in.bad()) {
     return absl::UnavailableError(absl::StrCat("calendar file ", path, ": read failed"));
   }
+  return FromJson(content.str(), absl::StrCat("calendar file ", path), extra_provisional_years);
+}
 
+absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::FromJson(
+    const std::string& json, const std::string& origin,
+    const std::vector<int>& extra_provisional_years) {
   v1::HolidayCalendarFile file;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(content.str(), &file, options);
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &file, options);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("calendar file ", path, ": invalid JSON: ", parsed.message().ToString()));
+        absl::StrCat(origin, ": invalid JSON: ", parsed.message().ToString()));
   }
   for (int year : extra_provisional_years) {
     if (std::find(file.provisional_years().begin(), file.provisional_years().end(), year) ==
@@ -181,7 +186,7 @@ absl::StatusOr<std::shared_ptr<const WorkingCalendar>> WorkingCalendar::LoadFile
   auto calendar = FromProto(file);
   if (!calendar.ok()) {
     return absl::Status(calendar.status().code(),
-                        absl::StrCat("calendar file ", path, ": ", calendar.status().message()));
+                        absl::StrCat(origin, ": ", calendar.status().message()));
   }
   return calendar;
 }

@@ -165,6 +165,9 @@ absl::Status SegmentWriter::Write(const AVPacket& input) {
     packet = std::move(s.prefix);
     int prefix_flags = packet->flags;
     if (!AppendPacket(packet.get(), input)) return absl::ResourceExhaustedError("out of memory");
+    // copy_props replaces the side data without freeing what the prefix had (found by
+    // segment_writer_fuzz: a leak per merged prefix).
+    av_packet_free_side_data(packet.get());
     av_packet_copy_props(packet.get(), &input);
     packet->flags |= prefix_flags;
   } else if (av_packet_ref(packet.get(), &input) < 0) {

@@ -9,15 +9,18 @@
 
 #include <functional>
 
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 
 namespace sunlight {
 
 // Calls `visit` on `message`, then on each message it holds, depth first. An Any is visited
-// as itself, then unpacked, its content visited, and packed again (an Any of an unknown type
-// is left as it is).
+// as itself, then unpacked, its content visited, and packed again. An Any whose content the
+// walk cannot reach (a type this build does not know, bytes that do not parse, or packed
+// more than 16 levels deep) is passed to `opaque` when given, else left as it is.
 void VisitMessages(google::protobuf::Message* message,
-                   const std::function<void(google::protobuf::Message*)>& visit);
+                   const std::function<void(google::protobuf::Message*)>& visit,
+                   const std::function<void(google::protobuf::Any*)>& opaque = nullptr);
 
 }  // namespace sunlight
 

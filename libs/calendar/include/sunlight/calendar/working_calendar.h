@@ -61,6 +61,12 @@ class WorkingCalendar {
   static absl::StatusOr<std::shared_ptr<const WorkingCalendar>> LoadFile(
       const std::string& path, const std::vector<int>& extra_provisional_years = {});
 
+  // LoadFile's parsing and validation of a file's content; errors begin with `origin`
+  // ("calendar file <path>").
+  static absl::StatusOr<std::shared_ptr<const WorkingCalendar>> FromJson(
+      const std::string& json, const std::string& origin,
+      const std::vector<int>& extra_provisional_years = {});
+
   // Validates and indexes a calendar. Requirements, each failing with INVALID_ARGUMENT that
   // names the offending field: `name` is not empty; `timezone` loads with absl::LoadTimeZone;
   // every key of `years` is a 4-digit year; every date is YYYY-MM-DD, a real date, and lies

@@ -35,8 +35,6 @@
 
 namespace sunlight::scoring {
 
-namespace v1 = ::sunlight::scoring::v1;
-
 inline constexpr char kIntakeStream[] = "intake";
 inline constexpr char kWorkflowStream[] = "workflow";
 inline constexpr char kSupervisionStream[] = "supervision";

@@ -38,8 +38,6 @@
 
 namespace sunlight::supervision {
 
-namespace v1 = ::sunlight::supervision::v1;
-
 struct Anomaly;
 
 inline constexpr char kIntakeStream[] = "intake";
@@ -166,7 +164,9 @@ class Supervision {
   // (Re)computes a clock's instants from its facts; sets its light as of its finish (if
   // finished); lowers the light of an open clock whose thresholds moved later.
   absl::Status Plan(Mutation& m, v1::Clock& clock);
-  absl::StatusOr<Thresholds> ComputeThresholds(const v1::Clock& clock, absl::Time as_of) const;
+  static absl::StatusOr<Thresholds> ComputeThresholds(const v1::Clock& clock, absl::Time as_of,
+                                                      const calendar::WorkingCalendar& cal,
+                                                      const v1::RuleSet& rule);
   // Re-plans every clock of a case after its facts changed; clocks of complaints and
   // rectifications are left alone (none of the case's facts apply to them).
   absl::Status ReplanCase(Mutation& m, const std::string& case_id);

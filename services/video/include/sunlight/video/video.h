@@ -47,8 +47,6 @@
 
 namespace sunlight::video {
 
-namespace v1 = ::sunlight::video::v1;
-
 inline constexpr char kIntakeStream[] = "intake";
 
 // Column families of the video store, besides the event log's.

@@ -33,8 +33,6 @@
 
 namespace sunlight::workflow {
 
-namespace v1 = ::sunlight::workflow::v1;
-
 // Name of the intake stream cursor in the workflow store.
 inline constexpr char kIntakeStream[] = "intake";
 
