@@ -87,7 +87,9 @@ absl::Status Notifier::StageForApplicant(Staging& staging, const events::v1::Cas
   }
   SUNLIGHT_ASSIGN_OR_RETURN(auto contacts, ApplicantContacts(event.case_id(), false));
   const absl::Time not_before = AfterQuietHours(clock_->Now());
-  for (const auto& [to, applicant] : contacts) {
+  for (const auto& contact : contacts) {
+    const auto& to = contact.first;  // a structured binding is not captured by clang 14
+    const auto& applicant = contact.second;
     TextFields filled = fields;
     filled.emplace_back("case_number", applicant.case_number());
     filled.emplace_back("item", applicant.item_name());

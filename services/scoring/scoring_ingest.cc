@@ -27,8 +27,12 @@ absl::Status Unpack(const CaseEvent& event, T* payload) {
 }
 
 // Keeps the earlier of two instants (an unset one is later than any).
-void KeepFirst(pb::Timestamp* field, bool has, const pb::Timestamp& at) {
-  if (!has || FromProto(at) < FromProto(*field)) *field = at;
+// `had`: whether the field was set before `field` was obtained with mutable_...(), which sets
+// it. Read it in a statement of its own: within one call the order in which arguments are
+// evaluated is unspecified (GCC took has_ first, clang takes mutable_ first, so under clang
+// every instant stayed at 1970; found by the sanitizer build, tools/sanitize).
+void KeepFirst(pb::Timestamp* field, bool had, const pb::Timestamp& at) {
+  if (!had || FromProto(at) < FromProto(*field)) *field = at;
 }
 
 void SetIfEmpty(std::string* field, const std::string& value) {
@@ -103,7 +107,8 @@ absl::Status Scoring::ApplyIntake(Mutation& m, const CaseEvent& event) {
     SetIfEmpty(r->mutable_item_code(), c.item_code());
     SetIfEmpty(r->mutable_department_id(), c.department_id());
     r->set_channel(c.channel() == iv1::CHANNEL_ONLINE ? "online" : "window");
-    KeepFirst(r->mutable_submitted_at(), r->has_submitted_at(), c.submitted_at());
+    const bool had = r->has_submitted_at();
+    KeepFirst(r->mutable_submitted_at(), had, c.submitted_at());
   } else if (type == "intake.case.accepted") {
     iv1::CaseAccepted accepted;
     SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &accepted));
@@ -121,9 +126,11 @@ absl::Status Scoring::ApplyIntake(Mutation& m, const CaseEvent& event) {
     for (const auto& fee : item.fees()) fees += fee.amount_fen();
     r->set_fees_fen(fees);
   } else if (type == "intake.case.refused") {
-    KeepFirst(r->mutable_refused_at(), r->has_refused_at(), event.occurred_at());
+    const bool had = r->has_refused_at();
+    KeepFirst(r->mutable_refused_at(), had, event.occurred_at());
   } else if (type == "intake.case.withdrawn") {
-    KeepFirst(r->mutable_withdrawn_at(), r->has_withdrawn_at(), event.occurred_at());
+    const bool had = r->has_withdrawn_at();
+    KeepFirst(r->mutable_withdrawn_at(), had, event.occurred_at());
   } else if (type == "intake.case.supplement_requested") {
     int64_t at = absl::ToUnixMicros(FromProto(event.occurred_at()));
     auto* list = r->mutable_supplement_requests();
@@ -141,7 +148,8 @@ absl::Status Scoring::ApplyWorkflow(Mutation& m, const CaseEvent& event) {
   if (type == "workflow.case.completed") {
     wv1::CaseCompleted completed;
     SUNLIGHT_RETURN_IF_ERROR(Unpack(event, &completed));
-    KeepFirst(r->mutable_completed_at(), r->has_completed_at(), event.occurred_at());
+    const bool had = r->has_completed_at();
+    KeepFirst(r->mutable_completed_at(), had, event.occurred_at());
     if (completed.has_due()) *r->mutable_due_at_completion() = completed.due();
   } else if (type == "workflow.procedure.started" || type == "workflow.procedure.ended") {
     wv1::SpecialProcedure procedure;

@@ -1,8 +1,6 @@
 // Configuration: the rule set and the calendar; a change re-plans the open clocks it can move.
 #include "supervision_internal.h"
 
-#include <thread>
-
 #include "sunlight/base/log.h"
 #include "sunlight/base/request_validation.h"
 #include "sunlight/eventlog/case_event.h"
@@ -37,35 +35,9 @@ absl::Status Supervision::ReplanClocks(const std::vector<std::string>& ids) {
   // chunks (FireDue re-plans any clock it fires, so it never fires on old instants).
   std::lock_guard lock(write_mu_);
   Mutation m(this, clock_->Now());
-  // Loading and planning, most of a re-plan's work, on two threads (Plan reads only the
-  // mutation's time, calendar and rules); the chunk is committed in one write.
-  std::vector<std::optional<v1::Clock>> stored(ids.size()), planned(ids.size());
-  absl::Status failed[2];
-  auto plan_part = [&](size_t part) {
-    for (size_t i = part; i < ids.size(); i += 2) {
-      auto loaded = storage::LoadProto<v1::Clock>(*store_, store::kClocks, ids[i]);
-      if (!loaded.ok()) {
-        failed[part] = loaded.status();
-        return;
-      }
-      if (!loaded->has_value()) continue;
-      stored[i] = **loaded;
-      planned[i] = *std::move(*loaded);
-      if (absl::Status status = Plan(m, *planned[i]); !status.ok()) {
-        failed[part] = status;
-        return;
-      }
-    }
-  };
-  std::thread second(plan_part, 1);
-  plan_part(0);
-  second.join();
-  SUNLIGHT_RETURN_IF_ERROR(failed[0]);
-  SUNLIGHT_RETURN_IF_ERROR(failed[1]);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (stored[i].has_value()) {
-      m.clocks.emplace(ids[i], std::make_pair(std::move(stored[i]), std::move(planned[i])));
-    }
+  for (const auto& id : ids) {
+    SUNLIGHT_ASSIGN_OR_RETURN(v1::Clock * clock, m.GetClock(id));
+    if (clock != nullptr) SUNLIGHT_RETURN_IF_ERROR(Plan(m, *clock));
   }
   return Commit(m);
 }

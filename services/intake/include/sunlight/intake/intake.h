@@ -28,8 +28,6 @@
 
 namespace sunlight::intake {
 
-namespace v1 = ::sunlight::intake::v1;
-
 // Column families of the intake store, besides the event log's.
 std::vector<std::string> IntakeColumnFamilies();
 
