@@ -12,8 +12,8 @@
 //   <bytes>                             the backend's answer: the method's output message,
 //                                       parsed from these bytes (binary protobuf)
 //
-// A finding is a crash, a sanitizer report, a 5xx other than 502/503/504 (the gateway's
-// answers for a failing backend), or a response body that is not well-formed UTF-8. Routes
+// A finding is a crash, a sanitizer report, or a JSON response body that is not well-formed
+// UTF-8. Routes
 // that hash passwords or change accounts (/v1/login, /v1/logout, /v1/me..., /v1/users...)
 // are left out: they would make every later input depend on this one, and their binding is
 // the one of every other route.
@@ -143,6 +143,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string target = start.size() > 1 ? start[1] : "/";
   const size_t question = target.find('?');
   request.path = PercentDecoded(target.substr(0, question));
+  // Handle drops the path's first character whatever it is: only real paths, or the account
+  // routes below could be reached as "Xv1/users/...".
+  if (request.path.empty() || request.path[0] != '/') return -1;
   for (const std::string& prefix : {"/v1/login", "/v1/logout", "/v1/me", "/v1/users"}) {
     if (absl::StartsWith(request.path, prefix)) return -1;  // not kept in the corpus
   }
@@ -162,10 +165,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   harness->clock.Advance(absl::Seconds(1));
   HttpResponse response = harness->gateway->Handle(request);
-  if (response.status >= 500 && response.status != 502 && response.status != 503 &&
-      response.status != 504) {
-    std::abort();  // the gateway's own failure
-  }
+  // 5xx answers are not findings: the gateway answers 500 for a backend answer it cannot
+  // print (a Timestamp out of range, a clip chunk that does not follow on), which this fake
+  // backend produces at will (docs/reliability.md).
   if (!response.stream && !sunlight::IsValidUtf8(response.body) &&
       response.content_type.find("json") != std::string::npos) {
     std::abort();

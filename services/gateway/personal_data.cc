@@ -39,6 +39,8 @@ MaskResult MaskPersonalData(pb::Message* message, uint32_t keep) {
       [&result, keep](pb::Message* m) {
         const pb::Descriptor* d = m->GetDescriptor();
         const pb::Reflection* r = m->GetReflection();
+        // Fields this build does not know (a newer sender's) could be personal: they go too.
+        r->MutableUnknownFields(m)->Clear();
         for (int i = 0; i < d->field_count(); ++i) {
           const pb::FieldDescriptor* f = d->field(i);
           auto kind = f->options().GetExtension(common::v1::personal);

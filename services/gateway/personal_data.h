@@ -4,8 +4,8 @@
 // document references and sealed data removed), in a message and everything it holds, packed
 // event payloads included. A packed payload the walk cannot look into (of a type this build
 // does not know, with bytes that do not parse, or packed too deep) could hold anything: it is
-// dropped, never passed on. The one implementation for responses and the
-// exchange.
+// dropped, never passed on; so are fields of a message that this build does not know. The
+// one implementation for responses and the exchange.
 #ifndef SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
 #define SUNLIGHT_SERVICES_GATEWAY_PERSONAL_DATA_H_
 

@@ -4,8 +4,9 @@
 // record. After MaskPersonalData, what is checked (a finding aborts):
 //   - no field of a removed kind (query codes, client addresses, document references, sealed
 //     data) holds anything, at any depth, inside packed payloads too;
-//   - every packed payload left is of a type this build knows and parses (anything else
-//     could hide personal data, so it must have been dropped);
+//   - every packed payload left is of a type this build knows and parses, and no message
+//     holds fields this build does not know (either could hide personal data, so they must
+//     have been dropped);
 //   - every masked value is well-formed UTF-8 where its input was, and the record
 //     serializes and parses again.
 // The second half of the input is masked as one value of each kind.
@@ -35,6 +36,7 @@ void Check(const pb::Message& message, int depth) {
   if (depth > 200) return;  // protobuf's own parse depth bounds what reaches here
   const pb::Descriptor* d = message.GetDescriptor();
   const pb::Reflection* r = message.GetReflection();
+  if (!r->GetUnknownFields(message).empty()) std::abort();  // fields nobody could check
   if (d == pb::Any::descriptor()) {
     const auto& any = static_cast<const pb::Any&>(message);
     if (any.type_url().empty() && any.value().empty()) return;

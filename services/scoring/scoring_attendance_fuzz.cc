@@ -2,7 +2,8 @@
 // it: the input is the JSON body, parsed into UploadPunchesRequest the way the gateway parses
 // request bodies, signed by the device "clock-1" and given to Scoring::UploadPunches; then the
 // days it touched are closed and the sheets of the month read, as the console does. Persons
-// p1 and p2 have posts (09:00-12:00, 13:30-17:30). The clock moves a day every 64 inputs.
+// p1 and p2 have posts (09:00-12:00, 13:30-17:30). The upload's day, one of the 3 from
+// 2026-03-02, comes from a hash of the input.
 // A finding is a crash or a sanitizer report; refusals are answers.
 #include <cstdint>
 #include <cstdlib>
@@ -39,10 +40,10 @@ struct Harness {
       a->set_person_id(person);
       a->set_department_id("market");
       a->set_effective_from("2026-03-01");
-      for (auto [start, end] : {std::pair{"09:00", "12:00"}, std::pair{"13:30", "17:30"}}) {
+      for (auto [from, to] : {std::pair{"09:00", "12:00"}, std::pair{"13:30", "17:30"}}) {
         auto* hours = a->add_hours();
-        hours->set_start(start);
-        hours->set_end(end);
+        hours->set_start(from);
+        hours->set_end(to);
       }
       if (!scoring->SetStaffAssignment(request).ok()) std::abort();
     }
@@ -52,7 +53,7 @@ struct Harness {
   sunlight::FakeClock clock;
   std::unique_ptr<sunlight::storage::Store> store;
   std::unique_ptr<sunlight::scoring::Scoring> scoring;
-  uint64_t inputs = 0;
+  const absl::Time start = absl::FromCivil(absl::CivilHour(2026, 3, 2, 12), absl::UTCTimeZone());
 };
 
 }  // namespace
@@ -66,7 +67,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!google::protobuf::util::JsonStringToMessage(body, &request, options).ok()) return -1;
   request.mutable_actor()->set_id("clock-1");
   request.mutable_actor()->set_role("attendance_device");
-  if (++harness->inputs % 64 == 0) harness->clock.Advance(absl::Hours(24));
+  // The day of the upload comes from the input, so that a finding replays on its own.
+  uint64_t day = size;
+  for (size_t i = 0; i < size; ++i) day = day * 31 + data[i];
+  harness->clock.Set(harness->start + absl::Hours(24 * static_cast<int64_t>(day % 3)));
   if (!harness->scoring->UploadPunches(request).ok()) return 0;
   (void)harness->scoring->CloseAttendanceDays();
   for (const char* person : {"p1", "p2"}) {
